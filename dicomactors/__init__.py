@@ -1,0 +1,1 @@
+"""dicomactors: a DICOM networking node on pykka actors."""
