@@ -1,0 +1,813 @@
+"""DIMSE command sets: one frozen value per message of PS3.7 9.3 and 10.3.
+
+A command set is group 0000 encoded Implicit VR Little Endian (PS3.7 6.3.1).
+Every message crosses this module twice, so the encoder and decoder here are
+small hand-written loops over a per-class table of elements rather than
+pydicom Dataset round trips; :func:`command_to_dataset` gives the pydicom
+view for users and logs.
+
+Each message class lists its command elements as dataclass fields named after
+the PS3.7 keywords in snake case. Fields without a default, and fields marked
+with ``_MANDATORY``, are the "M" elements of the PS3.7 tables: decoding a
+command set that lacks one raises :class:`DIMSEDecodeError`. ``has_dataset``
+maps to Command Data Set Type (0000,0800), where 0x0101 means "no data set".
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import MISSING, dataclass, field, fields
+from enum import IntEnum
+from typing import Any, ClassVar
+
+from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataset import Dataset
+
+from dicomactors.dimse.errors import DIMSEDecodeError
+
+__all__ = [
+    "DATASET_ABSENT",
+    "DATASET_PRESENT",
+    "MESSAGE_TYPES",
+    "CCancelRQ",
+    "CEchoRQ",
+    "CEchoRSP",
+    "CFindRQ",
+    "CFindRSP",
+    "CGetRQ",
+    "CGetRSP",
+    "CMoveRQ",
+    "CMoveRSP",
+    "CStoreRQ",
+    "CStoreRSP",
+    "CommandField",
+    "DIMSEMessage",
+    "DIMSEResponse",
+    "NActionRQ",
+    "NActionRSP",
+    "NCreateRQ",
+    "NCreateRSP",
+    "NDeleteRQ",
+    "NDeleteRSP",
+    "NEventReportRQ",
+    "NEventReportRSP",
+    "NGetRQ",
+    "NGetRSP",
+    "NSetRQ",
+    "NSetRSP",
+    "Priority",
+    "command_to_dataset",
+    "decode_command",
+    "encode_command",
+    "status_dataset",
+]
+
+
+class CommandField(IntEnum):
+    """Command Field (0000,0100) values of PS3.7 Annex E."""
+
+    C_STORE_RQ = 0x0001
+    C_STORE_RSP = 0x8001
+    C_GET_RQ = 0x0010
+    C_GET_RSP = 0x8010
+    C_FIND_RQ = 0x0020
+    C_FIND_RSP = 0x8020
+    C_MOVE_RQ = 0x0021
+    C_MOVE_RSP = 0x8021
+    C_ECHO_RQ = 0x0030
+    C_ECHO_RSP = 0x8030
+    N_EVENT_REPORT_RQ = 0x0100
+    N_EVENT_REPORT_RSP = 0x8100
+    N_GET_RQ = 0x0110
+    N_GET_RSP = 0x8110
+    N_SET_RQ = 0x0120
+    N_SET_RSP = 0x8120
+    N_ACTION_RQ = 0x0130
+    N_ACTION_RSP = 0x8130
+    N_CREATE_RQ = 0x0140
+    N_CREATE_RSP = 0x8140
+    N_DELETE_RQ = 0x0150
+    N_DELETE_RSP = 0x8150
+    C_CANCEL_RQ = 0x0FFF
+
+
+class Priority(IntEnum):
+    """Priority (0000,0700) of C-STORE, C-FIND, C-GET and C-MOVE requests."""
+
+    MEDIUM = 0x0000
+    HIGH = 0x0001
+    LOW = 0x0002
+
+
+DATASET_ABSENT = 0x0101
+"""Command Data Set Type value meaning no data set follows (PS3.7 Table E.1-1)."""
+DATASET_PRESENT = 0x0001
+"""The value written when a data set follows; any value but 0x0101 means that."""
+
+_MANDATORY = {"mandatory": True}
+
+# Field name -> PS3.7 keyword; the tag and VR come from pydicom's dictionary.
+_KEYWORDS = {
+    "affected_sop_class_uid": "AffectedSOPClassUID",
+    "requested_sop_class_uid": "RequestedSOPClassUID",
+    "message_id": "MessageID",
+    "message_id_being_responded_to": "MessageIDBeingRespondedTo",
+    "move_destination": "MoveDestination",
+    "priority": "Priority",
+    "status": "Status",
+    "offending_element": "OffendingElement",
+    "error_comment": "ErrorComment",
+    "error_id": "ErrorID",
+    "affected_sop_instance_uid": "AffectedSOPInstanceUID",
+    "requested_sop_instance_uid": "RequestedSOPInstanceUID",
+    "event_type_id": "EventTypeID",
+    "attribute_identifier_list": "AttributeIdentifierList",
+    "action_type_id": "ActionTypeID",
+    "number_of_remaining_suboperations": "NumberOfRemainingSuboperations",
+    "number_of_completed_suboperations": "NumberOfCompletedSuboperations",
+    "number_of_failed_suboperations": "NumberOfFailedSuboperations",
+    "number_of_warning_suboperations": "NumberOfWarningSuboperations",
+    "move_originator_application_entity_title": "MoveOriginatorApplicationEntityTitle",
+    "move_originator_message_id": "MoveOriginatorMessageID",
+}
+
+_TAG_COMMAND_GROUP_LENGTH = 0x0000
+_TAG_COMMAND_FIELD = 0x0100
+_TAG_COMMAND_DATA_SET_TYPE = 0x0800
+
+_HEADER = struct.Struct("<HHI")
+_US = struct.Struct("<H")
+_UL = struct.Struct("<I")
+
+
+# ---- value codecs, one pair per VR that occurs in group 0000 ----------------
+
+
+def _encode_text(value: str, pad: bytes) -> bytes:
+    raw = value.encode("ascii")
+    return raw + pad if len(raw) & 1 else raw
+
+
+def _encode_ui(value: str) -> bytes:
+    return _encode_text(value, b"\x00")
+
+
+def _encode_padded_text(value: str) -> bytes:
+    return _encode_text(value, b" ")
+
+
+def _encode_us(value: int) -> bytes:
+    return _US.pack(value)
+
+
+def _encode_at(value: tuple[int, ...]) -> bytes:
+    return b"".join(struct.pack("<HH", tag >> 16, tag & 0xFFFF) for tag in value)
+
+
+def _decode_ui(raw: memoryview) -> str:
+    return bytes(raw).decode("latin-1").rstrip("\x00 ")
+
+
+def _decode_text(raw: memoryview) -> str:
+    return bytes(raw).decode("latin-1").strip(" \x00")
+
+
+def _decode_us(raw: memoryview) -> int:
+    if len(raw) != 2:
+        raise ValueError(f"US value of {len(raw)} bytes, expected 2")
+    return int(_US.unpack(raw)[0])
+
+
+def _decode_at(raw: memoryview) -> tuple[int, ...]:
+    if len(raw) % 4:
+        raise ValueError(f"AT value of {len(raw)} bytes, not a multiple of 4")
+    return tuple((group << 16) | element for group, element in struct.iter_unpack("<HH", raw))
+
+
+_CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[memoryview], Any]]] = {
+    "UI": (_encode_ui, _decode_ui),
+    "AE": (_encode_padded_text, _decode_text),
+    "LO": (_encode_padded_text, _decode_text),
+    "US": (_encode_us, _decode_us),
+    "AT": (_encode_at, _decode_at),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Element:
+    """How one dataclass field maps to one command element."""
+
+    element: int  # the element number; the group is always 0000
+    name: str
+    keyword: str
+    mandatory: bool
+    encode: Callable[[Any], bytes]
+    decode: Callable[[memoryview], Any]
+
+
+def _elements(cls: type) -> tuple[_Element, ...]:
+    specs = []
+    for f in fields(cls):
+        if f.name == "has_dataset":
+            continue
+        keyword = _KEYWORDS[f.name]
+        tag = tag_for_keyword(keyword)
+        assert tag is not None and tag >> 16 == 0
+        encode, decode = _CODECS[dictionary_VR(tag)]
+        no_default = f.default is MISSING and f.default_factory is MISSING
+        mandatory = no_default or bool(f.metadata.get("mandatory"))
+        specs.append(_Element(tag, f.name, keyword, mandatory, encode, decode))
+    return tuple(sorted(specs, key=lambda spec: spec.element))
+
+
+def _message(command_field: CommandField) -> Callable[[type], type]:
+    """Register a message class under its Command Field and build its element table."""
+
+    def register(cls: type) -> type:
+        cls.command_field = command_field  # type: ignore[attr-defined]
+        cls._elements = _elements(cls)  # type: ignore[attr-defined]
+        MESSAGE_TYPES[command_field] = cls
+        return cls
+
+    return register
+
+
+MESSAGE_TYPES: dict[int, type[DIMSEMessage]] = {}
+"""Command Field value -> message class."""
+
+
+# ---- the messages of PS3.7 9.3 (DIMSE-C) ------------------------------------
+
+
+@_message(CommandField.C_ECHO_RQ)
+@dataclass(frozen=True, slots=True)
+class CEchoRQ:
+    """C-ECHO-RQ (PS3.7 9.3.5.1)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    affected_sop_class_uid: str
+    has_dataset: bool = False
+
+
+@_message(CommandField.C_ECHO_RSP)
+@dataclass(frozen=True, slots=True)
+class CEchoRSP:
+    """C-ECHO-RSP (PS3.7 9.3.5.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.C_STORE_RQ)
+@dataclass(frozen=True, slots=True)
+class CStoreRQ:
+    """C-STORE-RQ (PS3.7 9.3.1.1)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    affected_sop_class_uid: str
+    affected_sop_instance_uid: str
+    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
+    move_originator_application_entity_title: str | None = None
+    move_originator_message_id: int | None = None
+    has_dataset: bool = True
+
+
+@_message(CommandField.C_STORE_RSP)
+@dataclass(frozen=True, slots=True)
+class CStoreRSP:
+    """C-STORE-RSP (PS3.7 9.3.1.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    affected_sop_instance_uid: str | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.C_FIND_RQ)
+@dataclass(frozen=True, slots=True)
+class CFindRQ:
+    """C-FIND-RQ (PS3.7 9.3.2.1); the Identifier is the data set."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    affected_sop_class_uid: str
+    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
+    has_dataset: bool = True
+
+
+@_message(CommandField.C_FIND_RSP)
+@dataclass(frozen=True, slots=True)
+class CFindRSP:
+    """C-FIND-RSP (PS3.7 9.3.2.2); pending responses carry an Identifier."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.C_GET_RQ)
+@dataclass(frozen=True, slots=True)
+class CGetRQ:
+    """C-GET-RQ (PS3.7 9.3.3.1)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    affected_sop_class_uid: str
+    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
+    has_dataset: bool = True
+
+
+@_message(CommandField.C_GET_RSP)
+@dataclass(frozen=True, slots=True)
+class CGetRSP:
+    """C-GET-RSP (PS3.7 9.3.3.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    number_of_remaining_suboperations: int | None = None
+    number_of_completed_suboperations: int | None = None
+    number_of_failed_suboperations: int | None = None
+    number_of_warning_suboperations: int | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.C_MOVE_RQ)
+@dataclass(frozen=True, slots=True)
+class CMoveRQ:
+    """C-MOVE-RQ (PS3.7 9.3.4.1)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    affected_sop_class_uid: str
+    move_destination: str
+    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
+    has_dataset: bool = True
+
+
+@_message(CommandField.C_MOVE_RSP)
+@dataclass(frozen=True, slots=True)
+class CMoveRSP:
+    """C-MOVE-RSP (PS3.7 9.3.4.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    number_of_remaining_suboperations: int | None = None
+    number_of_completed_suboperations: int | None = None
+    number_of_failed_suboperations: int | None = None
+    number_of_warning_suboperations: int | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.C_CANCEL_RQ)
+@dataclass(frozen=True, slots=True)
+class CCancelRQ:
+    """C-CANCEL-RQ for C-FIND, C-GET and C-MOVE (PS3.7 9.3.2.3, 9.3.3.3, 9.3.4.3)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    has_dataset: bool = False
+
+
+# ---- the messages of PS3.7 10.3 (DIMSE-N) -----------------------------------
+
+
+@_message(CommandField.N_EVENT_REPORT_RQ)
+@dataclass(frozen=True, slots=True)
+class NEventReportRQ:
+    """N-EVENT-REPORT-RQ (PS3.7 10.3.1.1); Event Information is the data set."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    affected_sop_class_uid: str
+    affected_sop_instance_uid: str
+    event_type_id: int
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_EVENT_REPORT_RSP)
+@dataclass(frozen=True, slots=True)
+class NEventReportRSP:
+    """N-EVENT-REPORT-RSP (PS3.7 10.3.1.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    affected_sop_instance_uid: str | None = None
+    event_type_id: int | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_GET_RQ)
+@dataclass(frozen=True, slots=True)
+class NGetRQ:
+    """N-GET-RQ (PS3.7 10.3.2.1)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    requested_sop_class_uid: str
+    requested_sop_instance_uid: str
+    attribute_identifier_list: tuple[int, ...] | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_GET_RSP)
+@dataclass(frozen=True, slots=True)
+class NGetRSP:
+    """N-GET-RSP (PS3.7 10.3.2.2); the Attribute List is the data set."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    affected_sop_instance_uid: str | None = None
+    attribute_identifier_list: tuple[int, ...] | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_SET_RQ)
+@dataclass(frozen=True, slots=True)
+class NSetRQ:
+    """N-SET-RQ (PS3.7 10.3.3.1); the Modification List is the data set."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    requested_sop_class_uid: str
+    requested_sop_instance_uid: str
+    has_dataset: bool = True
+
+
+@_message(CommandField.N_SET_RSP)
+@dataclass(frozen=True, slots=True)
+class NSetRSP:
+    """N-SET-RSP (PS3.7 10.3.3.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    affected_sop_instance_uid: str | None = None
+    attribute_identifier_list: tuple[int, ...] | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_ACTION_RQ)
+@dataclass(frozen=True, slots=True)
+class NActionRQ:
+    """N-ACTION-RQ (PS3.7 10.3.4.1); Action Information is the data set."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    requested_sop_class_uid: str
+    requested_sop_instance_uid: str
+    action_type_id: int
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_ACTION_RSP)
+@dataclass(frozen=True, slots=True)
+class NActionRSP:
+    """N-ACTION-RSP (PS3.7 10.3.4.2); Action Reply is the data set."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    affected_sop_instance_uid: str | None = None
+    action_type_id: int | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_CREATE_RQ)
+@dataclass(frozen=True, slots=True)
+class NCreateRQ:
+    """N-CREATE-RQ (PS3.7 10.3.5.1); the Attribute List is the data set."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    affected_sop_class_uid: str
+    affected_sop_instance_uid: str | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_CREATE_RSP)
+@dataclass(frozen=True, slots=True)
+class NCreateRSP:
+    """N-CREATE-RSP (PS3.7 10.3.5.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    affected_sop_instance_uid: str | None = None
+    attribute_identifier_list: tuple[int, ...] | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_DELETE_RQ)
+@dataclass(frozen=True, slots=True)
+class NDeleteRQ:
+    """N-DELETE-RQ (PS3.7 10.3.6.1)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id: int
+    requested_sop_class_uid: str
+    requested_sop_instance_uid: str
+    has_dataset: bool = False
+
+
+@_message(CommandField.N_DELETE_RSP)
+@dataclass(frozen=True, slots=True)
+class NDeleteRSP:
+    """N-DELETE-RSP (PS3.7 10.3.6.2)."""
+
+    command_field: ClassVar[CommandField]
+    _elements: ClassVar[tuple[_Element, ...]]
+
+    message_id_being_responded_to: int
+    status: int
+    affected_sop_class_uid: str | None = None
+    affected_sop_instance_uid: str | None = None
+    offending_element: tuple[int, ...] | None = None
+    error_comment: str | None = None
+    error_id: int | None = None
+    has_dataset: bool = False
+
+
+DIMSEResponse = (
+    CEchoRSP
+    | CStoreRSP
+    | CFindRSP
+    | CGetRSP
+    | CMoveRSP
+    | NEventReportRSP
+    | NGetRSP
+    | NSetRSP
+    | NActionRSP
+    | NCreateRSP
+    | NDeleteRSP
+)
+DIMSEMessage = (
+    CEchoRQ
+    | CStoreRQ
+    | CFindRQ
+    | CGetRQ
+    | CMoveRQ
+    | CCancelRQ
+    | NEventReportRQ
+    | NGetRQ
+    | NSetRQ
+    | NActionRQ
+    | NCreateRQ
+    | NDeleteRQ
+    | DIMSEResponse
+)
+
+
+# ---- encoding and decoding --------------------------------------------------
+
+
+def encode_command(msg: DIMSEMessage) -> bytes:
+    """Encode ``msg`` as its command set: group 0000, Implicit VR Little Endian.
+
+    Command Group Length comes first and elements follow in tag order, as
+    PS3.7 6.3.1 and PS3.5 7.1 ask. Optional fields set to ``None`` are left out.
+    """
+    dataset_type = DATASET_PRESENT if msg.has_dataset else DATASET_ABSENT
+    parts: list[bytes] = []
+    pack_header = _HEADER.pack
+    command_done = dataset_done = False
+    for spec in msg._elements:
+        # Command Field and Command Data Set Type are not fields; slot them in order.
+        if not command_done and spec.element > _TAG_COMMAND_FIELD:
+            parts.append(pack_header(0, _TAG_COMMAND_FIELD, 2) + _US.pack(msg.command_field))
+            command_done = True
+        if not dataset_done and spec.element > _TAG_COMMAND_DATA_SET_TYPE:
+            parts.append(pack_header(0, _TAG_COMMAND_DATA_SET_TYPE, 2) + _US.pack(dataset_type))
+            dataset_done = True
+        value = getattr(msg, spec.name)
+        if value is None:
+            continue
+        raw = spec.encode(value)
+        parts.append(pack_header(0, spec.element, len(raw)) + raw)
+    if not command_done:
+        parts.append(pack_header(0, _TAG_COMMAND_FIELD, 2) + _US.pack(msg.command_field))
+    if not dataset_done:
+        parts.append(pack_header(0, _TAG_COMMAND_DATA_SET_TYPE, 2) + _US.pack(dataset_type))
+    body = b"".join(parts)
+    return pack_header(0, _TAG_COMMAND_GROUP_LENGTH, 4) + _UL.pack(len(body)) + body
+
+
+def _split_elements(data: bytes | memoryview) -> dict[int, tuple[int, memoryview]]:
+    """Map element number -> (offset of the element, value) for a group-0000 stream."""
+    view = memoryview(data).cast("B") if isinstance(data, memoryview) else memoryview(data)
+    end = len(view)
+    unpack_header = _HEADER.unpack_from
+    values: dict[int, tuple[int, memoryview]] = {}
+    offset = 0
+    while offset < end:
+        if end - offset < 8:
+            raise DIMSEDecodeError(offset, f"{end - offset} stray bytes after the last element")
+        group, element, length = unpack_header(view, offset)
+        if group != 0:
+            raise DIMSEDecodeError(
+                offset, f"element ({group:04X},{element:04X}) is not in command group 0000"
+            )
+        start = offset + 8
+        if length > end - start:
+            raise DIMSEDecodeError(
+                offset,
+                f"element (0000,{element:04X}) claims {length} bytes, only {end - start} remain",
+            )
+        if element in values:
+            raise DIMSEDecodeError(offset, f"element (0000,{element:04X}) appears twice")
+        values[element] = (offset, view[start : start + length])
+        offset = start + length
+    return values
+
+
+def decode_command(data: bytes | memoryview) -> DIMSEMessage:
+    """Decode a complete command set into its message value.
+
+    Raises :class:`DIMSEDecodeError`, and nothing else, for malformed input:
+    an element outside group 0000, a length that overruns, a wrong Command
+    Group Length, an unknown Command Field, or a missing mandatory element.
+    Group-0000 elements that the message does not use (retired ones, say)
+    are ignored.
+    """
+    values = _split_elements(data)
+
+    group_length = values.get(_TAG_COMMAND_GROUP_LENGTH)
+    if group_length is None:
+        raise DIMSEDecodeError(0, "Command Group Length (0000,0000) is missing")
+    offset, raw = group_length
+    if len(raw) != 4:
+        raise DIMSEDecodeError(offset, "Command Group Length value is not 4 bytes")
+    expected = _UL.unpack(raw)[0]
+    actual = len(data) - offset - 12
+    if expected != actual:
+        raise DIMSEDecodeError(
+            offset, f"Command Group Length says {expected} bytes but {actual} follow it"
+        )
+
+    command_field = _required_us(values, _TAG_COMMAND_FIELD, "Command Field")
+    cls = MESSAGE_TYPES.get(command_field)
+    if cls is None:
+        raise DIMSEDecodeError(
+            values[_TAG_COMMAND_FIELD][0], f"unknown Command Field 0x{command_field:04X}"
+        )
+    dataset_type = _required_us(values, _TAG_COMMAND_DATA_SET_TYPE, "Command Data Set Type")
+
+    kwargs: dict[str, Any] = {"has_dataset": dataset_type != DATASET_ABSENT}
+    for spec in cls._elements:
+        found = values.get(spec.element)
+        if found is None or not found[1]:
+            if spec.mandatory:
+                raise DIMSEDecodeError(
+                    len(data),
+                    f"{cls.__name__} lacks its mandatory {spec.keyword} (0000,{spec.element:04X})",
+                )
+            continue
+        offset, raw = found
+        try:
+            kwargs[spec.name] = spec.decode(raw)
+        except ValueError as exc:
+            raise DIMSEDecodeError(offset, f"{spec.keyword}: {exc}") from None
+    return cls(**kwargs)
+
+
+def _required_us(values: dict[int, tuple[int, memoryview]], element: int, name: str) -> int:
+    found = values.get(element)
+    if found is None:
+        raise DIMSEDecodeError(0, f"{name} (0000,{element:04X}) is missing")
+    offset, raw = found
+    try:
+        return _decode_us(raw)
+    except ValueError as exc:
+        raise DIMSEDecodeError(offset, f"{name}: {exc}") from None
+
+
+# ---- the pydicom view -------------------------------------------------------
+
+
+def command_to_dataset(msg: DIMSEMessage) -> Dataset:
+    """The command set of ``msg`` as a pydicom Dataset, for users and logs."""
+    ds = Dataset()
+    ds.CommandGroupLength = len(encode_command(msg)) - 12
+    ds.CommandField = int(msg.command_field)
+    ds.CommandDataSetType = DATASET_PRESENT if msg.has_dataset else DATASET_ABSENT
+    for spec in msg._elements:
+        value = getattr(msg, spec.name)
+        if value is not None:
+            if isinstance(value, tuple):
+                value = list(value)
+            elif isinstance(value, int):
+                value = int(value)  # an IntEnum would print as its member name
+            setattr(ds, spec.keyword, value)
+    return ds
+
+
+def status_dataset(rsp: DIMSEResponse) -> Dataset:
+    """Status (0000,0900) of a response plus the status-detail elements it carries.
+
+    The details are Offending Element (0000,0901), Error Comment (0000,0902)
+    and Error ID (0000,0903) of PS3.7 Annex C, as pynetdicom-style handlers
+    return them.
+    """
+    ds = Dataset()
+    ds.Status = rsp.status
+    if rsp.offending_element is not None:
+        ds.OffendingElement = list(rsp.offending_element)
+    if rsp.error_comment is not None:
+        ds.ErrorComment = rsp.error_comment
+    if rsp.error_id is not None:
+        ds.ErrorID = rsp.error_id
+    return ds

@@ -1,0 +1,51 @@
+"""Fragmenting one DIMSE message into P-DATA-TF PDUs (PS3.8 Annex E, PS3.7 6.3.1)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
+
+__all__ = ["PDV_OVERHEAD", "fragment_message"]
+
+PDV_OVERHEAD = 6
+"""Bytes a PDV item adds to its data: item length (4), context ID (1), control header (1)."""
+
+
+def _fragments(
+    context_id: int, data: bytes | memoryview, is_command: bool, room: int
+) -> Iterator[PDataTF]:
+    size = len(data)
+    if room <= 0 or size <= room:
+        yield PDataTF((PresentationDataValue(context_id, is_command, True, data),))
+        return
+    for start in range(0, size, room):
+        end = start + room
+        pdv = PresentationDataValue(context_id, is_command, end >= size, data[start:end])
+        yield PDataTF((pdv,))
+
+
+def fragment_message(
+    context_id: int,
+    command: bytes,
+    dataset: bytes | memoryview | None,
+    max_pdu_length: int,
+) -> Iterator[PDataTF]:
+    """Yield the P-DATA-TF PDUs that carry one message, one PDV in each.
+
+    ``max_pdu_length`` is the peer's Maximum Length Received, which bounds
+    the PDU's variable field, so each PDV carries at most
+    ``max_pdu_length - 6`` bytes; 0 means no limit. The command set comes
+    first, then the data set if there is one; only each part's final
+    fragment has the last-fragment bit. Data set fragments are memoryview
+    slices of ``dataset``, not copies. An empty (but not ``None``) data set
+    is sent as one empty last fragment so that the receiver, told by the
+    command that a data set follows, still sees it end.
+    """
+    if max_pdu_length < 0 or 0 < max_pdu_length <= PDV_OVERHEAD:
+        raise ValueError(f"a maximum PDU length of {max_pdu_length} leaves no room for PDV data")
+    room = max_pdu_length - PDV_OVERHEAD if max_pdu_length else 0
+    yield from _fragments(context_id, command, True, room)
+    if dataset is not None:
+        view = dataset if isinstance(dataset, memoryview) else memoryview(dataset)
+        yield from _fragments(context_id, view, False, room)

@@ -1,0 +1,173 @@
+"""Reassembling DIMSE messages from the PDVs of P-DATA-TF PDUs (PS3.8 Annex E).
+
+A message is its command set fragments, the last one flagged, then (when
+the command's Command Data Set Type says so) its data set fragments, the
+last one flagged, all on one presentation context and with no fragment of
+another message in between (PS3.7 6.3.1, PS3.8 E.2). The assembler keeps
+data set fragments as the memoryviews the PDU decoder produced and joins
+them once when the last one arrives, or hands each to a sink as it comes so
+that a large data set can be streamed to disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Never, Protocol
+
+from dicomactors.dimse.commands import DIMSEMessage, decode_command
+from dicomactors.dimse.errors import DIMSEProtocolError
+from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
+
+__all__ = [
+    "AssembledMessage",
+    "DatasetSink",
+    "DatasetSinkFactory",
+    "MessageAssembler",
+]
+
+
+class DatasetSink(Protocol):
+    """Receives the data set fragments of one message as they arrive."""
+
+    def write(self, fragment: memoryview | bytes) -> None:
+        """Take the next fragment; it may be a view into a PDU buffer, so copy it now."""
+
+    def close(self) -> None:
+        """The last fragment has been written."""
+
+    def abort(self) -> None:
+        """The message will never complete: discard what was written."""
+
+
+DatasetSinkFactory = Callable[[int, DIMSEMessage], DatasetSink | None]
+"""Called with (context ID, command) once a command that has a data set is
+complete; returns a sink to stream that data set into, or None to keep it in
+memory."""
+
+
+@dataclass(frozen=True, slots=True)
+class AssembledMessage:
+    """One complete DIMSE message.
+
+    ``dataset`` is the encoded data set, or None if the command has none or
+    it went to ``sink`` (already closed by then).
+    """
+
+    context_id: int
+    command: DIMSEMessage
+    dataset: bytes | None
+    sink: DatasetSink | None = None
+
+
+class MessageAssembler:
+    """Turns a stream of PDVs into complete messages, one at a time.
+
+    Any :class:`~dicomactors.dimse.errors.DIMSEError` leaves the assembler
+    empty (an open sink is aborted), ready for the next message, though the
+    association is normally aborted after one.
+    """
+
+    def __init__(self, dataset_sink_factory: DatasetSinkFactory | None = None) -> None:
+        self._sink_factory = dataset_sink_factory
+        self._context_id: int | None = None
+        self._command_parts: list[bytes | memoryview] = []
+        self._command: DIMSEMessage | None = None
+        self._dataset_parts: list[bytes | memoryview] = []
+        self._sink: DatasetSink | None = None
+
+    @property
+    def in_progress(self) -> bool:
+        """True between the first fragment of a message and its last."""
+        return self._context_id is not None
+
+    def add_pdata(self, pdu: PDataTF) -> list[AssembledMessage]:
+        """Feed every PDV of one P-DATA-TF; return the messages it completed."""
+        return self.add_all(pdu.pdvs)
+
+    def add_all(self, pdvs: Iterable[PresentationDataValue]) -> list[AssembledMessage]:
+        done = []
+        for pdv in pdvs:
+            message = self.add(pdv)
+            if message is not None:
+                done.append(message)
+        return done
+
+    def add(self, pdv: PresentationDataValue) -> AssembledMessage | None:
+        """Feed one PDV; return the message it completes, if it completes one."""
+        if self._context_id is None:
+            self._context_id = pdv.context_id
+        elif pdv.context_id != self._context_id:
+            self._fail(
+                f"fragment for presentation context {pdv.context_id} in the middle of "
+                f"a message on context {self._context_id}"
+            )
+        if pdv.is_command:
+            return self._add_command(pdv)
+        return self._add_dataset(pdv)
+
+    def abort(self) -> None:
+        """Drop any partial message, aborting its sink (e.g. on A-ABORT)."""
+        sink = self._sink
+        self._reset()
+        if sink is not None:
+            sink.abort()
+
+    def _add_command(self, pdv: PresentationDataValue) -> AssembledMessage | None:
+        if self._command is not None:
+            self._fail(
+                f"command fragment arrived while the data set of "
+                f"{type(self._command).__name__} was expected"
+            )
+        self._command_parts.append(pdv.data)
+        if not pdv.is_last:
+            return None
+        parts = self._command_parts
+        encoded = parts[0] if len(parts) == 1 else b"".join(parts)
+        try:
+            command = decode_command(encoded)
+        except Exception:
+            self.abort()
+            raise
+        context_id = pdv.context_id
+        if not command.has_dataset:
+            self._reset()
+            return AssembledMessage(context_id, command, None)
+        self._command = command
+        self._command_parts = []
+        if self._sink_factory is not None:
+            self._sink = self._sink_factory(context_id, command)
+        return None
+
+    def _add_dataset(self, pdv: PresentationDataValue) -> AssembledMessage | None:
+        command = self._command
+        if command is None:
+            if self._command_parts:
+                self._fail("data set fragment before the command set was complete")
+            self._fail("data set fragment with no command set before it")
+        sink = self._sink
+        if sink is not None:
+            sink.write(pdv.data)
+        else:
+            self._dataset_parts.append(pdv.data)
+        if not pdv.is_last:
+            return None
+        context_id = pdv.context_id
+        if sink is not None:
+            self._reset()
+            sink.close()
+            return AssembledMessage(context_id, command, None, sink)
+        dataset = b"".join(self._dataset_parts)
+        self._reset()
+        return AssembledMessage(context_id, command, dataset)
+
+    def _fail(self, reason: str) -> Never:
+        self.abort()
+        raise DIMSEProtocolError(reason)
+
+    def _reset(self) -> None:
+        self._context_id = None
+        self._command_parts = []
+        self._command = None
+        self._dataset_parts = []
+        self._sink = None
