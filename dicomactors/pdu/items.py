@@ -11,6 +11,25 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+__all__ = [
+    "DICOM_APPLICATION_CONTEXT",
+    "AsynchronousOperationsWindowItem",
+    "ContextResult",
+    "ImplementationClassUIDItem",
+    "ImplementationVersionNameItem",
+    "ItemType",
+    "MaximumLengthItem",
+    "PresentationContextACItem",
+    "PresentationContextRQItem",
+    "RoleSelectionItem",
+    "SOPClassCommonExtendedNegotiationItem",
+    "SOPClassExtendedNegotiationItem",
+    "UserIdentityACItem",
+    "UserIdentityRQItem",
+    "UserIdentityType",
+    "UserInformationSubItem",
+]
+
 DICOM_APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
 
 

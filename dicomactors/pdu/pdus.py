@@ -13,6 +13,23 @@ from dicomactors.pdu.items import (
     UserInformationSubItem,
 )
 
+__all__ = [
+    "PDU",
+    "AAbort",
+    "AAssociateAC",
+    "AAssociateRJ",
+    "AAssociateRQ",
+    "AReleaseRP",
+    "AReleaseRQ",
+    "AbortReason",
+    "AbortSource",
+    "PDUType",
+    "PDataTF",
+    "PresentationDataValue",
+    "RejectResult",
+    "RejectSource",
+]
+
 
 class PDUType(IntEnum):
     """PDU-type values of PS3.8 9.3.1."""

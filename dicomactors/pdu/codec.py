@@ -1,0 +1,779 @@
+"""Turn PDU values into bytes and bytes into PDU values (PS3.8 9.3, Annex D; PS3.7 D.3.3).
+
+Encoding trusts its input: it only refuses what cannot be written at all (an AE title
+over 16 bytes, a length that does not fit its field), so the harness can also build
+PDUs that a strict peer must refuse.
+
+Decoding trusts nothing. Every length is checked against the container that holds it
+before anything is read, and the only exception that can leave ``decode_pdu`` is
+:class:`PDUDecodeError`, carrying the offset (from the first byte of the PDU) where the
+fault was found and the A-ABORT reason that fits it (PS3.8 Table 9-26). Where the
+standard says a field "shall not be tested" or "shall be ignored" (reserved fields,
+protocol version bits other than bit 0, the AE titles of an A-ASSOCIATE-AC, the transfer
+syntax of a rejected presentation context, unknown user information sub-items) it is
+not tested, and unknown user information sub-items are dropped.
+
+P-DATA-TF decoding hands out each PDV's data as a memoryview slice of the input, so a
+fragment is copied only once, when DIMSE reassembly joins the fragments.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable, Iterator
+
+from dicomactors.pdu.errors import PDUDecodeError
+from dicomactors.pdu.items import (
+    AsynchronousOperationsWindowItem,
+    ContextResult,
+    ImplementationClassUIDItem,
+    ImplementationVersionNameItem,
+    ItemType,
+    MaximumLengthItem,
+    PresentationContextACItem,
+    PresentationContextRQItem,
+    RoleSelectionItem,
+    SOPClassCommonExtendedNegotiationItem,
+    SOPClassExtendedNegotiationItem,
+    UserIdentityACItem,
+    UserIdentityRQItem,
+    UserIdentityType,
+    UserInformationSubItem,
+)
+from dicomactors.pdu.pdus import (
+    PDU,
+    AAbort,
+    AAssociateAC,
+    AAssociateRJ,
+    AAssociateRQ,
+    AbortReason,
+    AReleaseRP,
+    AReleaseRQ,
+    PDataTF,
+    PDUType,
+    PresentationDataValue,
+    RejectResult,
+    RejectSource,
+)
+
+__all__ = [
+    "MAX_PRESENTATION_CONTEXTS",
+    "MAX_UID_LENGTH",
+    "PDU_HEADER_LENGTH",
+    "decode_pdu",
+    "encode_pdu",
+]
+
+PDU_HEADER_LENGTH = 6
+"""PDU type (1), reserved (1), PDU length (4): the bytes before the PDU-length count starts."""
+
+MAX_UID_LENGTH = 64
+MAX_PRESENTATION_CONTEXTS = 128
+"""Context IDs are odd numbers 1 to 255, so no association can hold more."""
+
+_ASSOCIATE_FIXED_LENGTH = 68
+"""Protocol version (2), reserved (2), called AE (16), calling AE (16), reserved (32)."""
+_VARIABLE_FIELD_OFFSET = PDU_HEADER_LENGTH + _ASSOCIATE_FIXED_LENGTH
+_AE_TITLE_LENGTH = 16
+
+_UNRECOGNIZED_PDU = AbortReason.UNRECOGNIZED_PDU
+_UNRECOGNIZED_PARAMETER = AbortReason.UNRECOGNIZED_PDU_PARAMETER
+_UNEXPECTED_PARAMETER = AbortReason.UNEXPECTED_PDU_PARAMETER
+_INVALID_VALUE = AbortReason.INVALID_PDU_PARAMETER_VALUE
+
+_HEADER = struct.Struct(">BxI")
+_ASSOCIATE_HEADER = struct.Struct(">BxIHxx16s16s32x")
+_FIXED_BODY = struct.Struct(">BxIxBBB")  # RJ; release and abort use the same 10 bytes
+_ITEM_HEADER = struct.Struct(">BxH")
+_CONTEXT_RQ_HEADER = struct.Struct(">BxHBxxx")
+_CONTEXT_AC_HEADER = struct.Struct(">BxHBxBx")
+_MAXIMUM_LENGTH = struct.Struct(">BxHI")
+_ASYNC_WINDOW = struct.Struct(">BxHHH")
+_UID_LENGTH_ITEM = struct.Struct(">BxHH")
+_COMMON_EXTENDED_HEADER = struct.Struct(">BBHH")
+_USER_IDENTITY_RQ_HEADER = struct.Struct(">BxHBBH")
+_PDV_HEADER = struct.Struct(">IBB")
+_UINT16 = struct.Struct(">H")
+
+_RELEASE_RQ_BYTES = bytes((PDUType.A_RELEASE_RQ, 0, 0, 0, 0, 4, 0, 0, 0, 0))
+_RELEASE_RP_BYTES = bytes((PDUType.A_RELEASE_RP, 0, 0, 0, 0, 4, 0, 0, 0, 0))
+
+
+# -- encoding ------------------------------------------------------------------------
+
+
+def encode_pdu(pdu: PDU) -> bytes:
+    """Return the bytes of ``pdu`` as they go on the wire.
+
+    Raises ``ValueError`` if a value cannot be written (an AE title over 16 bytes,
+    non-ASCII text, a number or length too large for its field) and ``TypeError`` for
+    something that is not a PDU.
+    """
+    encoder = _ENCODERS.get(type(pdu))
+    if encoder is None:
+        raise TypeError(f"not a PDU: {pdu!r}")
+    try:
+        return encoder(pdu)
+    except struct.error as exc:
+        raise ValueError(f"cannot encode {type(pdu).__name__}: {exc}") from exc
+
+
+def _item(item_type: int, value: bytes) -> bytes:
+    return _ITEM_HEADER.pack(item_type, len(value)) + value
+
+
+def _ae_title(title: str) -> bytes:
+    raw = title.encode("ascii")
+    if len(raw) > _AE_TITLE_LENGTH:
+        raise ValueError(f"AE title {title!r} is longer than 16 bytes")
+    return raw.ljust(_AE_TITLE_LENGTH, b" ")
+
+
+def _encode_associate(pdu: AAssociateRQ | AAssociateAC, contexts: list[bytes]) -> bytes:
+    variable = b"".join(
+        [
+            _item(ItemType.APPLICATION_CONTEXT, pdu.application_context_name.encode("ascii")),
+            *contexts,
+            _item(
+                ItemType.USER_INFORMATION,
+                b"".join([_encode_sub_item(sub) for sub in pdu.user_information]),
+            ),
+        ]
+    )
+    header = _ASSOCIATE_HEADER.pack(
+        pdu.pdu_type,
+        _ASSOCIATE_FIXED_LENGTH + len(variable),
+        pdu.protocol_version,
+        _ae_title(pdu.called_ae_title),
+        _ae_title(pdu.calling_ae_title),
+    )
+    return header + variable
+
+
+def _encode_associate_rq(pdu: AAssociateRQ) -> bytes:
+    contexts = []
+    for context in pdu.presentation_contexts:
+        syntaxes = b"".join(
+            [
+                _item(ItemType.ABSTRACT_SYNTAX, context.abstract_syntax.encode("ascii")),
+                *[
+                    _item(ItemType.TRANSFER_SYNTAX, uid.encode("ascii"))
+                    for uid in context.transfer_syntaxes
+                ],
+            ]
+        )
+        contexts.append(
+            _CONTEXT_RQ_HEADER.pack(
+                ItemType.PRESENTATION_CONTEXT_RQ, 4 + len(syntaxes), context.context_id
+            )
+            + syntaxes
+        )
+    return _encode_associate(pdu, contexts)
+
+
+def _encode_associate_ac(pdu: AAssociateAC) -> bytes:
+    contexts = []
+    for context in pdu.presentation_contexts:
+        # A rejected context still carries the sub-item; its value is not significant.
+        uid = (context.transfer_syntax or "").encode("ascii")
+        syntax = _item(ItemType.TRANSFER_SYNTAX, uid)
+        contexts.append(
+            _CONTEXT_AC_HEADER.pack(
+                ItemType.PRESENTATION_CONTEXT_AC,
+                4 + len(syntax),
+                context.context_id,
+                context.result,
+            )
+            + syntax
+        )
+    return _encode_associate(pdu, contexts)
+
+
+def _encode_sub_item(sub: UserInformationSubItem) -> bytes:
+    # Ordered by how often they are sent.
+    if isinstance(sub, MaximumLengthItem):
+        return _MAXIMUM_LENGTH.pack(ItemType.MAXIMUM_LENGTH, 4, sub.maximum_length)
+    if isinstance(sub, ImplementationClassUIDItem):
+        return _item(
+            ItemType.IMPLEMENTATION_CLASS_UID, sub.implementation_class_uid.encode("ascii")
+        )
+    if isinstance(sub, ImplementationVersionNameItem):
+        return _item(
+            ItemType.IMPLEMENTATION_VERSION_NAME, sub.implementation_version_name.encode("ascii")
+        )
+    if isinstance(sub, AsynchronousOperationsWindowItem):
+        return _ASYNC_WINDOW.pack(
+            ItemType.ASYNCHRONOUS_OPERATIONS_WINDOW,
+            4,
+            sub.maximum_invoked,
+            sub.maximum_performed,
+        )
+    if isinstance(sub, RoleSelectionItem):
+        uid = sub.sop_class_uid.encode("ascii")
+        return (
+            _UID_LENGTH_ITEM.pack(ItemType.ROLE_SELECTION, len(uid) + 4, len(uid))
+            + uid
+            + bytes((int(sub.scu_role), int(sub.scp_role)))
+        )
+    if isinstance(sub, SOPClassExtendedNegotiationItem):
+        uid = sub.sop_class_uid.encode("ascii")
+        info = sub.service_class_application_information
+        return (
+            _UID_LENGTH_ITEM.pack(
+                ItemType.SOP_CLASS_EXTENDED_NEGOTIATION, 2 + len(uid) + len(info), len(uid)
+            )
+            + uid
+            + info
+        )
+    if isinstance(sub, SOPClassCommonExtendedNegotiationItem):
+        return _encode_common_extended(sub)
+    if isinstance(sub, UserIdentityRQItem):
+        primary, secondary = sub.primary_field, sub.secondary_field
+        return b"".join(
+            [
+                _USER_IDENTITY_RQ_HEADER.pack(
+                    ItemType.USER_IDENTITY_RQ,
+                    6 + len(primary) + len(secondary),
+                    sub.identity_type,
+                    int(sub.positive_response_requested),
+                    len(primary),
+                ),
+                primary,
+                _UINT16.pack(len(secondary)),
+                secondary,
+            ]
+        )
+    if isinstance(sub, UserIdentityACItem):
+        response = sub.server_response
+        return (
+            _UID_LENGTH_ITEM.pack(ItemType.USER_IDENTITY_AC, 2 + len(response), len(response))
+            + response
+        )
+    raise TypeError(f"not a user information sub-item: {sub!r}")
+
+
+def _encode_common_extended(sub: SOPClassCommonExtendedNegotiationItem) -> bytes:
+    sop_class = sub.sop_class_uid.encode("ascii")
+    service_class = sub.service_class_uid.encode("ascii")
+    related = b"".join(
+        [
+            _UINT16.pack(len(raw)) + raw
+            for raw in (uid.encode("ascii") for uid in sub.related_general_sop_class_uids)
+        ]
+    )
+    body = b"".join(
+        [
+            sop_class,
+            _UINT16.pack(len(service_class)),
+            service_class,
+            _UINT16.pack(len(related)),
+            related,
+        ]
+    )
+    # The byte after the item type is the sub-item version, 0 in this version of PS3.7.
+    header = _COMMON_EXTENDED_HEADER.pack(
+        ItemType.SOP_CLASS_COMMON_EXTENDED_NEGOTIATION, 0, 2 + len(body), len(sop_class)
+    )
+    return header + body
+
+
+def _encode_associate_rj(pdu: AAssociateRJ) -> bytes:
+    return _FIXED_BODY.pack(PDUType.A_ASSOCIATE_RJ, 4, pdu.result, pdu.source, pdu.reason)
+
+
+def _encode_p_data_tf(pdu: PDataTF) -> bytes:
+    parts: list[bytes | memoryview] = [b""]
+    length = 0
+    pack = _PDV_HEADER.pack
+    for pdv in pdu.pdvs:
+        data = pdv.data
+        size = len(data)
+        parts.append(pack(size + 2, pdv.context_id, int(pdv.is_command) | (pdv.is_last << 1)))
+        parts.append(data)
+        length += size + 6
+    parts[0] = _HEADER.pack(PDUType.P_DATA_TF, length)
+    return b"".join(parts)
+
+
+def _encode_release_rq(pdu: AReleaseRQ) -> bytes:
+    return _RELEASE_RQ_BYTES
+
+
+def _encode_release_rp(pdu: AReleaseRP) -> bytes:
+    return _RELEASE_RP_BYTES
+
+
+def _encode_abort(pdu: AAbort) -> bytes:
+    return _FIXED_BODY.pack(PDUType.A_ABORT, 4, 0, pdu.source, pdu.reason)
+
+
+_ENCODERS: dict[type, Callable[..., bytes]] = {
+    AAssociateRQ: _encode_associate_rq,
+    AAssociateAC: _encode_associate_ac,
+    AAssociateRJ: _encode_associate_rj,
+    PDataTF: _encode_p_data_tf,
+    AReleaseRQ: _encode_release_rq,
+    AReleaseRP: _encode_release_rp,
+    AAbort: _encode_abort,
+}
+
+
+# -- decoding ------------------------------------------------------------------------
+
+
+def decode_pdu(data: bytes | bytearray | memoryview) -> PDU:
+    """Decode one whole PDU, header included.
+
+    ``data`` must hold exactly one PDU: its PDU-length field must count every byte
+    after the 6-byte header. Raises :class:`PDUDecodeError` and nothing else for bytes
+    that are not a valid PDU.
+    """
+    view = memoryview(data).cast("B")
+    size = len(view)
+    if size < PDU_HEADER_LENGTH:
+        raise PDUDecodeError(size, "PDU shorter than its 6-byte header", _INVALID_VALUE)
+    pdu_type, length = _HEADER.unpack_from(view)
+    decoder = _DECODERS.get(pdu_type)
+    if decoder is None:
+        raise PDUDecodeError(0, f"unrecognized PDU type 0x{pdu_type:02X}", _UNRECOGNIZED_PDU)
+    if length != size - PDU_HEADER_LENGTH:
+        raise PDUDecodeError(
+            2,
+            f"PDU length {length} does not match the {size - PDU_HEADER_LENGTH} bytes "
+            "that follow the header",
+            _INVALID_VALUE,
+        )
+    return decoder(view)
+
+
+def _fail(offset: int, reason: str, abort_reason: int = _INVALID_VALUE) -> PDUDecodeError:
+    return PDUDecodeError(offset, reason, abort_reason)
+
+
+def _items(
+    view: memoryview, start: int, end: int, what: str
+) -> Iterator[tuple[int, int, int, int]]:
+    """Yield ``(offset, item_type, value_start, value_end)`` for the items in [start, end)."""
+    offset = start
+    while offset < end:
+        if end - offset < 4:
+            raise _fail(offset, f"truncated item header in {what}")
+        item_type, length = _ITEM_HEADER.unpack_from(view, offset)
+        value_end = offset + 4 + length
+        if value_end > end:
+            raise _fail(offset + 2, f"item 0x{item_type:02X} length {length} overruns its {what}")
+        yield offset, item_type, offset + 4, value_end
+        offset = value_end
+
+
+def _ascii(view: memoryview, start: int, end: int, what: str) -> str:
+    try:
+        return str(view[start:end], "ascii")
+    except UnicodeDecodeError:
+        raise _fail(start, f"{what} is not ASCII") from None
+
+
+def _uid(view: memoryview, start: int, end: int, what: str) -> str:
+    # PS3.8 Annex F: UIDs in network negotiation may carry one trailing NUL pad.
+    if end > start and view[end - 1] == 0:
+        end -= 1
+    if end == start:
+        raise _fail(start, f"empty {what}")
+    if end - start > MAX_UID_LENGTH:
+        raise _fail(start, f"{what} longer than {MAX_UID_LENGTH} characters")
+    return _ascii(view, start, end, what)
+
+
+def _ae_title_value(view: memoryview, start: int, what: str) -> str:
+    raw = view[start : start + _AE_TITLE_LENGTH]
+    if any(byte < 0x20 or byte > 0x7E for byte in raw):
+        raise _fail(start, f"{what} has a byte outside printable ASCII")
+    title = str(raw, "ascii").strip(" ")
+    if not title:
+        raise _fail(start, f"{what} is empty or all spaces")
+    return title
+
+
+def _untested_ae_title(view: memoryview, start: int) -> str:
+    # The AE fields of an A-ASSOCIATE-AC "shall not be tested" (PS3.8 9.3.3).
+    return str(view[start : start + _AE_TITLE_LENGTH], "latin-1").strip(" ")
+
+
+def _associate_fields(view: memoryview, is_request: bool) -> tuple[int, str, str]:
+    if len(view) < _VARIABLE_FIELD_OFFSET:
+        raise _fail(len(view), f"PDU length {len(view) - 6} is shorter than the 68 fixed bytes")
+    _, _, protocol_version, _, _ = _ASSOCIATE_HEADER.unpack_from(view)
+    if is_request:
+        called = _ae_title_value(view, 10, "called AE title")
+        calling = _ae_title_value(view, 26, "calling AE title")
+    else:
+        called = _untested_ae_title(view, 10)
+        calling = _untested_ae_title(view, 26)
+    return protocol_version, called, calling
+
+
+def _decode_associate_rq(view: memoryview) -> AAssociateRQ:
+    protocol_version, called, calling = _associate_fields(view, is_request=True)
+    application_context, contexts, user_information = _variable_items(
+        view, ItemType.PRESENTATION_CONTEXT_RQ, _context_rq
+    )
+    if not contexts:
+        raise _fail(_VARIABLE_FIELD_OFFSET, "A-ASSOCIATE-RQ has no presentation context")
+    return AAssociateRQ(
+        called_ae_title=called,
+        calling_ae_title=calling,
+        presentation_contexts=tuple(contexts),  # type: ignore[arg-type]
+        user_information=user_information,
+        application_context_name=application_context,
+        protocol_version=protocol_version,
+    )
+
+
+def _decode_associate_ac(view: memoryview) -> AAssociateAC:
+    protocol_version, called, calling = _associate_fields(view, is_request=False)
+    application_context, contexts, user_information = _variable_items(
+        view, ItemType.PRESENTATION_CONTEXT_AC, _context_ac
+    )
+    return AAssociateAC(
+        called_ae_title=called,
+        calling_ae_title=calling,
+        presentation_contexts=tuple(contexts),  # type: ignore[arg-type]
+        user_information=user_information,
+        application_context_name=application_context,
+        protocol_version=protocol_version,
+    )
+
+
+_ContextDecoder = Callable[
+    [memoryview, int, int, int], PresentationContextRQItem | PresentationContextACItem
+]
+
+
+def _variable_items(
+    view: memoryview, context_type: int, decode_context: _ContextDecoder
+) -> tuple[
+    str,
+    list[PresentationContextRQItem | PresentationContextACItem],
+    tuple[UserInformationSubItem, ...],
+]:
+    """The items of an A-ASSOCIATE variable field (PS3.8 9.3.2, 9.3.3)."""
+    application_context: str | None = None
+    contexts: list[PresentationContextRQItem | PresentationContextACItem] = []
+    context_ids: set[int] = set()
+    user_information: tuple[UserInformationSubItem, ...] | None = None
+    for offset, item_type, start, end in _items(view, _VARIABLE_FIELD_OFFSET, len(view), "PDU"):
+        if item_type == context_type:
+            if len(contexts) == MAX_PRESENTATION_CONTEXTS:
+                raise _fail(offset, "more than 128 presentation contexts")
+            context = decode_context(view, offset, start, end)
+            if context.context_id in context_ids:
+                raise _fail(start, f"duplicate presentation context ID {context.context_id}")
+            context_ids.add(context.context_id)
+            contexts.append(context)
+        elif item_type == ItemType.APPLICATION_CONTEXT:
+            if application_context is not None:
+                raise _fail(offset, "second application context item", _UNEXPECTED_PARAMETER)
+            application_context = _uid(view, start, end, "application context name")
+        elif item_type == ItemType.USER_INFORMATION:
+            if user_information is not None:
+                raise _fail(offset, "second user information item", _UNEXPECTED_PARAMETER)
+            user_information = _user_information(view, start, end)
+        elif item_type in _KNOWN_ITEM_TYPES:
+            raise _fail(offset, f"item 0x{item_type:02X} not allowed here", _UNEXPECTED_PARAMETER)
+        else:
+            raise _fail(
+                offset, f"unrecognized item type 0x{item_type:02X}", _UNRECOGNIZED_PARAMETER
+            )
+    if application_context is None:
+        raise _fail(_VARIABLE_FIELD_OFFSET, "no application context item")
+    return application_context, contexts, user_information or ()
+
+
+_KNOWN_ITEM_TYPES = frozenset(ItemType)
+
+
+def _context_id(view: memoryview, start: int, end: int) -> int:
+    if end - start < 4:
+        raise _fail(start, "presentation context item shorter than 4 bytes")
+    context_id = view[start]
+    if context_id % 2 == 0:
+        raise _fail(start, f"presentation context ID {context_id} is not odd")
+    return context_id
+
+
+def _context_rq(view: memoryview, offset: int, start: int, end: int) -> PresentationContextRQItem:
+    context_id = _context_id(view, start, end)
+    abstract_syntax: str | None = None
+    transfer_syntaxes: list[str] = []
+    for sub_offset, sub_type, sub_start, sub_end in _items(
+        view, start + 4, end, "presentation context item"
+    ):
+        if sub_type == ItemType.TRANSFER_SYNTAX:
+            transfer_syntaxes.append(_uid(view, sub_start, sub_end, "transfer syntax name"))
+        elif sub_type == ItemType.ABSTRACT_SYNTAX:
+            if abstract_syntax is not None:
+                raise _fail(sub_offset, "second abstract syntax", _UNEXPECTED_PARAMETER)
+            abstract_syntax = _uid(view, sub_start, sub_end, "abstract syntax name")
+        else:
+            raise _unexpected_sub_item(sub_offset, sub_type)
+    if abstract_syntax is None:
+        raise _fail(offset, f"presentation context {context_id} has no abstract syntax")
+    if not transfer_syntaxes:
+        raise _fail(offset, f"presentation context {context_id} has no transfer syntax")
+    return PresentationContextRQItem(context_id, abstract_syntax, tuple(transfer_syntaxes))
+
+
+def _context_ac(view: memoryview, offset: int, start: int, end: int) -> PresentationContextACItem:
+    context_id = _context_id(view, start, end)
+    result = view[start + 2]
+    if result > ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED:
+        raise _fail(start + 2, f"presentation context result {result} is not defined")
+    syntax_items: list[tuple[int, int]] = []
+    for sub_offset, sub_type, sub_start, sub_end in _items(
+        view, start + 4, end, "presentation context item"
+    ):
+        if sub_type != ItemType.TRANSFER_SYNTAX:
+            raise _unexpected_sub_item(sub_offset, sub_type)
+        if syntax_items:
+            raise _fail(sub_offset, "second transfer syntax", _UNEXPECTED_PARAMETER)
+        syntax_items.append((sub_start, sub_end))
+    transfer_syntax: str | None = None
+    if result == ContextResult.ACCEPTANCE:
+        if not syntax_items:
+            raise _fail(
+                offset, f"accepted presentation context {context_id} has no transfer syntax"
+            )
+        transfer_syntax = _uid(view, *syntax_items[0], "transfer syntax name")
+    elif syntax_items:
+        # Not significant for a rejected context: keep it only if it reads as a UID.
+        try:
+            transfer_syntax = _uid(view, *syntax_items[0], "transfer syntax name")
+        except PDUDecodeError:
+            transfer_syntax = None
+    return PresentationContextACItem(context_id, result, transfer_syntax)
+
+
+def _unexpected_sub_item(offset: int, sub_type: int) -> PDUDecodeError:
+    if sub_type in _KNOWN_ITEM_TYPES:
+        return _fail(offset, f"sub-item 0x{sub_type:02X} not allowed here", _UNEXPECTED_PARAMETER)
+    return _fail(offset, f"unrecognized sub-item type 0x{sub_type:02X}", _UNRECOGNIZED_PARAMETER)
+
+
+# -- user information (PS3.8 Annex D, PS3.7 D.3.3) ------------------------------------
+
+
+def _user_information(view: memoryview, start: int, end: int) -> tuple[UserInformationSubItem, ...]:
+    subs: list[UserInformationSubItem] = []
+    for offset, sub_type, sub_start, sub_end in _items(view, start, end, "user information item"):
+        decoder = _SUB_ITEM_DECODERS.get(sub_type)
+        if decoder is not None:
+            subs.append(decoder(view, offset, sub_start, sub_end))
+    return tuple(subs)
+
+
+def _exact_length(offset: int, start: int, end: int, expected: int, what: str) -> None:
+    if end - start != expected:
+        raise _fail(offset + 2, f"{what} sub-item length {end - start}, expected {expected}")
+
+
+def _maximum_length_item(view: memoryview, offset: int, start: int, end: int) -> MaximumLengthItem:
+    _exact_length(offset, start, end, 4, "maximum length")
+    (value,) = struct.unpack_from(">I", view, start)
+    return MaximumLengthItem(value)
+
+
+def _implementation_class_uid_item(
+    view: memoryview, offset: int, start: int, end: int
+) -> ImplementationClassUIDItem:
+    return ImplementationClassUIDItem(_uid(view, start, end, "implementation class UID"))
+
+
+def _async_window_item(
+    view: memoryview, offset: int, start: int, end: int
+) -> AsynchronousOperationsWindowItem:
+    _exact_length(offset, start, end, 4, "asynchronous operations window")
+    invoked, performed = struct.unpack_from(">HH", view, start)
+    return AsynchronousOperationsWindowItem(invoked, performed)
+
+
+def _length_prefixed(view: memoryview, start: int, end: int, what: str) -> int:
+    """Return where the value announced by the 2-byte length at ``start`` ends."""
+    if end - start < 2:
+        raise _fail(start, f"{what} length field truncated")
+    (length,) = _UINT16.unpack_from(view, start)
+    value_end = start + 2 + length
+    if value_end > end:
+        raise _fail(start, f"{what} length {length} overruns its sub-item")
+    return value_end
+
+
+def _flag(view: memoryview, offset: int, what: str) -> bool:
+    value = view[offset]
+    if value > 1:
+        raise _fail(offset, f"{what} is {value}, expected 0 or 1")
+    return bool(value)
+
+
+def _role_selection_item(view: memoryview, offset: int, start: int, end: int) -> RoleSelectionItem:
+    uid_end = _length_prefixed(view, start, end, "SOP class UID")
+    _exact_length(offset, start, end, uid_end - start + 2, "SCP/SCU role selection")
+    uid = _uid(view, start + 2, uid_end, "SOP class UID")
+    return RoleSelectionItem(
+        uid, _flag(view, uid_end, "SCU role"), _flag(view, uid_end + 1, "SCP role")
+    )
+
+
+def _implementation_version_name_item(
+    view: memoryview, offset: int, start: int, end: int
+) -> ImplementationVersionNameItem:
+    if not 1 <= end - start <= 16:
+        raise _fail(offset + 2, "implementation version name must be 1 to 16 bytes")
+    return ImplementationVersionNameItem(_ascii(view, start, end, "implementation version name"))
+
+
+def _extended_negotiation_item(
+    view: memoryview, offset: int, start: int, end: int
+) -> SOPClassExtendedNegotiationItem:
+    uid_end = _length_prefixed(view, start, end, "SOP class UID")
+    uid = _uid(view, start + 2, uid_end, "SOP class UID")
+    return SOPClassExtendedNegotiationItem(uid, bytes(view[uid_end:end]))
+
+
+def _common_extended_negotiation_item(
+    view: memoryview, offset: int, start: int, end: int
+) -> SOPClassCommonExtendedNegotiationItem:
+    sop_end = _length_prefixed(view, start, end, "SOP class UID")
+    sop_class = _uid(view, start + 2, sop_end, "SOP class UID")
+    service_end = _length_prefixed(view, sop_end, end, "service class UID")
+    service_class = _uid(view, sop_end + 2, service_end, "service class UID")
+    related_end = _length_prefixed(view, service_end, end, "related general SOP classes")
+    if related_end != end:
+        raise _fail(related_end, "bytes after the related general SOP classes")
+    related = []
+    position = service_end + 2
+    while position < related_end:
+        uid_end = _length_prefixed(view, position, related_end, "related general SOP class UID")
+        related.append(_uid(view, position + 2, uid_end, "related general SOP class UID"))
+        position = uid_end
+    return SOPClassCommonExtendedNegotiationItem(sop_class, service_class, tuple(related))
+
+
+def _user_identity_rq_item(
+    view: memoryview, offset: int, start: int, end: int
+) -> UserIdentityRQItem:
+    if end - start < 6:
+        raise _fail(offset + 2, "user identity sub-item shorter than 6 bytes")
+    identity_type = view[start]
+    if identity_type not in _USER_IDENTITY_TYPES:
+        raise _fail(start, f"user identity type {identity_type} is not defined")
+    positive_response = _flag(view, start + 1, "positive response requested")
+    primary_end = _length_prefixed(view, start + 2, end, "primary field")
+    secondary_end = _length_prefixed(view, primary_end, end, "secondary field")
+    if secondary_end != end:
+        raise _fail(secondary_end, "bytes after the user identity secondary field")
+    return UserIdentityRQItem(
+        identity_type,
+        positive_response,
+        bytes(view[start + 4 : primary_end]),
+        bytes(view[primary_end + 2 : secondary_end]),
+    )
+
+
+_USER_IDENTITY_TYPES = frozenset(UserIdentityType)
+
+
+def _user_identity_ac_item(
+    view: memoryview, offset: int, start: int, end: int
+) -> UserIdentityACItem:
+    response_end = _length_prefixed(view, start, end, "server response")
+    if response_end != end:
+        raise _fail(response_end, "bytes after the user identity server response")
+    return UserIdentityACItem(bytes(view[start + 2 : end]))
+
+
+_SUB_ITEM_DECODERS: dict[int, Callable[[memoryview, int, int, int], UserInformationSubItem]] = {
+    ItemType.MAXIMUM_LENGTH: _maximum_length_item,
+    ItemType.IMPLEMENTATION_CLASS_UID: _implementation_class_uid_item,
+    ItemType.ASYNCHRONOUS_OPERATIONS_WINDOW: _async_window_item,
+    ItemType.ROLE_SELECTION: _role_selection_item,
+    ItemType.IMPLEMENTATION_VERSION_NAME: _implementation_version_name_item,
+    ItemType.SOP_CLASS_EXTENDED_NEGOTIATION: _extended_negotiation_item,
+    ItemType.SOP_CLASS_COMMON_EXTENDED_NEGOTIATION: _common_extended_negotiation_item,
+    ItemType.USER_IDENTITY_RQ: _user_identity_rq_item,
+    ItemType.USER_IDENTITY_AC: _user_identity_ac_item,
+}
+
+
+# -- the other PDUs ------------------------------------------------------------------
+
+
+def _fixed_length(view: memoryview, what: str) -> None:
+    if len(view) != PDU_HEADER_LENGTH + 4:
+        raise _fail(2, f"{what} PDU length is {len(view) - 6}, expected 4")
+
+
+def _decode_associate_rj(view: memoryview) -> AAssociateRJ:
+    _fixed_length(view, "A-ASSOCIATE-RJ")
+    _, _, result, source, reason = _FIXED_BODY.unpack_from(view)
+    if result not in _REJECT_RESULTS:
+        raise _fail(7, f"A-ASSOCIATE-RJ result {result} is not defined")
+    if source not in _REJECT_SOURCES:
+        raise _fail(8, f"A-ASSOCIATE-RJ source {source} is not defined")
+    return AAssociateRJ(result, source, reason)
+
+
+_REJECT_RESULTS = frozenset(RejectResult)
+_REJECT_SOURCES = frozenset(RejectSource)
+
+
+def _decode_p_data_tf(view: memoryview) -> PDataTF:
+    end = len(view)
+    offset = PDU_HEADER_LENGTH
+    unpack = _PDV_HEADER.unpack_from
+    pdvs = []
+    while offset < end:
+        if end - offset < 6:
+            raise _fail(offset, "truncated PDV item header")
+        length, context_id, control = unpack(view, offset)
+        if length < 2:
+            raise _fail(offset, f"PDV item length {length} is below 2")
+        next_offset = offset + 4 + length
+        if next_offset > end:
+            raise _fail(offset, f"PDV item length {length} runs past the PDU end")
+        # Bits 2-7 of the message control header are reserved: not tested.
+        pdvs.append(
+            PresentationDataValue(
+                context_id, bool(control & 1), bool(control & 2), view[offset + 6 : next_offset]
+            )
+        )
+        offset = next_offset
+    if not pdvs:
+        raise _fail(PDU_HEADER_LENGTH, "P-DATA-TF without a PDV item")
+    return PDataTF(tuple(pdvs))
+
+
+def _decode_release_rq(view: memoryview) -> AReleaseRQ:
+    _fixed_length(view, "A-RELEASE-RQ")
+    return AReleaseRQ()
+
+
+def _decode_release_rp(view: memoryview) -> AReleaseRP:
+    _fixed_length(view, "A-RELEASE-RP")
+    return AReleaseRP()
+
+
+def _decode_abort(view: memoryview) -> AAbort:
+    # Source and reason are not tested: an A-ABORT ends the association whatever they say.
+    _fixed_length(view, "A-ABORT")
+    return AAbort(view[8], view[9])
+
+
+_DECODERS: dict[int, Callable[[memoryview], PDU]] = {
+    PDUType.A_ASSOCIATE_RQ: _decode_associate_rq,
+    PDUType.A_ASSOCIATE_AC: _decode_associate_ac,
+    PDUType.A_ASSOCIATE_RJ: _decode_associate_rj,
+    PDUType.P_DATA_TF: _decode_p_data_tf,
+    PDUType.A_RELEASE_RQ: _decode_release_rq,
+    PDUType.A_RELEASE_RP: _decode_release_rp,
+    PDUType.A_ABORT: _decode_abort,
+}

@@ -1,0 +1,190 @@
+"""Cut a byte stream into PDUs, bounded by the lengths this node accepts.
+
+A TCP stream carries PDUs back to back, split anywhere. :class:`PDUReader` takes the
+bytes in whatever pieces they come and hands back whole decoded PDUs. It reads each
+6-byte header first and refuses a PDU whose declared length is above the cap for its
+type before it allocates anything for it, so a peer cannot make this node reserve
+4 GiB by sending six bytes.
+
+Two ways in:
+
+- ``feed(data)`` for bytes already received (tests, a peer written with asyncio).
+- ``recv_buffer()`` and ``advance(n)`` for a socket thread using ``sock.recv_into``:
+  small PDUs are read many at a time into a fixed scratch buffer; once a header shows a
+  PDU that is not already complete, the reader allocates one bytearray of exactly that
+  PDU's size and ``recv_buffer()`` hands out its free space, so a large P-DATA-TF body
+  is received in place, never grown or copied per chunk, and its PDVs are memoryview
+  slices of that bytearray.
+
+After a :class:`PDUDecodeError` the stream is out of step and the association must be
+aborted, so the reader raises again on any further use.
+"""
+
+from __future__ import annotations
+
+import struct
+
+from dicomactors.pdu.codec import PDU_HEADER_LENGTH, decode_pdu
+from dicomactors.pdu.errors import PDUDecodeError
+from dicomactors.pdu.pdus import PDU, AbortReason, PDUType
+
+__all__ = [
+    "DEFAULT_MAX_ASSOCIATE_LENGTH",
+    "DEFAULT_MAX_PDU_LENGTH",
+    "PDUReader",
+]
+
+DEFAULT_MAX_PDU_LENGTH = 16 * 1024 * 1024 + PDU_HEADER_LENGTH
+"""Cap on the PDU-length field of a P-DATA-TF: 16 MiB, plus slack for peers that count
+the 6-byte header in the negotiated maximum length."""
+
+DEFAULT_MAX_ASSOCIATE_LENGTH = 1024 * 1024
+"""Cap on the PDU-length field of an A-ASSOCIATE-RQ or -AC."""
+
+_SCRATCH_SIZE = 64 * 1024
+_FIXED_LENGTH = 4
+"""A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT always have a PDU length of 4."""
+
+_HEADER = struct.Struct(">BxI")
+_KNOWN_TYPES = frozenset(PDUType)
+
+
+class PDUReader:
+    """Incremental PDU reader (PS3.8 9.3.1 framing).
+
+    ``max_pdu_length`` caps the PDU-length field of a P-DATA-TF (the bytes after the
+    6-byte header; the value a negotiated maximum length applies to, PS3.8 D.1) and
+    ``max_associate_length`` that of an A-ASSOCIATE-RQ/AC. Both are plain attributes:
+    the DUL may lower ``max_pdu_length`` once it has negotiated a maximum length.
+    """
+
+    def __init__(
+        self,
+        max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
+        max_associate_length: int = DEFAULT_MAX_ASSOCIATE_LENGTH,
+    ) -> None:
+        self.max_pdu_length = max_pdu_length
+        self.max_associate_length = max_associate_length
+        self._scratch = bytearray(_SCRATCH_SIZE)
+        self._scratch_view = memoryview(self._scratch)
+        self._scratch_filled = 0
+        # The PDU being received in place, header included, once its header is known
+        # and it was not complete in the scratch buffer.
+        self._body: bytearray | None = None
+        self._body_filled = 0
+        self._error: PDUDecodeError | None = None
+
+    @property
+    def buffered(self) -> int:
+        """Bytes of a PDU received so far but not yet complete (0 between PDUs)."""
+        if self._body is not None:
+            return self._body_filled
+        return self._scratch_filled
+
+    def feed(self, data: bytes | bytearray | memoryview) -> list[PDU]:
+        """Take the next bytes of the stream; return the PDUs they complete, in order."""
+        source = memoryview(data).cast("B")
+        pdus: list[PDU] = []
+        while source:
+            space = self.recv_buffer()
+            count = min(len(space), len(source))
+            space[:count] = source[:count]
+            source = source[count:]
+            pdus.extend(self.advance(count))
+        return pdus
+
+    def recv_buffer(self) -> memoryview:
+        """Writable space for the next bytes of the stream, e.g. for ``sock.recv_into``.
+
+        Write into it, then call :meth:`advance` with the number of bytes written,
+        before asking for the next buffer.
+        """
+        self._raise_if_failed()
+        if self._body is not None:
+            return memoryview(self._body)[self._body_filled :]
+        return self._scratch_view[self._scratch_filled :]
+
+    def advance(self, count: int) -> list[PDU]:
+        """Account for ``count`` bytes written into the last :meth:`recv_buffer`."""
+        self._raise_if_failed()
+        body = self._body
+        if body is not None:
+            space = len(body) - self._body_filled
+        else:
+            space = len(self._scratch) - self._scratch_filled
+        if not 0 <= count <= space:
+            raise ValueError(f"advance({count}) is more than the buffer handed out")
+        try:
+            if body is not None:
+                self._body_filled += count
+                if self._body_filled < len(body):
+                    return []
+                self._body = None
+                return [decode_pdu(body)]
+            self._scratch_filled += count
+            return self._cut_scratch()
+        except PDUDecodeError as exc:
+            self._error = exc
+            raise
+
+    def _cut_scratch(self) -> list[PDU]:
+        view = self._scratch_view
+        end = self._scratch_filled
+        start = 0
+        pdus: list[PDU] = []
+        while start < end:
+            available = end - start
+            # The type is in the first byte: refuse an unknown one without waiting for more.
+            if view[start] not in _KNOWN_TYPES:
+                raise PDUDecodeError(
+                    0,
+                    f"unrecognized PDU type 0x{view[start]:02X}",
+                    AbortReason.UNRECOGNIZED_PDU,
+                )
+            if available < PDU_HEADER_LENGTH:
+                break
+            pdu_type, length = _HEADER.unpack_from(view, start)
+            self._check_length(pdu_type, length)
+            total = PDU_HEADER_LENGTH + length
+            if available >= total:
+                # Copied out: the scratch buffer is reused by the next receive.
+                pdus.append(decode_pdu(bytes(view[start : start + total])))
+                start += total
+            else:
+                body = bytearray(total)
+                body[:available] = view[start:end]
+                self._body = body
+                self._body_filled = available
+                start = end
+        remaining = end - start
+        if remaining and start:
+            self._scratch[:remaining] = self._scratch[start:end]
+        self._scratch_filled = remaining
+        return pdus
+
+    def _check_length(self, pdu_type: int, length: int) -> None:
+        if pdu_type == PDUType.P_DATA_TF:
+            cap, name = self.max_pdu_length, "max_pdu_length"
+        elif pdu_type in (PDUType.A_ASSOCIATE_RQ, PDUType.A_ASSOCIATE_AC):
+            cap, name = self.max_associate_length, "max_associate_length"
+        else:
+            if length != _FIXED_LENGTH:
+                raise PDUDecodeError(
+                    2,
+                    f"{PDUType(pdu_type).name} PDU length is {length}, expected 4",
+                    AbortReason.INVALID_PDU_PARAMETER_VALUE,
+                )
+            return
+        if length > cap:
+            raise PDUDecodeError(
+                2,
+                f"{PDUType(pdu_type).name} declares {length} bytes, above {name} {cap}",
+                AbortReason.INVALID_PDU_PARAMETER_VALUE,
+            )
+
+    def _raise_if_failed(self) -> None:
+        if self._error is not None:
+            error = self._error
+            raise PDUDecodeError(
+                error.offset, f"reader failed earlier: {error.reason}", error.abort_reason
+            )
