@@ -163,6 +163,7 @@ class PDUReader:
         return pdus
 
     def _check_length(self, pdu_type: int, length: int) -> None:
+        what = PDUType(pdu_type).name.replace("_", "-")
         if pdu_type == PDUType.P_DATA_TF:
             cap, name = self.max_pdu_length, "max_pdu_length"
         elif pdu_type in (PDUType.A_ASSOCIATE_RQ, PDUType.A_ASSOCIATE_AC):
@@ -171,14 +172,14 @@ class PDUReader:
             if length != _FIXED_LENGTH:
                 raise PDUDecodeError(
                     2,
-                    f"{PDUType(pdu_type).name} PDU length is {length}, expected 4",
+                    f"{what} PDU length is {length}, expected 4",
                     AbortReason.INVALID_PDU_PARAMETER_VALUE,
                 )
             return
         if length > cap:
             raise PDUDecodeError(
                 2,
-                f"{PDUType(pdu_type).name} declares {length} bytes, above {name} {cap}",
+                f"{what} declares {length} bytes, above {name} {cap}",
                 AbortReason.INVALID_PDU_PARAMETER_VALUE,
             )
 
