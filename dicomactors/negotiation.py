@@ -1,0 +1,216 @@
+"""Presentation context and SCP/SCU role negotiation, as pure functions.
+
+PS3.8 9.3.2.2 / 9.3.3.2 define what a requestor proposes and what an acceptor
+answers for each presentation context; PS3.7 D.3.3.4 (Table D.3-11) defines
+how the roles for an abstract syntax are agreed.  The role rule used by both
+sides reduces to: a requestor gets a role only if it proposed it *and* the
+acceptor agreed to it, and the acceptor takes the opposite role(s).  A context
+on which neither side may act is rejected by the acceptor (result 1).
+
+Nothing here touches a socket or mutates its arguments: items and contexts
+come in, fresh items and contexts go out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from dicomactors.pdu.items import (
+    ContextResult,
+    PresentationContextACItem,
+    PresentationContextRQItem,
+    RoleSelectionItem,
+)
+from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext
+
+__all__ = [
+    "RoleProposal",
+    "agree_roles",
+    "assign_context_ids",
+    "negotiate_as_acceptor",
+    "negotiate_as_requestor",
+]
+
+RoleProposal = tuple[bool, bool]
+"""(SCU role, SCP role) as carried by an SCP/SCU role selection sub-item."""
+
+
+def agree_roles(
+    proposed: RoleProposal | None, acceptor_allows: tuple[bool | None, bool | None]
+) -> tuple[bool, bool] | None:
+    """The requestor's agreed (SCU, SCP) roles, or ``None`` for the default roles.
+
+    Default roles (requestor SCU, acceptor SCP, no reply item) apply when the
+    requestor proposed nothing or the acceptor has no role selection settings
+    for the abstract syntax.
+    """
+    if proposed is None or None in acceptor_allows:
+        return None
+    allow_scu, allow_scp = acceptor_allows
+    return (proposed[0] and bool(allow_scu), proposed[1] and bool(allow_scp))
+
+
+def negotiate_as_acceptor(
+    rq_items: Sequence[PresentationContextRQItem],
+    supported: Sequence[PresentationContext],
+    roles: Mapping[str, RoleProposal] | None = None,
+    *,
+    acceptor_preference: bool = False,
+) -> tuple[
+    tuple[PresentationContextACItem, ...], list[PresentationContext], tuple[RoleSelectionItem, ...]
+]:
+    """Answer each requested presentation context (PS3.8 9.3.3.2).
+
+    ``supported`` are the local contexts (abstract syntax, transfer syntaxes and
+    the role settings ``scu_role``/``scp_role``); ``roles`` maps abstract syntax
+    to the (SCU, SCP) roles the requestor proposed for itself.
+
+    The transfer syntax chosen is the first of the requestor's list that is
+    supported, or with ``acceptor_preference`` the first of the supported
+    context's list that was requested (what pynetdicom does).
+
+    Returns the AC items in context-ID order, the accepted contexts (as the
+    acceptor sees them: ``as_scu``/``as_scp`` are the acceptor's roles) and the
+    role selection items to send back, one per abstract syntax, for accepted
+    contexts whose roles were negotiated.  Repeated context IDs after the first
+    are ignored; the first supported context for an abstract syntax wins.
+    """
+    roles = roles or {}
+    by_syntax: dict[str, PresentationContext] = {}
+    for context in supported:
+        if context.abstract_syntax is not None:
+            by_syntax.setdefault(str(context.abstract_syntax), context)
+
+    ac_items: list[PresentationContextACItem] = []
+    accepted: list[PresentationContext] = []
+    role_items: dict[str, RoleSelectionItem] = {}
+    seen_ids: set[int] = set()
+
+    for rq in rq_items:
+        if rq.context_id in seen_ids:
+            continue
+        seen_ids.add(rq.context_id)
+        rejected_syntax = rq.transfer_syntaxes[0] if rq.transfer_syntaxes else None
+        local = by_syntax.get(rq.abstract_syntax)
+        if local is None:
+            ac_items.append(
+                PresentationContextACItem(
+                    rq.context_id, ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED, rejected_syntax
+                )
+            )
+            continue
+
+        chosen = _choose_transfer_syntax(
+            rq.transfer_syntaxes, [str(ts) for ts in local.transfer_syntax], acceptor_preference
+        )
+        if chosen is None:
+            ac_items.append(
+                PresentationContextACItem(
+                    rq.context_id, ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED, rejected_syntax
+                )
+            )
+            continue
+
+        proposal = roles.get(rq.abstract_syntax)
+        agreed = agree_roles(proposal, (local.scu_role, local.scp_role))
+        requestor_scu, requestor_scp = agreed if agreed is not None else (True, False)
+        if not (requestor_scu or requestor_scp):
+            ac_items.append(
+                PresentationContextACItem(rq.context_id, ContextResult.USER_REJECTION, chosen)
+            )
+            continue
+
+        ac_items.append(PresentationContextACItem(rq.context_id, ContextResult.ACCEPTANCE, chosen))
+        context = PresentationContext(rq.abstract_syntax, [chosen], rq.context_id)
+        context.result = ContextResult.ACCEPTANCE
+        # The acceptor is SCU where the requestor is SCP, and vice versa.
+        context.set_negotiated_roles(as_scu=requestor_scp, as_scp=requestor_scu)
+        accepted.append(context)
+        if agreed is not None:
+            role_items.setdefault(
+                rq.abstract_syntax, RoleSelectionItem(rq.abstract_syntax, *agreed)
+            )
+
+    ac_items.sort(key=lambda item: item.context_id)
+    accepted.sort(key=lambda context: context.context_id or 0)
+    return tuple(ac_items), accepted, tuple(role_items[uid] for uid in sorted(role_items))
+
+
+def _choose_transfer_syntax(
+    requested: Sequence[str], supported: Sequence[str], acceptor_preference: bool
+) -> str | None:
+    first, second = (supported, requested) if acceptor_preference else (requested, supported)
+    allowed = set(second)
+    return next((syntax for syntax in first if syntax in allowed), None)
+
+
+def negotiate_as_requestor(
+    requested: Sequence[PresentationContext],
+    ac_items: Sequence[PresentationContextACItem],
+    role_items: Sequence[RoleSelectionItem] = (),
+    proposed_roles: Mapping[str, RoleProposal] | None = None,
+) -> list[PresentationContext]:
+    """Combine what we requested with the acceptor's answer.
+
+    ``requested`` need context IDs.  The roles we proposed come from
+    ``proposed_roles`` (abstract syntax -> (SCU, SCP)) or else from each
+    requested context's ``scu_role``/``scp_role``.  Each returned context
+    carries the acceptor's ``result`` and, when accepted, the single agreed
+    transfer syntax and ``as_scu``/``as_scp`` from our side.  A context the
+    acceptor left out is returned as rejected with result 2 (no reason), as is
+    one it claims to accept without naming a transfer syntax.
+    """
+    answers: dict[int, PresentationContextACItem] = {}
+    for item in ac_items:
+        answers.setdefault(item.context_id, item)
+    replies = {item.sop_class_uid: (item.scu_role, item.scp_role) for item in role_items}
+
+    output: list[PresentationContext] = []
+    for rq in requested:
+        if rq.context_id is None or rq.abstract_syntax is None:
+            raise ValueError("requested contexts need a context_id and an abstract syntax")
+        syntax = str(rq.abstract_syntax)
+        context = PresentationContext(rq.abstract_syntax, (), rq.context_id)
+        context.set_negotiated_roles(as_scu=False, as_scp=False)
+        answer = answers.get(rq.context_id)
+        if answer is None or (
+            answer.result == ContextResult.ACCEPTANCE and answer.transfer_syntax is None
+        ):
+            context.result = ContextResult.NO_REASON
+            output.append(context)
+            continue
+
+        context.result = answer.result
+        if answer.result == ContextResult.ACCEPTANCE and answer.transfer_syntax is not None:
+            context.add_transfer_syntax(answer.transfer_syntax)
+            if proposed_roles is not None:
+                proposal = proposed_roles.get(syntax)
+            elif rq.scu_role is None and rq.scp_role is None:
+                proposal = None
+            else:
+                proposal = (bool(rq.scu_role), bool(rq.scp_role))
+            agreed = agree_roles(proposal, replies.get(syntax, (None, None)))
+            context.set_negotiated_roles(*(agreed if agreed is not None else (True, False)))
+        output.append(context)
+
+    output.sort(key=lambda context: context.context_id or 0)
+    return output
+
+
+def assign_context_ids(contexts: Sequence[PresentationContext]) -> list[PresentationContext]:
+    """Copies of ``contexts`` numbered 1, 3, 5, ... in order (PS3.8 9.3.2.2).
+
+    Raises ``ValueError`` for more than 128 contexts, the most one association
+    can carry with odd IDs from 1 to 255.
+    """
+    if len(contexts) > MAX_PRESENTATION_CONTEXTS:
+        raise ValueError(
+            f"{len(contexts)} presentation contexts requested; an association can carry at "
+            f"most {MAX_PRESENTATION_CONTEXTS} (odd context IDs 1 to 255)"
+        )
+    numbered = []
+    for index, context in enumerate(contexts):
+        copy = context.copy()
+        copy.context_id = 2 * index + 1
+        numbered.append(copy)
+    return numbered

@@ -1,0 +1,395 @@
+"""Presentation contexts as users build them, and the ready-made lists pynetdicom offers.
+
+A :class:`PresentationContext` is mutable on purpose: the seed's API lets users
+build one, add transfer syntaxes and set roles before handing it to an AE.
+Negotiation (:mod:`dicomactors.negotiation`) never mutates the ones it is given;
+it returns fresh contexts with ``result`` and the agreed roles filled in.
+
+The ready-made lists (``StoragePresentationContexts`` and friends) are derived
+from :mod:`dicomactors.sop_class` by service class, never typed out by UID.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from pydicom.uid import UID
+
+from dicomactors.pdu.items import ContextResult, PresentationContextRQItem
+from dicomactors.pdu_primitives import SCP_SCU_RoleSelectionNegotiation, coerce_uid
+from dicomactors.sop_class import ServiceClass, sop_classes_for, uid_sort_key
+from dicomactors.uids import DEFAULT_TRANSFER_SYNTAXES
+
+__all__ = [
+    "AllStoragePresentationContexts",
+    "ApplicationEventPresentationContexts",
+    "BasicWorklistManagementPresentationContexts",
+    "ColorPalettePresentationContexts",
+    "DefinedProcedureProtocolPresentationContexts",
+    "DisplaySystemPresentationContexts",
+    "HangingProtocolPresentationContexts",
+    "ImplantTemplatePresentationContexts",
+    "InstanceAvailabilityPresentationContexts",
+    "InventoryPresentationContexts",
+    "MediaCreationManagementPresentationContexts",
+    "MediaStoragePresentationContexts",
+    "ModalityPerformedPresentationContexts",
+    "NonPatientObjectPresentationContexts",
+    "PresentationContext",
+    "PresentationContextTuple",
+    "PrintManagementPresentationContexts",
+    "ProcedureStepPresentationContexts",
+    "ProtocolApprovalPresentationContexts",
+    "QueryRetrievePresentationContexts",
+    "RTMachineVerificationPresentationContexts",
+    "RelevantPatientInformationPresentationContexts",
+    "StorageCommitmentPresentationContexts",
+    "StorageManagementPresentationContexts",
+    "StoragePresentationContexts",
+    "SubstanceAdministrationPresentationContexts",
+    "UnifiedProcedurePresentationContexts",
+    "VerificationPresentationContexts",
+    "build_context",
+    "build_role",
+]
+
+_COMPOSITE_STORAGE_ROOT = "1.2.840.10008.5.1.4.1.1."
+
+MAX_PRESENTATION_CONTEXTS = 128
+"""Odd context IDs 1..255 leave room for 128 contexts in one association (PS3.8 9.3.2.2)."""
+
+_STATUS = {
+    None: "Pending",
+    ContextResult.ACCEPTANCE: "Accepted",
+    ContextResult.USER_REJECTION: "User Rejected",
+    ContextResult.NO_REASON: "Provider Rejected",
+    ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED: "Abstract Syntax Not Supported",
+    ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED: "Transfer Syntax(es) Not Supported",
+}
+
+
+class PresentationContextTuple(NamedTuple):
+    """An accepted context reduced to what DIMSE needs."""
+
+    context_id: int
+    abstract_syntax: UID
+    transfer_syntax: UID
+
+
+class PresentationContext:
+    """One presentation context: an ID, an abstract syntax and transfer syntaxes.
+
+    Requested contexts carry one or more transfer syntaxes; negotiated ones carry
+    the single agreed transfer syntax, a ``result`` (PS3.8 9.3.3.2) and, through
+    ``as_scu``/``as_scp``, what the local AE may do on it.
+
+    ``scu_role``/``scp_role`` are the role selection settings (PS3.7 D.3.3.4):
+    on a requested context, the roles the requestor proposes for itself; on a
+    supported context, whether the acceptor agrees to a requestor taking that
+    role.  ``None`` means no role selection for this abstract syntax.
+    """
+
+    def __init__(
+        self,
+        abstract_syntax: str | bytes | None = None,
+        transfer_syntax: Iterable[str | bytes] = (),
+        context_id: int | None = None,
+    ) -> None:
+        self._context_id: int | None = None
+        self._abstract_syntax: UID | None = None
+        self._transfer_syntax: list[UID] = []
+        self._scu_role: bool | None = None
+        self._scp_role: bool | None = None
+        self._as_scu: bool | None = None
+        self._as_scp: bool | None = None
+        self.result: int | None = None
+        self.abstract_syntax = abstract_syntax  # type: ignore[assignment]
+        self.context_id = context_id
+        for syntax in transfer_syntax:
+            self.add_transfer_syntax(syntax)
+
+    # -- identity ---------------------------------------------------------
+
+    @property
+    def context_id(self) -> int | None:
+        """Odd integer 1..255, or ``None`` until assigned."""
+        return self._context_id
+
+    @context_id.setter
+    def context_id(self, value: int | None) -> None:
+        if value is not None:
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise TypeError(f"context_id must be an int or None, not {type(value).__name__}")
+            if not 1 <= value <= 255 or value % 2 == 0:
+                raise ValueError(f"context_id must be an odd integer from 1 to 255, got {value}")
+        self._context_id = value
+
+    @property
+    def abstract_syntax(self) -> UID | None:
+        return self._abstract_syntax
+
+    @abstract_syntax.setter
+    def abstract_syntax(self, value: str | bytes | None) -> None:
+        self._abstract_syntax = None if value is None else coerce_uid(value, "abstract_syntax")
+
+    @property
+    def transfer_syntax(self) -> list[UID]:
+        """The transfer syntaxes, in order of preference; no duplicates."""
+        return self._transfer_syntax
+
+    @transfer_syntax.setter
+    def transfer_syntax(self, syntaxes: list[str | bytes]) -> None:
+        if not isinstance(syntaxes, list):
+            raise TypeError(f"transfer_syntax must be a list, not {type(syntaxes).__name__}")
+        self._transfer_syntax = []
+        for syntax in syntaxes:
+            self.add_transfer_syntax(syntax)
+
+    def add_transfer_syntax(self, syntax: str | bytes | None) -> None:
+        """Append ``syntax`` unless it is ``None`` or already present."""
+        if syntax is None:
+            return
+        uid = coerce_uid(syntax, "transfer_syntax")
+        if uid not in self._transfer_syntax:
+            self._transfer_syntax.append(uid)
+
+    # -- roles ------------------------------------------------------------
+
+    @property
+    def scu_role(self) -> bool | None:
+        return self._scu_role
+
+    @scu_role.setter
+    def scu_role(self, value: bool | None) -> None:
+        if not isinstance(value, bool | None):
+            raise TypeError(f"scu_role must be a bool or None, not {type(value).__name__}")
+        self._scu_role = value
+
+    @property
+    def scp_role(self) -> bool | None:
+        return self._scp_role
+
+    @scp_role.setter
+    def scp_role(self, value: bool | None) -> None:
+        if not isinstance(value, bool | None):
+            raise TypeError(f"scp_role must be a bool or None, not {type(value).__name__}")
+        self._scp_role = value
+
+    @property
+    def as_scu(self) -> bool | None:
+        """After negotiation: may the local AE act as SCU on this context."""
+        return self._as_scu
+
+    @property
+    def as_scp(self) -> bool | None:
+        """After negotiation: may the local AE act as SCP on this context."""
+        return self._as_scp
+
+    def set_negotiated_roles(self, as_scu: bool, as_scp: bool) -> None:
+        """Record the outcome of negotiation (used by :mod:`dicomactors.negotiation`)."""
+        self._as_scu = as_scu
+        self._as_scp = as_scp
+
+    # -- views ------------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """A readable form of ``result``."""
+        try:
+            return _STATUS[None if self.result is None else ContextResult(self.result)]
+        except ValueError:
+            return "Unknown"
+
+    @property
+    def as_tuple(self) -> PresentationContextTuple:
+        """(context_id, abstract_syntax, first transfer syntax) of an accepted context."""
+        if self.context_id is None or self.abstract_syntax is None or not self.transfer_syntax:
+            raise ValueError(
+                "as_tuple needs a context_id, an abstract syntax and a transfer syntax"
+            )
+        return PresentationContextTuple(
+            self.context_id, self.abstract_syntax, self.transfer_syntax[0]
+        )
+
+    def to_rq_item(self) -> PresentationContextRQItem:
+        """The A-ASSOCIATE-RQ item for this context; needs an ID and an abstract syntax."""
+        if self.context_id is None:
+            raise ValueError("context_id must be set before the context can be requested")
+        if self.abstract_syntax is None:
+            raise ValueError("abstract_syntax must be set before the context can be requested")
+        if not self.transfer_syntax:
+            raise ValueError(
+                f"context {self.context_id} ({self.abstract_syntax}) has no transfer syntax"
+            )
+        return PresentationContextRQItem(
+            self.context_id,
+            str(self.abstract_syntax),
+            tuple(str(ts) for ts in self.transfer_syntax),
+        )
+
+    @classmethod
+    def from_rq_item(cls, item: PresentationContextRQItem) -> PresentationContext:
+        return cls(item.abstract_syntax, item.transfer_syntaxes, item.context_id)
+
+    def copy(self) -> PresentationContext:
+        """A separate context with the same values."""
+        other = PresentationContext(self.abstract_syntax, self.transfer_syntax, self.context_id)
+        other.result = self.result
+        other._scu_role, other._scp_role = self._scu_role, self._scp_role
+        other._as_scu, other._as_scp = self._as_scu, self._as_scp
+        return other
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.context_id,
+            self.abstract_syntax,
+            tuple(self.transfer_syntax),
+            self.result,
+            self.scu_role,
+            self.scp_role,
+            self.as_scu,
+            self.as_scp,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PresentationContext):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        name = self.abstract_syntax.name if self.abstract_syntax is not None else "None"
+        return f"<PresentationContext id={self.context_id} {name}>"
+
+    def __str__(self) -> str:
+        lines = []
+        if self.context_id is not None:
+            lines.append(f"ID: {self.context_id}")
+        if self.abstract_syntax is not None:
+            lines.append(f"Abstract Syntax: {self.abstract_syntax.name}")
+        lines.append("Transfer Syntax(es):")
+        lines.extend(f"    ={ts.name}" for ts in self.transfer_syntax)
+        if not self.transfer_syntax:
+            lines.append("    (none)")
+        if self.result is not None:
+            lines.append(f"Result: {self.status}")
+        if self.as_scu is not None and self.as_scp is not None:
+            roles = {
+                (True, False): "SCU only",
+                (True, True): "SCU and SCP",
+                (False, True): "SCP only",
+                (False, False): "(none)",
+            }
+            lines.append(f"Role: {roles[(self.as_scu, self.as_scp)]}")
+        return "\n".join(lines)
+
+
+def build_context(
+    abstract_syntax: str | bytes,
+    transfer_syntax: str | bytes | Iterable[str | bytes] | None = None,
+) -> PresentationContext:
+    """A context for ``abstract_syntax`` offering ``transfer_syntax``.
+
+    One transfer syntax may be given bare; with none, the four uncompressed
+    defaults of :data:`dicomactors.uids.DEFAULT_TRANSFER_SYNTAXES` are offered.
+    """
+    if transfer_syntax is None:
+        syntaxes: Iterable[str | bytes] = DEFAULT_TRANSFER_SYNTAXES
+    elif isinstance(transfer_syntax, str | bytes):
+        syntaxes = [transfer_syntax]
+    else:
+        syntaxes = transfer_syntax
+    return PresentationContext(abstract_syntax, syntaxes)
+
+
+def build_role(
+    uid: str | bytes, scu_role: bool = False, scp_role: bool = False
+) -> SCP_SCU_RoleSelectionNegotiation:
+    """An SCP/SCU role selection item for ``uid`` proposing the given roles."""
+    return SCP_SCU_RoleSelectionNegotiation(uid, scu_role, scp_role)
+
+
+# -- ready-made lists -------------------------------------------------------
+
+
+def _contexts(service: ServiceClass, *, retired: bool = False) -> list[PresentationContext]:
+    uids = sorted(sop_classes_for(service, retired=retired))
+    return [build_context(uid) for uid in uids]
+
+
+# Sorted as strings, as pynetdicom sorts its lists, so contexts line up one for one.
+ApplicationEventPresentationContexts = _contexts(ServiceClass.APPLICATION_EVENT_LOGGING)
+ApplicationEventLoggingPresentationContexts = ApplicationEventPresentationContexts
+BasicWorklistManagementPresentationContexts = _contexts(ServiceClass.BASIC_WORKLIST_MANAGEMENT)
+ColorPalettePresentationContexts = _contexts(ServiceClass.COLOR_PALETTE_QUERY_RETRIEVE)
+DefinedProcedureProtocolPresentationContexts = _contexts(
+    ServiceClass.DEFINED_PROCEDURE_PROTOCOL_QUERY_RETRIEVE
+)
+DisplaySystemPresentationContexts = _contexts(ServiceClass.DISPLAY_SYSTEM_MANAGEMENT)
+HangingProtocolPresentationContexts = _contexts(ServiceClass.HANGING_PROTOCOL_QUERY_RETRIEVE)
+ImplantTemplatePresentationContexts = _contexts(ServiceClass.IMPLANT_TEMPLATE_QUERY_RETRIEVE)
+InstanceAvailabilityPresentationContexts = _contexts(
+    ServiceClass.INSTANCE_AVAILABILITY_NOTIFICATION
+)
+InventoryPresentationContexts = _contexts(ServiceClass.INVENTORY_QUERY_RETRIEVE)
+MediaCreationManagementPresentationContexts = _contexts(ServiceClass.MEDIA_CREATION_MANAGEMENT)
+MediaStoragePresentationContexts = _contexts(ServiceClass.MEDIA_STORAGE)
+ModalityPerformedPresentationContexts = _contexts(ServiceClass.MODALITY_PERFORMED_PROCEDURE_STEP)
+ProcedureStepPresentationContexts = ModalityPerformedPresentationContexts
+NonPatientObjectPresentationContexts = _contexts(ServiceClass.NON_PATIENT_OBJECT_STORAGE)
+PrintManagementPresentationContexts = _contexts(ServiceClass.PRINT_MANAGEMENT)
+ProtocolApprovalPresentationContexts = _contexts(ServiceClass.PROTOCOL_APPROVAL_QUERY_RETRIEVE)
+# Includes the retired Patient/Study Only models, as pynetdicom's list does.
+QueryRetrievePresentationContexts = _contexts(ServiceClass.QUERY_RETRIEVE, retired=True)
+RelevantPatientInformationPresentationContexts = _contexts(
+    ServiceClass.RELEVANT_PATIENT_INFORMATION_QUERY
+)
+RTMachineVerificationPresentationContexts = _contexts(ServiceClass.RT_MACHINE_VERIFICATION)
+StorageCommitmentPresentationContexts = _contexts(ServiceClass.STORAGE_COMMITMENT)
+StorageManagementPresentationContexts = _contexts(ServiceClass.STORAGE_MANAGEMENT)
+SubstanceAdministrationPresentationContexts = _contexts(ServiceClass.SUBSTANCE_ADMINISTRATION_QUERY)
+UnifiedProcedurePresentationContexts = _contexts(ServiceClass.UNIFIED_PROCEDURE_STEP)
+VerificationPresentationContexts = _contexts(ServiceClass.VERIFICATION)
+
+AllStoragePresentationContexts = _contexts(ServiceClass.STORAGE)
+"""Every current (non-retired) SOP class of the Storage service class."""
+
+
+def _storage_family(uid: str) -> str:
+    """The branch of the composite storage root a storage UID sits in (CT, RT, SR...)."""
+    if uid.startswith(_COMPOSITE_STORAGE_ROOT):
+        return uid[len(_COMPOSITE_STORAGE_ROOT) :].split(".")[0]
+    return uid.rsplit(".", 1)[0]
+
+
+def _common_storage_classes(limit: int) -> list[str]:
+    """``limit`` storage classes, taking the earliest classes of every family first.
+
+    Each family (the branch under ``1.2.840.10008.5.1.4.1.1``: CT, MR, RT,
+    SR, VL, ...) grows by appending new UIDs, so ranking classes by their
+    position within their family keeps every family's founding classes (CT
+    Image, RT Plan, Encapsulated PDF, Basic Text SR...) and drops the most
+    recent additions first.
+    """
+    storage = sop_classes_for(ServiceClass.STORAGE)
+    position: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for uid in storage:
+        family = _storage_family(uid)
+        position[uid] = seen.get(family, 0)
+        seen[family] = position[uid] + 1
+    ranked = sorted(storage, key=lambda uid: (position[uid], uid_sort_key(uid)))
+    return sorted(ranked[:limit])
+
+
+StoragePresentationContexts = [
+    build_context(uid) for uid in _common_storage_classes(MAX_PRESENTATION_CONTEXTS)
+]
+"""128 storage SOP classes, a full association's worth, sorted as strings.
+
+The seed's guide requests ``StoragePresentationContexts[:127]`` to leave one
+slot for a Q/R context, so the list holds exactly 128 (as pynetdicom 1.x's did).
+"""
