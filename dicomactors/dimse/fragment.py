@@ -28,7 +28,7 @@ def _fragments(
 def fragment_message(
     context_id: int,
     command: bytes,
-    dataset: bytes | memoryview | None,
+    dataset: bytes | bytearray | memoryview | None,
     max_pdu_length: int,
 ) -> Iterator[PDataTF]:
     """Yield the P-DATA-TF PDUs that carry one message, one PDV in each.
