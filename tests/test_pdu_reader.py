@@ -73,7 +73,8 @@ def test_any_chunking(chunk: int) -> None:
 
 
 def test_many_small_pdus_in_one_chunk() -> None:
-    pdus: list[PDU] = [AReleaseRQ(), AReleaseRP()] * 5000 + [AAbort()]
+    pair: list[PDU] = [AReleaseRQ(), AReleaseRP()]
+    pdus = [*pair * 5000, AAbort()]
     assert PDUReader().feed(b"".join(encode_pdu(pdu) for pdu in pdus)) == pdus
 
 
