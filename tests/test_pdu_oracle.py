@@ -108,47 +108,59 @@ def _pn_syntax(kind: type, value: str | None) -> Any:
     return item
 
 
+def _pn_associate_rq(pdu: AAssociateRQ) -> Any:
+    rq = pn.A_ASSOCIATE_RQ()
+    rq.called_ae_title = pdu.called_ae_title
+    rq.calling_ae_title = pdu.calling_ae_title
+    contexts = []
+    for context in pdu.presentation_contexts:
+        item = pni.PresentationContextItemRQ()
+        item.presentation_context_id = context.context_id
+        item.abstract_transfer_syntax_sub_items = [
+            _pn_syntax(pni.AbstractSyntaxSubItem, context.abstract_syntax),
+            *[_pn_syntax(pni.TransferSyntaxSubItem, ts) for ts in context.transfer_syntaxes],
+        ]
+        contexts.append(item)
+    return _pn_common(rq, pdu, contexts)
+
+
+def _pn_associate_ac(pdu: AAssociateAC) -> Any:
+    ac = pn.A_ASSOCIATE_AC()
+    ac._reserved_aet = pdu.called_ae_title
+    ac._reserved_aec = pdu.calling_ae_title
+    contexts = []
+    for context in pdu.presentation_contexts:
+        item = pni.PresentationContextItemAC()
+        item.presentation_context_id = context.context_id
+        item.result_reason = context.result
+        item.transfer_syntax_sub_item = [
+            _pn_syntax(pni.TransferSyntaxSubItem, context.transfer_syntax)
+        ]
+        contexts.append(item)
+    return _pn_common(ac, pdu, contexts)
+
+
+def _pn_p_data_tf(pdu: PDataTF) -> Any:
+    p_data = pn.P_DATA_TF()
+    for pdv in pdu.pdvs:
+        item = pni.PresentationDataValueItem()
+        item.presentation_context_id = pdv.context_id
+        item.presentation_data_value = bytes((pdv.message_control_header,)) + bytes(pdv.data)
+        p_data.presentation_data_value_items.append(item)
+    return p_data
+
+
 def _pn_pdu(pdu: PDU) -> Any:
     if isinstance(pdu, AAssociateRQ):
-        rq = pn.A_ASSOCIATE_RQ()
-        rq.called_ae_title = pdu.called_ae_title
-        rq.calling_ae_title = pdu.calling_ae_title
-        contexts = []
-        for context in pdu.presentation_contexts:
-            item = pni.PresentationContextItemRQ()
-            item.presentation_context_id = context.context_id
-            item.abstract_transfer_syntax_sub_items = [
-                _pn_syntax(pni.AbstractSyntaxSubItem, context.abstract_syntax),
-                *[_pn_syntax(pni.TransferSyntaxSubItem, ts) for ts in context.transfer_syntaxes],
-            ]
-            contexts.append(item)
-        return _pn_common(rq, pdu, contexts)
+        return _pn_associate_rq(pdu)
     if isinstance(pdu, AAssociateAC):
-        ac = pn.A_ASSOCIATE_AC()
-        ac._reserved_aet = pdu.called_ae_title
-        ac._reserved_aec = pdu.calling_ae_title
-        contexts = []
-        for context in pdu.presentation_contexts:
-            item = pni.PresentationContextItemAC()
-            item.presentation_context_id = context.context_id
-            item.result_reason = context.result
-            item.transfer_syntax_sub_item = [
-                _pn_syntax(pni.TransferSyntaxSubItem, context.transfer_syntax)
-            ]
-            contexts.append(item)
-        return _pn_common(ac, pdu, contexts)
+        return _pn_associate_ac(pdu)
+    if isinstance(pdu, PDataTF):
+        return _pn_p_data_tf(pdu)
     if isinstance(pdu, AAssociateRJ):
         rj = pn.A_ASSOCIATE_RJ()
         rj.result, rj.source, rj.reason_diagnostic = pdu.result, pdu.source, pdu.reason
         return rj
-    if isinstance(pdu, PDataTF):
-        p_data = pn.P_DATA_TF()
-        for pdv in pdu.pdvs:
-            item = pni.PresentationDataValueItem()
-            item.presentation_context_id = pdv.context_id
-            item.presentation_data_value = bytes((pdv.message_control_header,)) + bytes(pdv.data)
-            p_data.presentation_data_value_items.append(item)
-        return p_data
     if isinstance(pdu, AReleaseRQ):
         return pn.A_RELEASE_RQ()
     if isinstance(pdu, AReleaseRP):
