@@ -1,0 +1,625 @@
+"""The association actor: negotiation, outcomes, and routing of DIMSE messages.
+
+One per association, requestor or acceptor. It owns the association's DIMSE
+and DUL actors (started in that order, stopped in reverse) and its service
+actor, which runs user handlers so that a slow handler never stalls the
+protocol. It talks to the facade (:class:`dicomactors.association.Association`)
+only by resolving futures and queues the facade handed it, and by publishing
+the association's status on the facade.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import socket
+import ssl
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pykka
+
+from dicomactors import events as evt
+from dicomactors.actors.dimse import AttachDUL, DIMSEActor
+from dicomactors.actors.dul import STOP, DULActor, DULConfig
+from dicomactors.actors.messages import (
+    AAbortIndication,
+    AAbortRequest,
+    AAssociateConfirmAccept,
+    AAssociateConfirmReject,
+    AAssociateIndication,
+    AAssociateRequest,
+    AAssociateResponse,
+    Address,
+    AReleaseConfirm,
+    AReleaseIndication,
+    AReleaseRequest,
+    AReleaseResponse,
+    ConnectionFailed,
+    DIMSEProtocolFailure,
+    DIMSEReceived,
+    SendDIMSE,
+    TLSClient,
+    TransportOpened,
+    TransportReleased,
+)
+from dicomactors.actors.service import HandleRequest, ServiceActor
+from dicomactors.dimse import CCancelRQ
+from dicomactors.negotiation import negotiate_as_acceptor, negotiate_as_requestor
+from dicomactors.pdu import (
+    AAbort,
+    AAssociateAC,
+    AAssociateRJ,
+    AAssociateRQ,
+    AbortReason,
+    AbortSource,
+    AsynchronousOperationsWindowItem,
+    ImplementationClassUIDItem,
+    ImplementationVersionNameItem,
+    MaximumLengthItem,
+    RoleSelectionItem,
+    SOPClassCommonExtendedNegotiationItem,
+    SOPClassExtendedNegotiationItem,
+    UserIdentityACItem,
+    UserIdentityRQItem,
+)
+from dicomactors.pdu.items import DICOM_APPLICATION_CONTEXT
+
+if TYPE_CHECKING:
+    from dicomactors.association import Association
+    from dicomactors.presentation import PresentationContext
+
+LOGGER = logging.getLogger("dicomactors.association")
+
+
+@dataclass(frozen=True, slots=True)
+class AssociationConfig:
+    """What an association needs from its AE, copied when it starts."""
+
+    ae_title: str
+    maximum_pdu_size: int
+    acse_timeout: float | None
+    dimse_timeout: float | None
+    network_timeout: float | None
+    connection_timeout: float | None
+    implementation_class_uid: str
+    implementation_version_name: str | None
+    supported_contexts: tuple[PresentationContext, ...] = ()
+    require_called_aet: bool = False
+    require_calling_aet: tuple[str, ...] = ()
+    over_limit: bool = False
+    tls_server: ssl.SSLContext | None = None
+
+
+# -- messages from the facade and the service actor --------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AssociateOutcome:
+    """How an association request ended: established, rejected, aborted or failed."""
+
+    kind: str
+    reject: AAssociateRJ | None = None
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RequestAssociation:
+    pdu: AAssociateRQ
+    address: Address
+    requested_contexts: tuple[PresentationContext, ...]
+    done: Future[AssociateOutcome]
+    bind_address: Address | None = None
+    tls: TLSClient | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseAssociation:
+    done: Future[bool]
+
+
+@dataclass(frozen=True, slots=True)
+class AbortAssociation:
+    done: Future[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    """Send a DIMSE request; responses (or ``None`` on failure) go to ``responses``."""
+
+    context_id: int
+    message: Any
+    dataset: bytes | memoryview | None
+    responses: queue.Queue[Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class SendResponse:
+    context_id: int
+    message: Any
+    dataset: bytes | memoryview | None
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDone:
+    message_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseReceived:
+    """What a response queue receives: the response and its data set."""
+
+    context_id: int
+    message: Any
+    dataset: bytes | memoryview | None
+
+
+CLOSED = ResponseReceived(0, None, None)
+"""Put on every waiting queue when the association ends."""
+
+
+@dataclass
+class _Pending:
+    responses: queue.Queue[Any] | None
+    context_id: int
+
+
+@dataclass
+class _Negotiated:
+    accepted: list[Any] = field(default_factory=list)
+    rejected: list[Any] = field(default_factory=list)
+    peer_max_pdu: int = 0
+
+
+class AssociationActor(pykka.ThreadingActor):
+    def __init__(
+        self,
+        facade: Association,
+        config: AssociationConfig,
+        handlers: evt.HandlerTable,
+        *,
+        sock: socket.socket | None = None,
+        server: pykka.ActorRef[Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.facade = facade
+        self.config = config
+        self.handlers = handlers
+        self.sock = sock
+        self.server = server
+        self.is_requestor = sock is None
+        self.negotiated = _Negotiated()
+        self.pending: dict[int, _Pending] = {}
+        self.cancels: dict[int, threading.Event] = {}
+        self.associate_done: Future[AssociateOutcome] | None = None
+        self.release_done: Future[bool] | None = None
+        self.requested_contexts: tuple[Any, ...] = ()
+        self.release_collision = False
+        self.rq: AAssociateRQ | None = None
+        self.dimse: pykka.ActorRef[Any] | None = None
+        self.dul: pykka.ActorRef[Any] | None = None
+        self.service: pykka.ActorRef[Any] | None = None
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def on_start(self) -> None:
+        name = f"assoc-{self.facade.name}"
+        self.service = ServiceActor.start(self.facade, self.handlers, self.actor_ref)
+        self.dimse = DIMSEActor.start(self.actor_ref)
+        dul_config = DULConfig(
+            acse_timeout=self.config.acse_timeout,
+            network_timeout=self.config.network_timeout,
+            max_pdu_length=self.config.maximum_pdu_size,
+            tls_handshake_timeout=self.config.acse_timeout,
+        )
+        self.dul = DULActor.start(
+            self.actor_ref,
+            self.dimse,
+            dul_config,
+            sock=self.sock,
+            tls_server=self.config.tls_server,
+            name=name,
+        )
+        self.dimse.tell(AttachDUL(self.dul))
+
+    def on_stop(self) -> None:
+        self._finish_waiters("association ended")
+        for ref in (self.dul, self.dimse, self.service):
+            if ref is not None and ref.is_alive():
+                if ref is self.dul:
+                    ref.tell(STOP)
+                ref.stop(block=False)
+
+    def on_failure(self, *args: Any) -> None:
+        self.on_stop()
+        self.facade._closed(reason="internal error")
+
+    def _notify(self, event: Any, **attrs: Any) -> None:
+        evt.trigger_notification(self.handlers, self.facade, event, **attrs)
+
+    # -- messages ----------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        handler = getattr(self, "_on_" + type(message).__name__, None)
+        if handler is None:
+            LOGGER.warning("association actor: unexpected message %r", message)
+            return None
+        return handler(message)
+
+    # facade -> actor
+
+    def _on_RequestAssociation(self, message: RequestAssociation) -> None:
+        self.associate_done = message.done
+        self.rq = message.pdu
+        self.requested_contexts = message.requested_contexts
+        self.facade._set_requestor_primitive(message.pdu)
+        assert self.dul is not None
+        self.dul.tell(
+            AAssociateRequest(
+                message.pdu,
+                message.address,
+                self.config.connection_timeout,
+                message.bind_address,
+                message.tls,
+            )
+        )
+        self._notify(evt.EVT_ACSE_SENT, primitive=message.pdu)
+
+    def _on_ReleaseAssociation(self, message: ReleaseAssociation) -> None:
+        if not self.facade.is_established:
+            message.done.set_result(False)
+            return
+        self.release_done = message.done
+        assert self.dul is not None
+        self.dul.tell(AReleaseRequest())
+
+    def _on_AbortAssociation(self, message: AbortAssociation) -> None:
+        if self.dul is not None and self.facade.is_alive() and not self.facade.is_aborted:
+            self.dul.tell(AAbortRequest())
+            self.facade._update(established=False, aborted=True)
+            self._finish_waiters("aborted")
+            self._notify(evt.EVT_ABORTED)
+        if message.done is not None:
+            message.done.set_result(None)
+
+    def _on_SendRequest(self, message: SendRequest) -> None:
+        if not self.facade.is_established:
+            if message.responses is not None:
+                message.responses.put(CLOSED)
+            return
+        msg_id = message.message.message_id
+        if message.responses is not None and not isinstance(message.message, CCancelRQ):
+            self.pending[msg_id] = _Pending(message.responses, message.context_id)
+        self._send_dimse(message.context_id, message.message, message.dataset)
+
+    def _on_SendResponse(self, message: SendResponse) -> None:
+        if self.facade.is_established:
+            self._send_dimse(message.context_id, message.message, message.dataset)
+
+    def _on_RequestDone(self, message: RequestDone) -> None:
+        self.cancels.pop(message.message_id, None)
+
+    def _send_dimse(self, context_id: int, msg: Any, dataset: bytes | memoryview | None) -> None:
+        assert self.dimse is not None
+        self.dimse.tell(SendDIMSE(context_id, msg, dataset, self.negotiated.peer_max_pdu))
+        self._notify(evt.EVT_DIMSE_SENT, message=msg)
+
+    # DUL -> actor
+
+    def _on_TransportOpened(self, message: TransportOpened) -> None:
+        self.facade._set_addresses(message.local, message.remote)
+        self._notify(evt.EVT_CONN_OPEN, address=message.remote)
+
+    def _on_ConnectionFailed(self, message: ConnectionFailed) -> None:
+        self._resolve_associate(AssociateOutcome("failed", reason=message.reason))
+
+    def _on_AAssociateIndication(self, message: AAssociateIndication) -> None:
+        rq = message.pdu
+        self.rq = rq
+        self.facade._set_requestor_primitive(rq)
+        self._notify(evt.EVT_ACSE_RECV, primitive=rq)
+        self._notify(evt.EVT_REQUESTED)
+        response = self._decide(rq)
+        assert self.dul is not None
+        self.dul.tell(AAssociateResponse(response))
+        self._notify(evt.EVT_ACSE_SENT, primitive=response)
+        if isinstance(response, AAssociateRJ):
+            self.facade._update(rejected=True, reject=response)
+            self._notify(evt.EVT_REJECTED)
+        else:
+            self.facade._set_acceptor_primitive(response)
+            self.facade._update(established=True)
+            self._notify(evt.EVT_ACCEPTED)
+            self._notify(evt.EVT_ESTABLISHED)
+
+    def _on_AAssociateConfirmAccept(self, message: AAssociateConfirmAccept) -> None:
+        ac = message.pdu
+        self._notify(evt.EVT_ACSE_RECV, primitive=ac)
+        self.facade._set_acceptor_primitive(ac)
+        proposed = {
+            i.sop_class_uid: (i.scu_role, i.scp_role)
+            for i in (self.rq.user_information if self.rq else ())
+            if isinstance(i, RoleSelectionItem)
+        }
+        accepted = negotiate_as_requestor(
+            self.requested_contexts,
+            ac.presentation_contexts,
+            tuple(i for i in ac.user_information if isinstance(i, RoleSelectionItem)),
+            proposed_roles=proposed,
+        )
+        self.negotiated.accepted = [c for c in accepted if c.result == 0]
+        self.negotiated.rejected = [c for c in accepted if c.result != 0]
+        self.negotiated.peer_max_pdu = ac.maximum_length or 0
+        self.facade._set_contexts(self.negotiated.accepted, self.negotiated.rejected)
+        self.facade._update(established=True)
+        self._notify(evt.EVT_ACCEPTED)
+        self._notify(evt.EVT_ESTABLISHED)
+        self._resolve_associate(AssociateOutcome("established"))
+
+    def _on_AAssociateConfirmReject(self, message: AAssociateConfirmReject) -> None:
+        self._notify(evt.EVT_ACSE_RECV, primitive=message.pdu)
+        self.facade._update(rejected=True, reject=message.pdu)
+        self._notify(evt.EVT_REJECTED)
+        self._resolve_associate(AssociateOutcome("rejected", reject=message.pdu))
+
+    def _on_AReleaseIndication(self, message: AReleaseIndication) -> None:
+        assert self.dul is not None
+        if message.collision:
+            self.release_collision = True
+            if self.is_requestor:
+                self.dul.tell(AReleaseResponse())
+            return
+        self._finish_waiters("released by the peer")
+        self.dul.tell(AReleaseResponse())
+        self.facade._update(established=False, released=True)
+        self._notify(evt.EVT_RELEASED)
+
+    def _on_AReleaseConfirm(self, message: AReleaseConfirm) -> None:
+        if self.release_collision and not self.is_requestor:
+            assert self.dul is not None
+            self.dul.tell(AReleaseResponse())
+        self.facade._update(established=False, released=True)
+        self._finish_waiters("released")
+        self._notify(evt.EVT_RELEASED)
+        if self.release_done is not None and not self.release_done.done():
+            self.release_done.set_result(True)
+
+    def _on_AAbortIndication(self, message: AAbortIndication) -> None:
+        already = self.facade.is_aborted
+        self.facade._update(established=False, aborted=True, abort_pdu=message.pdu)
+        self._finish_waiters(message.reason)
+        if not already:
+            self._notify(evt.EVT_ABORTED)
+        self._resolve_associate(AssociateOutcome("aborted", reason=message.reason))
+
+    def _on_TransportReleased(self, message: TransportReleased) -> None:
+        self._resolve_associate(AssociateOutcome("aborted", reason=message.reason))
+        if self.facade.is_established:
+            self.facade._update(established=False, aborted=True)
+            self._notify(evt.EVT_ABORTED)
+        self._finish_waiters(message.reason)
+        self._notify(evt.EVT_CONN_CLOSE, address=self.facade._remote)
+        self.dul = None
+        self.actor_ref.stop(block=False)
+        self.facade._closed(reason=message.reason)
+        if self.server is not None:
+            from dicomactors.actors.server import AssociationEnded
+
+            self.server.tell(AssociationEnded(self.facade))
+
+    # DIMSE -> actor
+
+    def _on_DIMSEReceived(self, message: DIMSEReceived) -> None:
+        msg = message.message
+        self._notify(evt.EVT_DIMSE_RECV, message=msg)
+        context = self.facade._context_by_id(message.context_id)
+        if context is None:
+            LOGGER.error("DIMSE message on presentation context %d, which was not accepted",
+                         message.context_id)
+            self._provider_abort(AbortReason.INVALID_PDU_PARAMETER_VALUE)
+            return
+        responded_to = getattr(msg, "message_id_being_responded_to", None)
+        if isinstance(msg, CCancelRQ):
+            cancel = self.cancels.get(msg.message_id_being_responded_to)
+            if cancel is not None:
+                cancel.set()
+            return
+        if responded_to is not None:
+            pending = self.pending.get(responded_to)
+            if pending is None:
+                LOGGER.warning("response to unknown message ID %s ignored", responded_to)
+                return
+            if not _is_pending_status(getattr(msg, "status", 0)):
+                del self.pending[responded_to]
+            if pending.responses is not None:
+                pending.responses.put(ResponseReceived(message.context_id, msg, message.dataset))
+            return
+        cancel = threading.Event()
+        self.cancels[msg.message_id] = cancel
+        assert self.service is not None
+        self.service.tell(HandleRequest(context, msg, message.dataset, cancel))
+
+    def _on_DIMSEProtocolFailure(self, message: DIMSEProtocolFailure) -> None:
+        LOGGER.error("DIMSE protocol error: %s; aborting", message.reason)
+        self._provider_abort(AbortReason.INVALID_PDU_PARAMETER_VALUE)
+
+    # -- helpers -----------------------------------------------------------
+
+    def _provider_abort(self, reason: int) -> None:
+        if self.dul is None:
+            return
+        self.dul.tell(AAbortRequest(AAbort(AbortSource.SERVICE_PROVIDER, reason)))
+        self.facade._update(established=False, aborted=True)
+        self._finish_waiters("aborted: protocol error")
+        self._notify(evt.EVT_ABORTED)
+
+    def _resolve_associate(self, outcome: AssociateOutcome) -> None:
+        if self.associate_done is not None and not self.associate_done.done():
+            self.associate_done.set_result(outcome)
+
+    def _finish_waiters(self, reason: str) -> None:
+        for pending in self.pending.values():
+            if pending.responses is not None:
+                pending.responses.put(CLOSED)
+        self.pending.clear()
+        for cancel in self.cancels.values():
+            cancel.set()
+        if self.release_done is not None and not self.release_done.done():
+            self.release_done.set_result(self.facade.is_released)
+
+    # -- acceptor decisions (PS3.8 7.1.1, PS3.7 D.3.3) ---------------------
+
+    def _decide(self, rq: AAssociateRQ) -> AAssociateAC | AAssociateRJ:
+        cfg = self.config
+        if cfg.over_limit:
+            return AAssociateRJ(2, 3, 2)  # transient, presentation provider, local limit
+        if rq.application_context_name != DICOM_APPLICATION_CONTEXT:
+            return AAssociateRJ(1, 1, 2)
+        if cfg.require_called_aet and rq.called_ae_title != cfg.ae_title:
+            return AAssociateRJ(1, 1, 7)
+        if cfg.require_calling_aet and rq.calling_ae_title not in cfg.require_calling_aet:
+            return AAssociateRJ(1, 1, 3)
+
+        user_info: list[Any] = [
+            MaximumLengthItem(cfg.maximum_pdu_size),
+            ImplementationClassUIDItem(cfg.implementation_class_uid),
+        ]
+        identity = next((i for i in rq.user_information if isinstance(i, UserIdentityRQItem)), None)
+        if identity is not None and self.handlers.get(evt.EVT_USER_ID):
+            try:
+                verified, response = evt.trigger_intervention(
+                    self.handlers,
+                    self.facade,
+                    evt.EVT_USER_ID,
+                    user_id_type=identity.identity_type,
+                    primary_field=identity.primary_field,
+                    secondary_field=identity.secondary_field,
+                )
+            except Exception:
+                LOGGER.exception("EVT_USER_ID handler raised: rejecting")
+                verified, response = False, None
+            if not verified:
+                return AAssociateRJ(1, 1, 1)
+            if identity.positive_response_requested and response is not None:
+                user_info.append(UserIdentityACItem(bytes(response)))
+
+        roles = {
+            i.sop_class_uid: (i.scu_role, i.scp_role)
+            for i in rq.user_information
+            if isinstance(i, RoleSelectionItem)
+        }
+        ac_items, accepted, role_items = negotiate_as_acceptor(
+            rq.presentation_contexts, cfg.supported_contexts, roles
+        )
+        accepted_ids = {c.context_id for c in accepted}
+        rejected = [
+            _rejected_context(item, rq)
+            for item in ac_items
+            if item.context_id not in accepted_ids
+        ]
+        self.negotiated.accepted = list(accepted)
+        self.negotiated.rejected = rejected
+        self.negotiated.peer_max_pdu = rq.maximum_length or 0
+        self.facade._set_contexts(self.negotiated.accepted, rejected)
+        user_info.extend(role_items)
+        user_info.extend(self._extended_responses(rq))
+        if cfg.implementation_version_name:
+            user_info.append(ImplementationVersionNameItem(cfg.implementation_version_name))
+        if identity is not None and any(isinstance(i, UserIdentityACItem) for i in user_info):
+            pass
+        return AAssociateAC(
+            called_ae_title=rq.called_ae_title,
+            calling_ae_title=rq.calling_ae_title,
+            presentation_contexts=tuple(ac_items),
+            user_information=tuple(_ordered(user_info)),
+            application_context_name=rq.application_context_name,
+        )
+
+    def _extended_responses(self, rq: AAssociateRQ) -> list[Any]:
+        out: list[Any] = []
+        window = next(
+            (i for i in rq.user_information if isinstance(i, AsynchronousOperationsWindowItem)),
+            None,
+        )
+        if window is not None:
+            invoked, performed = 1, 1
+            if self.handlers.get(evt.EVT_ASYNC_OPS):
+                try:
+                    invoked, performed = evt.trigger_intervention(
+                        self.handlers,
+                        self.facade,
+                        evt.EVT_ASYNC_OPS,
+                        nr_invoked=window.maximum_invoked,
+                        nr_performed=window.maximum_performed,
+                    )
+                except Exception:
+                    LOGGER.exception("EVT_ASYNC_OPS handler raised: answering 1, 1")
+                    invoked, performed = 1, 1
+            out.append(AsynchronousOperationsWindowItem(invoked, performed))
+        extended = {
+            i.sop_class_uid: i.service_class_application_information
+            for i in rq.user_information
+            if isinstance(i, SOPClassExtendedNegotiationItem)
+        }
+        if extended and self.handlers.get(evt.EVT_SOP_EXTENDED):
+            try:
+                answers = evt.trigger_intervention(
+                    self.handlers, self.facade, evt.EVT_SOP_EXTENDED, app_info=extended
+                )
+            except Exception:
+                LOGGER.exception("EVT_SOP_EXTENDED handler raised: no response items")
+                answers = {}
+            for uid, info in (answers or {}).items():
+                if info is not None and uid in extended:
+                    out.append(SOPClassExtendedNegotiationItem(str(uid), bytes(info)))
+        common = {
+            i.sop_class_uid: i
+            for i in rq.user_information
+            if isinstance(i, SOPClassCommonExtendedNegotiationItem)
+        }
+        if common and self.handlers.get(evt.EVT_SOP_COMMON):
+            try:
+                agreed = evt.trigger_intervention(
+                    self.handlers, self.facade, evt.EVT_SOP_COMMON, items=common
+                )
+            except Exception:
+                LOGGER.exception("EVT_SOP_COMMON handler raised: none accepted")
+                agreed = {}
+            self.facade._set_common_extended(dict(agreed or {}))
+        return out
+
+
+_USER_INFO_ORDER = {
+    MaximumLengthItem: 0,
+    ImplementationClassUIDItem: 1,
+    AsynchronousOperationsWindowItem: 2,
+    RoleSelectionItem: 3,
+    ImplementationVersionNameItem: 4,
+    SOPClassExtendedNegotiationItem: 5,
+    SOPClassCommonExtendedNegotiationItem: 6,
+    UserIdentityRQItem: 7,
+    UserIdentityACItem: 7,
+}
+
+
+def _ordered(items: list[Any]) -> list[Any]:
+    """User information sub-items in the order PS3.7 D.3.3 lists them."""
+    return sorted(items, key=lambda i: _USER_INFO_ORDER[type(i)])
+
+
+def _rejected_context(item: Any, rq: AAssociateRQ) -> Any:
+    from dicomactors.presentation import PresentationContext
+
+    requested = next(c for c in rq.presentation_contexts if c.context_id == item.context_id)
+    context = PresentationContext()
+    context.context_id = item.context_id
+    context.abstract_syntax = requested.abstract_syntax
+    context.transfer_syntax = list(requested.transfer_syntaxes)
+    context.result = item.result
+    return context
+
+
+def _is_pending_status(status: int) -> bool:
+    return status in (0xFF00, 0xFF01)

@@ -1,0 +1,83 @@
+"""The DIMSE actor: one per association, between the association and the DUL.
+
+Downward it turns a DIMSE message and its data set into P-DATA-TF PDUs under
+the peer's maximum length; upward it reassembles PDVs into complete messages.
+The message layer itself is the pure :mod:`dicomactors.dimse`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from dicomactors.actors.messages import (
+    DIMSEProtocolFailure,
+    DIMSEReceived,
+    PDataIndication,
+    PDataRequest,
+    SendDIMSE,
+)
+from dicomactors.dimse import (
+    DatasetSinkFactory,
+    DIMSEError,
+    MessageAssembler,
+    encode_command,
+    fragment_message,
+)
+
+LOGGER = logging.getLogger("dicomactors.dimse")
+
+
+@dataclass(frozen=True, slots=True)
+class AttachDUL:
+    dul: pykka.ActorRef[Any]
+
+
+class DIMSEActor(pykka.ThreadingActor):
+    def __init__(
+        self, upper: pykka.ActorRef[Any], sink_factory: DatasetSinkFactory | None = None
+    ) -> None:
+        super().__init__()
+        self.upper = upper
+        self.dul: pykka.ActorRef[Any] | None = None
+        self.assembler = MessageAssembler(sink_factory)
+
+    def on_receive(self, message: Any) -> Any:
+        kind = type(message)
+        if kind is PDataIndication:
+            try:
+                for done in self.assembler.add_pdata(message.pdu):
+                    self.upper.tell(DIMSEReceived(done.context_id, done.command, done.dataset))
+            except DIMSEError as exc:
+                self.upper.tell(DIMSEProtocolFailure(str(exc)))
+        elif kind is SendDIMSE:
+            self._send(message)
+        elif kind is AttachDUL:
+            self.dul = message.dul
+        else:
+            LOGGER.warning("DIMSE actor: unexpected message %r", message)
+
+    def _send(self, message: SendDIMSE) -> None:
+        try:
+            pdus = tuple(
+                fragment_message(
+                    message.context_id,
+                    encode_command(message.message),
+                    message.dataset,
+                    message.max_pdu_length,
+                )
+            )
+        except Exception as exc:
+            if message.sent is not None:
+                message.sent.set_exception(exc)
+            return
+        if self.dul is not None:
+            self.dul.tell(PDataRequest(pdus))
+        if message.sent is not None:
+            message.sent.set_result(None)
+
+    def on_stop(self) -> None:
+        self.assembler.abort()

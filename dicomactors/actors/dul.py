@@ -1,0 +1,412 @@
+"""The DUL actor: one per connection, the only owner of its socket and ARTIM.
+
+It holds the PS3.8 state, feeds every primitive, PDU and timer into the pure
+:func:`dicomactors.fsm.step`, and carries out the effects it returns. PDUs
+arrive from the connection's :class:`SocketReader` thread; primitives arrive
+from the association actor (A-ASSOCIATE, A-RELEASE, A-ABORT) and the DIMSE
+actor (P-DATA). Indications go up with ``tell``: P-DATA to the DIMSE actor,
+everything else to the association actor.
+
+When the state returns to Sta1 the socket is closed, the reader thread
+joined, the association actor told with :class:`TransportReleased`, and the
+actor stops itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+from dataclasses import dataclass
+from typing import Any
+
+import pykka
+
+from dicomactors import fsm
+from dicomactors.actors.messages import (
+    AAbortIndication,
+    AAbortRequest,
+    AAssociateConfirmAccept,
+    AAssociateConfirmReject,
+    AAssociateIndication,
+    AAssociateRequest,
+    AAssociateResponse,
+    AReleaseConfirm,
+    AReleaseIndication,
+    AReleaseRequest,
+    AReleaseResponse,
+    ArtimExpired,
+    ConnectionFailed,
+    IdleTimeout,
+    InvalidPDUReceived,
+    PDataIndication,
+    PDataRequest,
+    PDUReceived,
+    TLSEstablished,
+    TransportClosed,
+    TransportOpened,
+    TransportReleased,
+)
+from dicomactors.actors.timers import ActorTimer
+from dicomactors.actors.transport import (
+    SocketReader,
+    close_socket,
+    connect,
+    pdata_parts,
+    tune_socket,
+)
+from dicomactors.fsm import Effect, Event, State
+from dicomactors.pdu import (
+    AAbort,
+    AAssociateAC,
+    AAssociateRJ,
+    AAssociateRQ,
+    AbortReason,
+    AbortSource,
+    AReleaseRP,
+    AReleaseRQ,
+    PDataTF,
+    PDUReader,
+    encode_pdu,
+)
+
+LOGGER = logging.getLogger("dicomactors.dul")
+
+_PDU_EVENTS: dict[type, Event] = {
+    AAssociateAC: Event.EVT3_A_ASSOCIATE_AC_RECEIVED,
+    AAssociateRJ: Event.EVT4_A_ASSOCIATE_RJ_RECEIVED,
+    AAssociateRQ: Event.EVT6_A_ASSOCIATE_RQ_RECEIVED,
+    PDataTF: Event.EVT10_P_DATA_RECEIVED,
+    AReleaseRQ: Event.EVT12_A_RELEASE_RQ_RECEIVED,
+    AReleaseRP: Event.EVT13_A_RELEASE_RP_RECEIVED,
+    AAbort: Event.EVT16_A_ABORT_RECEIVED,
+}
+
+_PRIMITIVE_EVENTS: dict[type, Event] = {
+    AAssociateRequest: Event.EVT1_A_ASSOCIATE_RQ_LOCAL,
+    PDataRequest: Event.EVT9_P_DATA_LOCAL,
+    AReleaseRequest: Event.EVT11_A_RELEASE_RQ_LOCAL,
+    AReleaseResponse: Event.EVT14_A_RELEASE_RESPONSE_LOCAL,
+    AAbortRequest: Event.EVT15_A_ABORT_LOCAL,
+}
+
+#: States in which this side waits for the peer's answer to its own request.
+_AWAITING_PEER = frozenset({State.STA5_AWAITING_AC_OR_RJ, State.STA7_AWAITING_RELEASE_RP})
+
+
+@dataclass(frozen=True, slots=True)
+class DULConfig:
+    """Timeouts and limits of one connection, fixed when it starts.
+
+    ``acse_timeout`` is ARTIM and also bounds the wait for an A-ASSOCIATE-AC/RJ
+    and an A-RELEASE-RP. ``network_timeout`` aborts a connection idle that
+    long. ``max_pdu_length`` caps what the reader accepts (our Maximum Length
+    Received; 0 = the reader's own cap).
+    """
+
+    acse_timeout: float | None = 30.0
+    network_timeout: float | None = 60.0
+    max_pdu_length: int = 0
+    tls_handshake_timeout: float | None = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class _ReplyTimeout:
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Connected:
+    """Posted to itself after a successful connect: Evt2 follows AE-1."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Stop:
+    """Sent by the owner when it must go away now (e.g. server shutdown)."""
+
+
+class DULActor(pykka.ThreadingActor):
+    def __init__(
+        self,
+        upper: pykka.ActorRef[Any],
+        dimse: pykka.ActorRef[Any],
+        config: DULConfig,
+        *,
+        sock: socket.socket | None = None,
+        tls_server: ssl.SSLContext | None = None,
+        name: str = "dul",
+    ) -> None:
+        super().__init__()
+        self.upper = upper
+        self.dimse = dimse
+        self.config = config
+        self.state = State.STA1_IDLE
+        self.is_requestor = sock is None
+        self.sock = sock
+        self.tls_server = tls_server
+        self.name = name
+        self.reader_thread: SocketReader | None = None
+        self.artim = ActorTimer(lambda g: self.actor_ref.tell(ArtimExpired(g)))
+        self.idle = ActorTimer(lambda g: self.actor_ref.tell(IdleTimeout(g)))
+        self.reply = ActorTimer(lambda g: self.actor_ref.tell(_ReplyTimeout(g)))
+        self._close_reason = ""
+        self._finished = False
+
+    # -- lifecycle ---------------------------------------------------------
+
+    def on_start(self) -> None:
+        if self.sock is not None:
+            self._step(Event.EVT5_TRANSPORT_INDICATION, None)
+
+    def on_stop(self) -> None:
+        self._teardown()
+
+    def on_failure(self, *args: Any) -> None:
+        self._teardown()
+
+    def _teardown(self) -> None:
+        self.artim.stop()
+        self.idle.stop()
+        self.reply.stop()
+        if self.sock is not None:
+            close_socket(self.sock)
+        if self.reader_thread is not None and self.reader_thread.is_alive():
+            self.reader_thread.join(timeout=5)
+        if not self._finished:
+            self._finished = True
+            self.upper.tell(TransportReleased(self._close_reason or "stopped"))
+
+    # -- messages ----------------------------------------------------------
+
+    def on_receive(self, message: Any) -> Any:
+        try:
+            self._receive(message)
+        except Exception as exc:  # a bug here must not leave a socket open
+            LOGGER.exception("%s: unexpected error, closing the connection", self.name)
+            self._close_reason = f"internal error: {exc}"
+            self.actor_ref.stop(block=False)
+
+    def _receive(self, message: Any) -> None:
+        kind = type(message)
+        if kind is PDUReceived:
+            pdu = message.pdu
+            self.idle.start(self.config.network_timeout)
+            self._step(_PDU_EVENTS[type(pdu)], pdu)
+        elif kind is InvalidPDUReceived:
+            self._step(Event.EVT19_INVALID_PDU_RECEIVED, message.error)
+        elif kind is TransportClosed:
+            if not self._close_reason:
+                self._close_reason = message.reason
+            self._step(Event.EVT17_TRANSPORT_CLOSED, message)
+        elif kind is AAssociateResponse:
+            event = (
+                Event.EVT7_A_ASSOCIATE_ACCEPT_LOCAL
+                if isinstance(message.pdu, AAssociateAC)
+                else Event.EVT8_A_ASSOCIATE_REJECT_LOCAL
+            )
+            self._step(event, message.pdu)
+        elif kind in _PRIMITIVE_EVENTS:
+            self._step(_PRIMITIVE_EVENTS[kind], message)
+        elif kind is ArtimExpired:
+            if self.artim.is_current(message.generation):
+                self.artim.stop()
+                self._close_reason = "ARTIM timer expired"
+                self._step(Event.EVT18_ARTIM_EXPIRED, None)
+        elif kind is IdleTimeout:
+            if self.idle.is_current(message.generation):
+                self._local_abort("network timeout: no PDU for the network_timeout")
+        elif kind is _ReplyTimeout:
+            if self.reply.is_current(message.generation):
+                self._local_abort("acse timeout: the peer did not answer in time")
+        elif kind is _Connected:
+            self._step(Event.EVT2_TRANSPORT_CONNECTED, None)
+        elif kind is TLSEstablished:
+            self.sock = message.sock
+        elif kind is _Stop:
+            self._local_abort("stopped by its owner")
+            if self.state is not State.STA1_IDLE:
+                self._close_reason = self._close_reason or "stopped by its owner"
+                self.actor_ref.stop(block=False)
+        else:
+            LOGGER.warning("%s: unexpected message %r", self.name, message)
+
+    def _local_abort(self, reason: str) -> None:
+        self._close_reason = reason
+        self.upper.tell(AAbortIndication(None, reason))
+        self._step(
+            Event.EVT15_A_ABORT_LOCAL,
+            AAbortRequest(AAbort(AbortSource.SERVICE_PROVIDER, AbortReason.NOT_SPECIFIED)),
+        )
+
+    # -- the state machine -------------------------------------------------
+
+    def _step(self, event: Event, payload: Any) -> None:
+        acceptable = True
+        if event is Event.EVT6_A_ASSOCIATE_RQ_RECEIVED:
+            acceptable = bool(payload.protocol_version & 1)
+        transition = fsm.step(
+            self.state, event, associate_rq_acceptable=acceptable, is_requestor=self.is_requestor
+        )
+        if transition.action is fsm.Action.REFUSE:
+            LOGGER.warning(
+                "%s: %s is not allowed in %s; refused", self.name, event.name, self.state.name
+            )
+            return
+        previous, self.state = self.state, transition.next_state
+        LOGGER.debug(
+            "%s: %s + %s -> %s -> %s",
+            self.name,
+            previous.name,
+            event.name,
+            transition.action.value,
+            self.state.name,
+        )
+        for effect in transition.effects:
+            self._apply(effect, transition.action, event, payload)
+        if self.state in _AWAITING_PEER and previous not in _AWAITING_PEER:
+            self.reply.start(self.config.acse_timeout)
+        elif self.state not in _AWAITING_PEER:
+            self.reply.stop()
+        if self.state is State.STA1_IDLE and not self._finished:
+            self.actor_ref.stop(block=False)
+
+    def _apply(self, effect: Effect, action: fsm.Action, event: Event, payload: Any) -> None:
+        if effect is Effect.CONNECT_TRANSPORT:
+            self._connect(payload)
+        elif effect is Effect.ACCEPT_TRANSPORT:
+            assert self.sock is not None
+            tune_socket(self.sock)
+            self._start_reader()
+            self._opened()
+        elif effect is Effect.SEND_ASSOCIATE_RQ:
+            self._send(self._pending_rq)
+        elif effect in (Effect.SEND_ASSOCIATE_AC, Effect.SEND_ASSOCIATE_RJ):
+            if isinstance(payload, AAssociateRQ):  # AE-6 not acceptable
+                payload = AAssociateRJ(1, 2, 2)
+                self._close_reason = "protocol version not supported"
+            self._send(payload)
+        elif effect is Effect.SEND_P_DATA:
+            for pdu in payload.pdus:
+                self._send_pdata(pdu)
+        elif effect is Effect.SEND_RELEASE_RQ:
+            self._send(AReleaseRQ())
+        elif effect is Effect.SEND_RELEASE_RP:
+            self._send(AReleaseRP())
+        elif effect is Effect.SEND_ABORT:
+            if event is Event.EVT15_A_ABORT_LOCAL:
+                pdu = payload.pdu
+            else:
+                reason = getattr(payload, "abort_reason", None)
+                pdu = fsm.abort_pdu_for(action, event, decoder_reason=reason)
+                self._close_reason = self._describe_fault(event, payload)
+            self._send(pdu)
+        elif effect is Effect.INDICATE_ASSOCIATE:
+            self.upper.tell(AAssociateIndication(payload))
+        elif effect is Effect.CONFIRM_ASSOCIATE_ACCEPTED:
+            self.upper.tell(AAssociateConfirmAccept(payload))
+        elif effect is Effect.CONFIRM_ASSOCIATE_REJECTED:
+            self._close_reason = "association rejected"
+            self.upper.tell(AAssociateConfirmReject(payload))
+        elif effect is Effect.INDICATE_P_DATA:
+            self.dimse.tell(PDataIndication(payload))
+        elif effect is Effect.INDICATE_RELEASE:
+            self.upper.tell(AReleaseIndication())
+        elif effect is Effect.INDICATE_RELEASE_COLLISION:
+            self.upper.tell(AReleaseIndication(collision=True))
+        elif effect is Effect.CONFIRM_RELEASE:
+            self._close_reason = "released"
+            self.upper.tell(AReleaseConfirm())
+        elif effect is Effect.INDICATE_ABORT:
+            self._close_reason = "aborted by the peer"
+            self.upper.tell(AAbortIndication(payload, "A-ABORT received from the peer"))
+        elif effect is Effect.INDICATE_P_ABORT:
+            reason = self._describe_fault(event, payload)
+            self._close_reason = self._close_reason or reason
+            self.upper.tell(AAbortIndication(None, reason))
+        elif effect is Effect.START_ARTIM:
+            self.artim.start(self.config.acse_timeout)
+        elif effect is Effect.STOP_ARTIM:
+            self.artim.stop()
+        elif effect is Effect.CLOSE_TRANSPORT:
+            if self.sock is not None:
+                close_socket(self.sock)
+
+    @staticmethod
+    def _describe_fault(event: Event, payload: Any) -> str:
+        if event is Event.EVT19_INVALID_PDU_RECEIVED:
+            return f"invalid PDU received: {payload}"
+        if event is Event.EVT17_TRANSPORT_CLOSED:
+            return getattr(payload, "reason", "connection closed")
+        if event is Event.EVT18_ARTIM_EXPIRED:
+            return "ARTIM timer expired"
+        if event is Event.EVT15_A_ABORT_LOCAL:
+            return "aborted locally"
+        return f"unexpected {type(payload).__name__} PDU"
+
+    # -- transport ---------------------------------------------------------
+
+    def _connect(self, request: AAssociateRequest) -> None:
+        self._pending_rq = request.pdu
+        try:
+            self.sock = connect(
+                request.address, request.connection_timeout, request.bind_address, request.tls
+            )
+        except (OSError, ssl.SSLError) as exc:
+            self._close_reason = f"connection failed: {exc}"
+            self.upper.tell(ConnectionFailed(str(exc)))
+            self.state = State.STA1_IDLE
+            return
+        self._start_reader()
+        self._opened()
+        self.actor_ref.tell(_Connected())
+
+    def _opened(self) -> None:
+        assert self.sock is not None
+        try:
+            local = self.sock.getsockname()[:2]
+            remote = self.sock.getpeername()[:2]
+        except OSError:
+            local = remote = ("", 0)
+        self.idle.start(self.config.network_timeout)
+        self.upper.tell(TransportOpened(local, remote))
+
+    def _start_reader(self) -> None:
+        assert self.sock is not None
+        reader = PDUReader()
+        if self.config.max_pdu_length:
+            reader.max_pdu_length = max(self.config.max_pdu_length, reader.max_pdu_length)
+        self.reader_thread = SocketReader(
+            self.sock,
+            reader,
+            self.actor_ref.tell,
+            name=f"{self.name}-reader",
+            tls_server=self.tls_server,
+            handshake_timeout=self.config.tls_handshake_timeout,
+        )
+        self.reader_thread.start()
+
+    def _send(self, pdu: Any) -> None:
+        if self.sock is None:
+            return
+        try:
+            self.sock.sendall(encode_pdu(pdu))
+        except OSError as exc:
+            self._close_reason = f"send failed: {exc}"
+            close_socket(self.sock)
+        else:
+            self.idle.start(self.config.network_timeout)
+
+    def _send_pdata(self, pdu: PDataTF) -> None:
+        if self.sock is None:
+            return
+        try:
+            for part in pdata_parts(pdu):
+                self.sock.sendall(part)
+        except OSError as exc:
+            self._close_reason = f"send failed: {exc}"
+            close_socket(self.sock)
+        else:
+            self.idle.start(self.config.network_timeout)
+
+
+STOP = _Stop()

@@ -1,0 +1,194 @@
+"""The messages actors send each other, one frozen dataclass per primitive.
+
+Direction matters (STYLE: ask only downward, notify upward with tell):
+
+    facade -> AssociationActor -> DIMSEActor -> DULActor -> socket
+    socket reader -> DULActor -> DIMSEActor -> AssociationActor -> facade
+
+A message that asks for an answer carries a ``concurrent.futures.Future``
+that the receiving actor resolves; no actor blocks on one above it.
+"""
+
+from __future__ import annotations
+
+import ssl
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import Any
+
+from dicomactors.pdu import (
+    AAbort,
+    AAssociateAC,
+    AAssociateRJ,
+    AAssociateRQ,
+    PDataTF,
+    PDUDecodeError,
+)
+
+Address = tuple[str, int]
+
+# -- socket reader and timers -> DULActor -----------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PDUReceived:
+    pdu: Any
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidPDUReceived:
+    error: PDUDecodeError
+
+
+@dataclass(frozen=True, slots=True)
+class TransportClosed:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TLSEstablished:
+    """The acceptor's TLS handshake finished: send through this socket from now on."""
+
+    sock: ssl.SSLSocket
+
+
+@dataclass(frozen=True, slots=True)
+class ArtimExpired:
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
+class IdleTimeout:
+    generation: int
+
+
+# -- AssociationActor / DIMSEActor -> DULActor (local primitives) -----------
+
+
+@dataclass(frozen=True, slots=True)
+class TLSClient:
+    context: ssl.SSLContext
+    server_hostname: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AAssociateRequest:
+    """A-ASSOCIATE request primitive: connect, then send the RQ."""
+
+    pdu: AAssociateRQ
+    address: Address
+    connection_timeout: float | None = None
+    bind_address: Address | None = None
+    tls: TLSClient | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AAssociateResponse:
+    """A-ASSOCIATE response primitive: accept (AC) or reject (RJ)."""
+
+    pdu: AAssociateAC | AAssociateRJ
+
+
+@dataclass(frozen=True, slots=True)
+class PDataRequest:
+    pdus: tuple[PDataTF, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AReleaseRequest:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AReleaseResponse:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AAbortRequest:
+    pdu: AAbort = AAbort()
+
+
+# -- DULActor -> upper actors (indications and confirmations) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class TransportOpened:
+    local: Address
+    remote: Address
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionFailed:
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class AAssociateIndication:
+    pdu: AAssociateRQ
+
+
+@dataclass(frozen=True, slots=True)
+class AAssociateConfirmAccept:
+    pdu: AAssociateAC
+
+
+@dataclass(frozen=True, slots=True)
+class AAssociateConfirmReject:
+    pdu: AAssociateRJ
+
+
+@dataclass(frozen=True, slots=True)
+class PDataIndication:
+    pdu: PDataTF
+
+
+@dataclass(frozen=True, slots=True)
+class AReleaseIndication:
+    collision: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AReleaseConfirm:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class AAbortIndication:
+    """A-ABORT from the peer (``pdu`` set) or A-P-ABORT from the provider."""
+
+    pdu: AAbort | None
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class TransportReleased:
+    """The connection is closed and the DUL is back in Sta1: it is stopping."""
+
+    reason: str
+
+
+# -- DIMSE -------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendDIMSE:
+    """Encode a DIMSE message and hand its P-DATA PDUs to the DUL."""
+
+    context_id: int
+    message: Any
+    dataset: bytes | memoryview | None
+    max_pdu_length: int
+    sent: Future[None] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DIMSEReceived:
+    context_id: int
+    message: Any
+    dataset: bytes | memoryview | None
+
+
+@dataclass(frozen=True, slots=True)
+class DIMSEProtocolFailure:
+    reason: str

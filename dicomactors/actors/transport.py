@@ -1,0 +1,169 @@
+"""Sockets: connecting, TLS, and the blocking reader thread of a connection.
+
+The reader thread is the only place that calls ``recv``. It blocks there (no
+polling), turns bytes into PDUs with the pure :class:`PDUReader` and tells the
+DUL actor about each one, in order, followed by the close. A PDU that arrived
+just before the peer closed is therefore always delivered before the close.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import struct
+import ssl
+import threading
+from collections.abc import Callable
+
+import pykka
+
+from dicomactors.actors.messages import (
+    Address,
+    InvalidPDUReceived,
+    PDUReceived,
+    TLSClient,
+    TLSEstablished,
+    TransportClosed,
+)
+from dicomactors.pdu import PDataTF, PDUDecodeError, PDUReader, encode_pdu
+
+LOGGER = logging.getLogger("dicomactors.transport")
+
+#: Socket buffer sizes: large enough for a 1 MiB PDU to move in a few calls.
+SOCKET_BUFFER = 4 * 1024 * 1024
+
+
+def tune_socket(sock: socket.socket) -> None:
+    """TCP_NODELAY (DIMSE is request/response: Nagle only adds delay) and big buffers."""
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_BUFFER)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, SOCKET_BUFFER)
+    except OSError:
+        pass
+
+
+def connect(
+    address: Address,
+    timeout: float | None,
+    bind_address: Address | None = None,
+    tls: TLSClient | None = None,
+) -> socket.socket:
+    """Open a TCP (and optionally TLS) connection; raises OSError on failure."""
+    sock = socket.create_connection(address, timeout=timeout, source_address=bind_address)
+    try:
+        tune_socket(sock)
+        if tls is not None:
+            sock = tls.context.wrap_socket(sock, server_hostname=tls.server_hostname)
+        sock.settimeout(None)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+_PDV_HEADER = struct.Struct(">BxII BB")
+
+
+def pdata_parts(pdu: PDataTF) -> list[bytes | memoryview]:
+    """A P-DATA-TF PDU as header bytes and the PDV data itself, for ``sendall``.
+
+    Sending the data set fragment as the memoryview it already is avoids
+    copying it into a new bytes object for every PDU.
+    """
+    if len(pdu.pdvs) != 1:
+        return [encode_pdu(pdu)]
+    pdv = pdu.pdvs[0]
+    size = len(pdv.data)
+    header = _PDV_HEADER.pack(0x04, size + 6, size + 2, pdv.context_id, pdv.message_control_header)
+    if size < 65536:
+        return [header + bytes(pdv.data)]
+    return [header, pdv.data]
+
+
+def close_socket(sock: socket.socket) -> None:
+    """Shut down both directions (this wakes the reader's recv) and close."""
+    try:
+        sock.shutdown(socket.SHUT_RDWR)
+    except OSError:
+        pass
+    try:
+        sock.close()
+    except OSError:
+        pass
+
+
+def _quiet(deliver: Callable[[object], None]) -> Callable[[object], None]:
+    """``deliver`` that ignores a receiver that has already stopped."""
+
+    def send(message: object) -> None:
+        try:
+            deliver(message)
+        except pykka.ActorDeadError:
+            pass
+
+    return send
+
+
+class SocketReader(threading.Thread):
+    """Blocks on ``recv_into`` and tells ``deliver`` about PDUs and the close."""
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        reader: PDUReader,
+        deliver: Callable[[object], None],
+        name: str,
+        tls_server: ssl.SSLContext | None = None,
+        handshake_timeout: float | None = None,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.sock = sock
+        self._reader = reader
+        self._deliver = _quiet(deliver)
+        self._tls_server = tls_server
+        self._handshake_timeout = handshake_timeout
+
+    def _handshake(self) -> None:
+        assert self._tls_server is not None
+        raw = self.sock
+        raw.settimeout(self._handshake_timeout)
+        tls = self._tls_server.wrap_socket(raw, server_side=True)
+        tls.settimeout(None)
+        self.sock = tls
+
+    def run(self) -> None:
+        reason = "peer closed the connection"
+        try:
+            if self._tls_server is not None:
+                self._handshake()
+                self._deliver(TLSEstablished(self.sock))  # type: ignore[arg-type]
+            self._read()
+        except PDUDecodeError as exc:
+            self._deliver(InvalidPDUReceived(exc))
+            reason = self._drain()
+        except (OSError, ValueError) as exc:
+            reason = f"connection lost: {exc}"
+        self._deliver(TransportClosed(reason))
+
+    def _read(self) -> None:
+        reader = self._reader
+        recv_into = self.sock.recv_into
+        deliver = self._deliver
+        while True:
+            buf = reader.recv_buffer()
+            n = recv_into(buf)
+            if n == 0:
+                return
+            for pdu in reader.advance(n):
+                deliver(PDUReceived(pdu))
+
+    def _drain(self) -> str:
+        """After a bad PDU: discard input until the peer or the DUL closes."""
+        scratch = bytearray(65536)
+        try:
+            while self.sock.recv_into(scratch):
+                pass
+        except (OSError, ValueError) as exc:
+            return f"connection lost: {exc}"
+        return "peer closed the connection"

@@ -1,0 +1,417 @@
+"""The Application Entity: the user's entry point, pynetdicom's ``AE`` API.
+
+``AE`` keeps settings and contexts, starts association actors for
+``associate`` (requestor) and server actors for ``start_server`` (acceptor),
+and remembers the live associations for ``active_associations`` and
+``shutdown``.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import ssl
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+from dicomactors import events as evt
+from dicomactors.actors.association import (
+    AssociateOutcome,
+    AssociationActor,
+    AssociationConfig,
+    RequestAssociation,
+)
+from dicomactors.actors.messages import TLSClient
+from dicomactors.aetitle import normalize_ae_title
+from dicomactors.association import Association
+from dicomactors.negotiation import assign_context_ids
+from dicomactors.pdu import AAssociateRQ, ImplementationClassUIDItem, MaximumLengthItem
+from dicomactors.pdu.items import ImplementationVersionNameItem
+from dicomactors.pdu_primitives import (
+    AsynchronousOperationsWindowNegotiation,
+    ImplementationClassUIDNotification,
+    ImplementationVersionNameNotification,
+    MaximumLengthNotification,
+    SCP_SCU_RoleSelectionNegotiation,
+    SOPClassCommonExtendedNegotiation,
+    SOPClassExtendedNegotiation,
+    UserIdentityNegotiation,
+    coerce_uid,
+)
+from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext, build_context
+from dicomactors.server import AssociationServer
+from dicomactors.uids import (
+    DEFAULT_TRANSFER_SYNTAXES,
+    IMPLEMENTATION_CLASS_UID,
+    IMPLEMENTATION_VERSION_NAME,
+)
+
+LOGGER = logging.getLogger("dicomactors.ae")
+
+_EXTENDED_TYPES = (
+    AsynchronousOperationsWindowNegotiation,
+    SCP_SCU_RoleSelectionNegotiation,
+    SOPClassExtendedNegotiation,
+    SOPClassCommonExtendedNegotiation,
+    UserIdentityNegotiation,
+)
+
+
+def _timeout(name: str, value: float | None) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ValueError(f"{name} must be a number of seconds >= 0 or None, not {value!r}")
+    return float(value)
+
+
+class AE:
+    """A DICOM Application Entity: requests associations and serves them."""
+
+    def __init__(self, ae_title: str | bytes = "DICOMACTORS") -> None:
+        self.ae_title = ae_title  # type: ignore[assignment]
+        self._requested_contexts: list[PresentationContext] = []
+        self._supported_contexts: dict[str, PresentationContext] = {}
+        self._servers: list[AssociationServer] = []
+        self._associations: list[Association] = []
+        self._lock = threading.Lock()
+        self.maximum_associations = 10
+        self.maximum_pdu_size = 16382
+        self.acse_timeout: float | None = 30.0
+        self.dimse_timeout: float | None = 30.0
+        self.network_timeout: float | None = 60.0
+        self.connection_timeout: float | None = None
+        self.require_called_aet = False
+        self.require_calling_aet: list[str] = []
+        self.implementation_class_uid = IMPLEMENTATION_CLASS_UID
+        self.implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME
+
+    # -- settings ------------------------------------------------------------
+
+    @property
+    def ae_title(self) -> str:
+        return self._ae_title
+
+    @ae_title.setter
+    def ae_title(self, value: str | bytes) -> None:
+        self._ae_title = normalize_ae_title(value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
+            value = _timeout(name, value)
+        elif name in ("maximum_associations",):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"maximum_associations must be an int >= 1, not {value!r}")
+        elif name == "maximum_pdu_size":
+            if isinstance(value, bool) or not isinstance(value, int) or not (
+                value == 0 or 4096 <= value <= 0xFFFFFFFF
+            ):
+                raise ValueError(
+                    "maximum_pdu_size must be 0 (no limit) or from 4096 to 2**32 - 1,"
+                    f" not {value!r}"
+                )
+        elif name == "require_calling_aet":
+            value = [normalize_ae_title(v) for v in value]
+        elif name == "implementation_class_uid":
+            value = coerce_uid(value, "implementation_class_uid")
+        super().__setattr__(name, value)
+
+    @property
+    def requested_contexts(self) -> list[PresentationContext]:
+        return list(self._requested_contexts)
+
+    @requested_contexts.setter
+    def requested_contexts(self, contexts: Sequence[PresentationContext]) -> None:
+        if len(contexts) > MAX_PRESENTATION_CONTEXTS:
+            raise ValueError(
+                f"at most {MAX_PRESENTATION_CONTEXTS} requested presentation contexts,"
+                f" not {len(contexts)}"
+            )
+        self._requested_contexts = []
+        for context in contexts:
+            self.add_requested_context(context.abstract_syntax, context.transfer_syntax)
+
+    @property
+    def supported_contexts(self) -> list[PresentationContext]:
+        return list(self._supported_contexts.values())
+
+    @supported_contexts.setter
+    def supported_contexts(self, contexts: Sequence[PresentationContext]) -> None:
+        self._supported_contexts = {}
+        for context in contexts:
+            self.add_supported_context(
+                context.abstract_syntax, context.transfer_syntax, context.scu_role, context.scp_role
+            )
+
+    def add_requested_context(
+        self, abstract_syntax: Any, transfer_syntax: Any = None
+    ) -> None:
+        """Propose ``abstract_syntax`` with ``transfer_syntax`` (default: the uncompressed four)."""
+        if len(self._requested_contexts) >= MAX_PRESENTATION_CONTEXTS:
+            raise ValueError(
+                f"cannot add another requested context: {MAX_PRESENTATION_CONTEXTS} is the most"
+                " one association can carry"
+            )
+        if transfer_syntax is None or transfer_syntax == []:
+            transfer_syntax = DEFAULT_TRANSFER_SYNTAXES
+        self._requested_contexts.append(build_context(abstract_syntax, transfer_syntax))
+
+    def remove_requested_context(self, abstract_syntax: Any, transfer_syntax: Any = None) -> None:
+        uid = str(coerce_uid(abstract_syntax, "abstract_syntax"))
+        if not any(str(c.abstract_syntax) == uid for c in self._requested_contexts):
+            raise ValueError(f"{uid} is not among the requested contexts")
+        if transfer_syntax is None:
+            self._requested_contexts = [
+                c for c in self._requested_contexts if str(c.abstract_syntax) != uid
+            ]
+            return
+        drop = {str(t) for t in ([transfer_syntax] if isinstance(transfer_syntax, str | bytes)
+                                 else transfer_syntax)}
+        kept = []
+        for context in self._requested_contexts:
+            if str(context.abstract_syntax) == uid:
+                remaining = [t for t in context.transfer_syntax if str(t) not in drop]
+                if not remaining:
+                    continue
+                context.transfer_syntax = remaining
+            kept.append(context)
+        self._requested_contexts = kept
+
+    def add_supported_context(
+        self,
+        abstract_syntax: Any,
+        transfer_syntax: Any = None,
+        scu_role: bool | None = None,
+        scp_role: bool | None = None,
+    ) -> None:
+        """Accept ``abstract_syntax`` in ``transfer_syntax``; roles for SCP/SCU role selection."""
+        if transfer_syntax is None or transfer_syntax == []:
+            transfer_syntax = DEFAULT_TRANSFER_SYNTAXES
+        context = build_context(abstract_syntax, transfer_syntax)
+        uid = str(context.abstract_syntax)
+        existing = self._supported_contexts.get(uid)
+        if existing is not None:
+            for syntax in context.transfer_syntax:
+                if syntax not in existing.transfer_syntax:
+                    existing.add_transfer_syntax(syntax)
+            context = existing
+        context.scu_role = scu_role
+        context.scp_role = scp_role
+        self._supported_contexts[uid] = context
+
+    def remove_supported_context(self, abstract_syntax: Any, transfer_syntax: Any = None) -> None:
+        uid = str(coerce_uid(abstract_syntax, "abstract_syntax"))
+        if uid not in self._supported_contexts:
+            raise ValueError(f"{uid} is not among the supported contexts")
+        if transfer_syntax is None:
+            del self._supported_contexts[uid]
+            return
+        drop = {str(t) for t in ([transfer_syntax] if isinstance(transfer_syntax, str | bytes)
+                                 else transfer_syntax)}
+        context = self._supported_contexts[uid]
+        remaining = [t for t in context.transfer_syntax if str(t) not in drop]
+        if remaining:
+            context.transfer_syntax = remaining
+        else:
+            del self._supported_contexts[uid]
+
+    # -- live associations ---------------------------------------------------
+
+    @property
+    def active_associations(self) -> list[Association]:
+        with self._lock:
+            return [a for a in self._associations if a.is_alive()]
+
+    def _association_started(self, assoc: Association) -> None:
+        with self._lock:
+            self._associations.append(assoc)
+
+    def _association_closed(self, assoc: Association) -> None:
+        with self._lock:
+            if assoc in self._associations:
+                self._associations.remove(assoc)
+
+    def _live_acceptors(self) -> int:
+        with self._lock:
+            return sum(1 for a in self._associations if a.is_acceptor and a.is_alive())
+
+    def _config(self, **overrides: Any) -> AssociationConfig:
+        values: dict[str, Any] = {
+            "ae_title": self.ae_title,
+            "maximum_pdu_size": self.maximum_pdu_size,
+            "acse_timeout": self.acse_timeout,
+            "dimse_timeout": self.dimse_timeout,
+            "network_timeout": self.network_timeout,
+            "connection_timeout": self.connection_timeout,
+            "implementation_class_uid": str(self.implementation_class_uid),
+            "implementation_version_name": self.implementation_version_name,
+            "require_called_aet": self.require_called_aet,
+            "require_calling_aet": tuple(self.require_calling_aet),
+        }
+        values.update(overrides)
+        return AssociationConfig(**values)
+
+    # -- requestor -----------------------------------------------------------
+
+    def associate(
+        self,
+        addr: str,
+        port: int,
+        contexts: Sequence[PresentationContext] | None = None,
+        ae_title: str | bytes = "ANY-SCP",
+        max_pdu: int = 16382,
+        ext_neg: Sequence[Any] | None = None,
+        bind_address: tuple[str, int] | None = None,
+        tls_args: tuple[ssl.SSLContext, str | None] | None = None,
+        evt_handlers: Sequence[Any] | None = None,
+    ) -> Association:
+        """Request an association with the peer at ``addr``:``port``.
+
+        Returns the :class:`Association`, established or not: check
+        ``is_established`` (or ``is_rejected``, ``is_aborted``). A connection
+        that cannot be made gives an association that is none of these.
+        """
+        if not isinstance(addr, str):
+            raise TypeError(f"addr must be a host name or IP address string, not {addr!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"port must be an int from 1 to 65535, not {port!r}")
+        called = normalize_ae_title(ae_title)
+        requested = list(contexts) if contexts is not None else self.requested_contexts
+        if not requested:
+            raise RuntimeError(
+                "no requested presentation contexts: call add_requested_context() or pass"
+                " contexts= before associating"
+            )
+        numbered = assign_context_ids(requested)
+        if isinstance(max_pdu, bool) or not isinstance(max_pdu, int) or max_pdu < 0:
+            raise ValueError(f"max_pdu must be an int >= 0, not {max_pdu!r}")
+        user_info: list[Any] = [
+            MaximumLengthItem(max_pdu),
+            ImplementationClassUIDItem(str(self.implementation_class_uid)),
+        ]
+        version = self.implementation_version_name
+        for item in ext_neg or ():
+            if isinstance(item, ImplementationVersionNameNotification):
+                version = item.implementation_version_name
+            elif isinstance(item, ImplementationClassUIDNotification | MaximumLengthNotification):
+                continue
+            elif isinstance(item, _EXTENDED_TYPES):
+                user_info.append(item.to_item())
+            else:
+                raise TypeError(f"{item!r} is not an extended negotiation item")
+        if version:
+            user_info.append(ImplementationVersionNameItem(version))
+        from dicomactors.actors.association import _ordered
+
+        rq = AAssociateRQ(
+            called_ae_title=called,
+            calling_ae_title=self.ae_title,
+            presentation_contexts=tuple(c.to_rq_item() for c in numbered),
+            user_information=tuple(_ordered(user_info)),
+        )
+        handlers = evt.HandlerTable(evt.parse_handlers(evt_handlers))
+        assoc = Association(self, "requestor", handlers)
+        assoc.requestor.requested_contexts = numbered
+        config = self._config(maximum_pdu_size=max_pdu)
+        assoc._actor = AssociationActor.start(assoc, config, handlers)
+        self._association_started(assoc)
+        tls = None
+        if tls_args is not None:
+            context, hostname = tls_args
+            if not isinstance(context, ssl.SSLContext):
+                raise TypeError("tls_args must be (ssl.SSLContext, server_hostname or None)")
+            tls = TLSClient(context, hostname)
+        done: Future[AssociateOutcome] = Future()
+        assoc._actor.tell(
+            RequestAssociation(rq, (addr, port), tuple(numbered), done, bind_address, tls)
+        )
+        wait = None
+        if self.acse_timeout is not None:
+            wait = self.acse_timeout + (self.connection_timeout or 75) + 5
+        outcome = done.result(timeout=wait)
+        if outcome.kind == "failed":
+            LOGGER.error("association request failed: %s", outcome.reason)
+        elif outcome.kind == "rejected":
+            LOGGER.info("association rejected: %s", outcome.reject)
+        elif outcome.kind == "aborted" and not assoc.is_aborted:
+            assoc._update(aborted=True)
+        return assoc
+
+    # -- acceptor ------------------------------------------------------------
+
+    def start_server(
+        self,
+        address: tuple[str, int],
+        block: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        evt_handlers: Sequence[Any] | None = None,
+        ae_title: str | bytes | None = None,
+        contexts: Sequence[PresentationContext] | None = None,
+    ) -> AssociationServer | None:
+        """Listen for associations on ``address``; returns the server unless ``block``."""
+        if contexts is None:
+            supported = self.supported_contexts
+        else:
+            supported = [c.copy() for c in contexts]
+        if not supported:
+            raise ValueError(
+                "no supported presentation contexts: call add_supported_context() or pass"
+                " contexts= before starting a server"
+            )
+        title = normalize_ae_title(ae_title) if ae_title is not None else self.ae_title
+        server = AssociationServer(
+            self, address, title, supported, evt.parse_handlers(evt_handlers), ssl_context
+        )
+        self._servers.append(server)
+        if not block:
+            return server
+        try:
+            server.serve_forever()
+        finally:
+            server.shutdown()
+        return None
+
+    def make_server(self, *args: Any, **kwargs: Any) -> AssociationServer:
+        kwargs["block"] = False
+        server = self.start_server(*args, **kwargs)
+        assert server is not None
+        return server
+
+    def _server_closed(self, server: AssociationServer) -> None:
+        if server in self._servers:
+            self._servers.remove(server)
+
+    def shutdown(self) -> None:
+        """Stop every server and abort every association of this AE."""
+        for server in list(self._servers):
+            server.shutdown()
+        for assoc in self.active_associations:
+            assoc.abort()
+        for assoc in self.active_associations:
+            assoc.join(timeout=10)
+
+    # -- used by servers -----------------------------------------------------
+
+    def _accept(
+        self,
+        sock: socket.socket,
+        over_limit: bool,
+        server_ref: Any,
+        server: AssociationServer,
+    ) -> Association:
+        handlers = evt.HandlerTable(server._handlers.bindings())
+        assoc = Association(self, "acceptor", handlers)
+        assoc.acceptor.supported_contexts = server.contexts
+        config = self._config(
+            ae_title=server.ae_title,
+            supported_contexts=tuple(server.contexts),
+            over_limit=over_limit,
+            tls_server=server.ssl_context,
+        )
+        self._association_started(assoc)
+        assoc._actor = AssociationActor.start(
+            assoc, config, handlers, sock=sock, server=server_ref
+        )
+        return assoc

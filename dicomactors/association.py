@@ -1,0 +1,452 @@
+"""The blocking facade of one association: what ``AE.associate`` returns.
+
+An :class:`Association` holds no protocol state of its own: its association
+actor publishes the status here (``is_established`` and friends) and
+resolves the futures and queues the facade hands it. Every method blocks the
+caller's thread only, never an actor.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import queue
+import threading
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pydicom import Dataset
+
+from dicomactors import events as evt
+from dicomactors.actors.association import (
+    CLOSED,
+    AbortAssociation,
+    ReleaseAssociation,
+    ResponseReceived,
+    SendRequest,
+)
+from dicomactors.pdu import (
+    AAbort,
+    AAssociateAC,
+    AAssociateRJ,
+    AAssociateRQ,
+    AsynchronousOperationsWindowItem,
+    ImplementationClassUIDItem,
+    ImplementationVersionNameItem,
+    RoleSelectionItem,
+    SOPClassCommonExtendedNegotiationItem,
+    SOPClassExtendedNegotiationItem,
+    UserIdentityACItem,
+    UserIdentityRQItem,
+)
+from dicomactors.pdu_primitives import (
+    AsynchronousOperationsWindowNegotiation,
+    SCP_SCU_RoleSelectionNegotiation,
+    SOPClassCommonExtendedNegotiation,
+    SOPClassExtendedNegotiation,
+    UserIdentityNegotiation,
+)
+
+if TYPE_CHECKING:
+    import pykka
+
+    from dicomactors.presentation import PresentationContext
+
+LOGGER = logging.getLogger("dicomactors.association")
+
+_NAMES = itertools.count(1)
+
+
+class ServiceUser:
+    """One side of an association (PS3.8 7.1.1): its AE title, address and negotiation."""
+
+    def __init__(self, assoc: Association, role: str) -> None:
+        self.assoc = assoc
+        self.role = role
+        self.ae_title = ""
+        self.address = ""
+        self.port: int | None = None
+        self.primitive: AAssociateRQ | AAssociateAC | None = None
+        self.requested_contexts: list[PresentationContext] = []
+        self.supported_contexts: list[PresentationContext] = []
+        self.accepted_common_extended: dict[str, Any] = {}
+
+    @property
+    def is_requestor(self) -> bool:
+        return self.role == "requestor"
+
+    @property
+    def is_acceptor(self) -> bool:
+        return self.role == "acceptor"
+
+    def _items(self, kind: type) -> list[Any]:
+        if self.primitive is None:
+            return []
+        return [i for i in self.primitive.user_information if isinstance(i, kind)]
+
+    @property
+    def maximum_length(self) -> int | None:
+        return None if self.primitive is None else self.primitive.maximum_length
+
+    @property
+    def implementation_class_uid(self) -> str | None:
+        items = self._items(ImplementationClassUIDItem)
+        return items[0].implementation_class_uid if items else None
+
+    @property
+    def implementation_version_name(self) -> str | None:
+        items = self._items(ImplementationVersionNameItem)
+        return items[0].implementation_version_name if items else None
+
+    @property
+    def asynchronous_operations(self) -> tuple[int, int]:
+        items = self._items(AsynchronousOperationsWindowItem)
+        return (items[0].maximum_invoked, items[0].maximum_performed) if items else (1, 1)
+
+    @property
+    def role_selection(self) -> dict[str, SCP_SCU_RoleSelectionNegotiation]:
+        return {
+            i.sop_class_uid: SCP_SCU_RoleSelectionNegotiation.from_item(i)
+            for i in self._items(RoleSelectionItem)
+        }
+
+    @property
+    def sop_class_extended(self) -> dict[str, bytes]:
+        return {
+            i.sop_class_uid: i.service_class_application_information
+            for i in self._items(SOPClassExtendedNegotiationItem)
+        }
+
+    @property
+    def sop_class_common_extended(self) -> dict[str, SOPClassCommonExtendedNegotiation]:
+        return {
+            i.sop_class_uid: SOPClassCommonExtendedNegotiation.from_item(i)
+            for i in self._items(SOPClassCommonExtendedNegotiationItem)
+        }
+
+    @property
+    def user_identity(self) -> UserIdentityNegotiation | None:
+        """The requestor's identity, or for the acceptor its positive response."""
+        requests = self._items(UserIdentityRQItem)
+        if requests:
+            return UserIdentityNegotiation.from_item(requests[0])
+        responses = self._items(UserIdentityACItem)
+        if responses:
+            return UserIdentityNegotiation.from_item(responses[0])
+        return None
+
+    @property
+    def extended_negotiation(self) -> list[Any]:
+        out: list[Any] = []
+        if self.primitive is None:
+            return out
+        for item in self.primitive.user_information:
+            if isinstance(item, AsynchronousOperationsWindowItem):
+                out.append(AsynchronousOperationsWindowNegotiation.from_item(item))
+            elif isinstance(item, RoleSelectionItem):
+                out.append(SCP_SCU_RoleSelectionNegotiation.from_item(item))
+            elif isinstance(item, SOPClassExtendedNegotiationItem):
+                out.append(SOPClassExtendedNegotiation.from_item(item))
+            elif isinstance(item, SOPClassCommonExtendedNegotiationItem):
+                out.append(SOPClassCommonExtendedNegotiation.from_item(item))
+            elif isinstance(item, UserIdentityRQItem | UserIdentityACItem):
+                out.append(UserIdentityNegotiation.from_item(item))
+        return out
+
+    @property
+    def info(self) -> dict[str, Any]:
+        return {"ae_title": self.ae_title, "address": self.address, "port": self.port}
+
+    def __repr__(self) -> str:
+        return f"<ServiceUser {self.role} {self.ae_title!r} {self.address}:{self.port}>"
+
+
+class Association:
+    """One association, as requestor (from ``AE.associate``) or acceptor (in a server).
+
+    Status: ``is_established``, ``is_rejected``, ``is_aborted``, ``is_released``.
+    A rejected association keeps ``result``, ``result_source`` and
+    ``result_reason`` of the A-ASSOCIATE-RJ.
+    """
+
+    def __init__(self, ae: Any, mode: str, handlers: evt.HandlerTable) -> None:
+        self.ae = ae
+        self.mode = mode
+        self.name = f"{mode[0].upper()}{next(_NAMES)}"
+        self._handlers = handlers
+        self.requestor = ServiceUser(self, "requestor")
+        self.acceptor = ServiceUser(self, "acceptor")
+        self.is_established = False
+        self.is_rejected = False
+        self.is_aborted = False
+        self.is_released = False
+        self.rejection: AAssociateRJ | None = None
+        self.abort_pdu: AAbort | None = None
+        self.close_reason = ""
+        self.accepted_contexts: list[PresentationContext] = []
+        self.rejected_contexts: list[PresentationContext] = []
+        self.acse_timeout = ae.acse_timeout
+        self.dimse_timeout = ae.dimse_timeout
+        self.network_timeout = ae.network_timeout
+        self._remote: tuple[str, int] = ("", 0)
+        self._done = threading.Event()
+        self._actor: pykka.ActorRef[Any] | None = None
+        self._lock = threading.Lock()
+
+    # -- status published by the association actor --------------------------
+
+    def _update(
+        self,
+        *,
+        established: bool | None = None,
+        rejected: bool | None = None,
+        aborted: bool | None = None,
+        released: bool | None = None,
+        reject: AAssociateRJ | None = None,
+        abort_pdu: AAbort | None = None,
+    ) -> None:
+        if established is not None:
+            self.is_established = established
+        if rejected is not None:
+            self.is_rejected = rejected
+        if aborted is not None:
+            self.is_aborted = aborted
+        if released is not None:
+            self.is_released = released
+        if reject is not None:
+            self.rejection = reject
+        if abort_pdu is not None:
+            self.abort_pdu = abort_pdu
+
+    def _set_addresses(self, local: tuple[str, int], remote: tuple[str, int]) -> None:
+        self._remote = remote
+        mine, theirs = (
+            (self.requestor, self.acceptor) if self.is_requestor else (self.acceptor, self.requestor)
+        )
+        mine.address, mine.port = local
+        theirs.address, theirs.port = remote
+
+    def _set_requestor_primitive(self, rq: AAssociateRQ) -> None:
+        self.requestor.primitive = rq
+        self.requestor.ae_title = rq.calling_ae_title
+        self.acceptor.ae_title = rq.called_ae_title
+
+    def _set_acceptor_primitive(self, ac: AAssociateAC) -> None:
+        self.acceptor.primitive = ac
+
+    def _set_contexts(self, accepted: list[Any], rejected: list[Any]) -> None:
+        self.accepted_contexts = accepted
+        self.rejected_contexts = rejected
+
+    def _set_common_extended(self, agreed: dict[str, Any]) -> None:
+        self.acceptor.accepted_common_extended = agreed
+
+    def _context_by_id(self, context_id: int) -> PresentationContext | None:
+        for context in self.accepted_contexts:
+            if context.context_id == context_id:
+                return context
+        return None
+
+    def _closed(self, reason: str) -> None:
+        self.close_reason = reason
+        self.is_established = False
+        self._done.set()
+        remover = getattr(self.ae, "_association_closed", None)
+        if remover is not None:
+            remover(self)
+
+    # -- status --------------------------------------------------------------
+
+    @property
+    def is_requestor(self) -> bool:
+        return self.mode == "requestor"
+
+    @property
+    def is_acceptor(self) -> bool:
+        return self.mode == "acceptor"
+
+    @property
+    def local(self) -> dict[str, Any]:
+        return (self.requestor if self.is_requestor else self.acceptor).info
+
+    @property
+    def remote(self) -> dict[str, Any]:
+        return (self.acceptor if self.is_requestor else self.requestor).info
+
+    @property
+    def result(self) -> int | None:
+        return self.rejection.result if self.rejection else None
+
+    @property
+    def result_source(self) -> int | None:
+        return self.rejection.source if self.rejection else None
+
+    @property
+    def result_reason(self) -> int | None:
+        return self.rejection.reason if self.rejection else None
+
+    def is_alive(self) -> bool:
+        """True until the connection is closed and every actor has stopped."""
+        return not self._done.is_set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        """Wait until the association has ended; True if it has."""
+        return self._done.wait(timeout)
+
+    def __repr__(self) -> str:
+        state = (
+            "established"
+            if self.is_established
+            else "rejected"
+            if self.is_rejected
+            else "aborted"
+            if self.is_aborted
+            else "released"
+            if self.is_released
+            else "pending"
+        )
+        return f"<Association {self.name} {self.mode} {state}>"
+
+    # -- handlers ------------------------------------------------------------
+
+    def bind(self, event: evt.EventType, handler: Any, args: Sequence[Any] | None = None) -> None:
+        self._handlers.bind(event, handler, args)
+
+    def unbind(self, event: evt.EventType, handler: Any) -> None:
+        self._handlers.unbind(event, handler)
+
+    def get_handlers(self, event: evt.EventType) -> Any:
+        bindings = self._handlers.get(event)
+        if isinstance(event, evt.InterventionEvent):
+            if not bindings:
+                return (evt.get_default_handler(event), None)
+            return (bindings[0].handler, list(bindings[0].args) or None)
+        return [(b.handler, list(b.args) or None) for b in bindings]
+
+    def get_events(self) -> list[evt.EventType]:
+        return self._handlers.events()
+
+    # -- release and abort ---------------------------------------------------
+
+    def _tell(self, message: Any) -> bool:
+        actor = self._actor
+        if actor is None or not actor.is_alive():
+            return False
+        try:
+            actor.tell(message)
+        except Exception:
+            return False
+        return True
+
+    def release(self) -> None:
+        """Release the association (A-RELEASE) and wait for the connection to close.
+
+        If the peer does not answer within ``acse_timeout`` the association is
+        aborted instead.
+        """
+        if not self.is_established:
+            return
+        from concurrent.futures import Future
+        from concurrent.futures import TimeoutError as FutureTimeout
+
+        done: Future[bool] = Future()
+        if not self._tell(ReleaseAssociation(done)):
+            return
+        try:
+            done.result(timeout=_plus(self.acse_timeout, 5))
+        except FutureTimeout:
+            self.abort()
+        self.join(_plus(self.acse_timeout, 5))
+
+    def abort(self) -> None:
+        """Abort the association (A-ABORT, service-user source)."""
+        from concurrent.futures import Future
+
+        done: Future[None] = Future()
+        if self._tell(AbortAssociation(done)):
+            done.result(timeout=10)
+
+    # -- DIMSE requests (SCU) ------------------------------------------------
+
+    def _check_established(self) -> None:
+        if not self.is_established:
+            raise RuntimeError(
+                "the association is not established: a DIMSE service needs an established"
+                " association"
+            )
+
+    def _context_for(
+        self,
+        abstract_syntax: str,
+        transfer_syntax: str | None = None,
+        role: str = "scu",
+    ) -> PresentationContext:
+        """An accepted context for ``abstract_syntax`` on which we may act in ``role``."""
+        candidates = [
+            c
+            for c in self.accepted_contexts
+            if str(c.abstract_syntax) == str(abstract_syntax)
+            and (c.as_scu if role == "scu" else c.as_scp)
+        ]
+        if transfer_syntax is not None:
+            exact = [c for c in candidates if str(c.transfer_syntax[0]) == str(transfer_syntax)]
+            if exact:
+                return exact[0]
+        if candidates:
+            return candidates[0]
+        raise ValueError(
+            f"no accepted presentation context for {abstract_syntax}"
+            f" with this AE as {role.upper()}: request one before associating"
+        )
+
+    def _message_id(self, msg_id: int) -> int:
+        if not 0 <= msg_id <= 0xFFFF:
+            raise ValueError(f"msg_id must be between 0 and 65535, not {msg_id}")
+        return msg_id
+
+    def _request(
+        self, context_id: int, message: Any, dataset: bytes | memoryview | None
+    ) -> Iterator[ResponseReceived]:
+        """Send a request; yield its responses until a final one (or failure)."""
+        responses: queue.Queue[ResponseReceived] = queue.Queue()
+        if not self._tell(SendRequest(context_id, message, dataset, responses)):
+            return
+        while True:
+            try:
+                got = responses.get(timeout=self.dimse_timeout)
+            except queue.Empty:
+                LOGGER.error(
+                    "no response within dimse_timeout (%ss): aborting the association",
+                    self.dimse_timeout,
+                )
+                self.abort()
+                return
+            if got is CLOSED:
+                return
+            yield got
+            if got.message.status not in (0xFF00, 0xFF01):
+                return
+
+    def send_c_echo(self, msg_id: int = 1) -> Dataset:
+        """C-ECHO (PS3.7 9.1.5): the status as a Dataset, empty if none came."""
+        from dicomactors.services.scu import c_echo
+
+        return c_echo(self, msg_id)
+
+    def send_c_store(
+        self,
+        dataset: Dataset | str | Path,
+        msg_id: int = 1,
+        priority: int = 2,
+        originator_aet: str | bytes | None = None,
+        originator_id: int | None = None,
+    ) -> Dataset:
+        """C-STORE (PS3.7 9.1.1) of a Dataset or of a file, sent as stored when possible."""
+        from dicomactors.services.scu import c_store
+
+        return c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+
+
+def _plus(timeout: float | None, extra: float) -> float | None:
+    return None if timeout is None else timeout + extra

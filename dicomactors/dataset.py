@@ -1,0 +1,86 @@
+"""Data set encoding and decoding for DIMSE, through pydicom.
+
+The wire carries data sets without File Meta Information, in the transfer
+syntax the presentation context agreed. Deflated Explicit VR Little Endian is
+raw deflate (no zlib header) of the Explicit VR Little Endian bytes.
+Encapsulated (compressed) syntaxes are Explicit VR Little Endian on the wire
+for everything but the pixel data fragments, which pass through untouched.
+"""
+
+from __future__ import annotations
+
+import zlib
+from io import BytesIO
+
+from pydicom import Dataset
+from pydicom.filebase import DicomBytesIO
+from pydicom.filereader import read_dataset
+from pydicom.filewriter import write_dataset, write_file_meta_info
+from pydicom.uid import (
+    DeflatedExplicitVRLittleEndian,
+    ExplicitVRBigEndian,
+    ImplicitVRLittleEndian,
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
+)
+
+
+def encoding_of(transfer_syntax: str) -> tuple[bool, bool, bool]:
+    """(implicit VR, little endian, deflated) for a transfer syntax UID."""
+    uid = UID(transfer_syntax)
+    if uid == ImplicitVRLittleEndian:
+        return True, True, False
+    if uid == ExplicitVRBigEndian:
+        return False, False, False
+    return False, True, uid == DeflatedExplicitVRLittleEndian
+
+
+def decode_dataset(data: bytes | memoryview, transfer_syntax: str) -> Dataset:
+    """Decode data set bytes received in ``transfer_syntax``."""
+    implicit, little, deflated = encoding_of(transfer_syntax)
+    raw = bytes(data)
+    if deflated:
+        raw = zlib.decompress(raw, -zlib.MAX_WBITS)
+    ds = read_dataset(BytesIO(raw), implicit, little)
+    ds.set_original_encoding(implicit, little)
+    return ds
+
+
+def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
+    """Encode ``ds`` (without File Meta Information) in ``transfer_syntax``."""
+    implicit, little, deflated = encoding_of(transfer_syntax)
+    fp = DicomBytesIO()
+    fp.is_little_endian = little
+    fp.is_implicit_VR = implicit
+    write_dataset(fp, ds)
+    raw = fp.getvalue()
+    if deflated:
+        compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
+        raw = compressor.compress(raw) + compressor.flush()
+    return raw
+
+
+def file_meta_dataset(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> Dataset:
+    from dicomactors.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
+
+    meta = Dataset()
+    meta.FileMetaInformationVersion = b"\x00\x01"
+    meta.MediaStorageSOPClassUID = sop_class_uid
+    meta.MediaStorageSOPInstanceUID = sop_instance_uid
+    meta.TransferSyntaxUID = transfer_syntax
+    meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID or PYDICOM_IMPLEMENTATION_UID
+    meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
+    return meta
+
+
+def file_meta_bytes(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> bytes:
+    """The 128-byte preamble, ``DICM`` and File Meta Information for a file."""
+    fp = DicomBytesIO()
+    fp.is_little_endian = True
+    fp.is_implicit_VR = False
+    write_file_meta_info(
+        fp,
+        file_meta_dataset(sop_class_uid, sop_instance_uid, transfer_syntax),
+        enforce_standard=True,
+    )
+    return b"\x00" * 128 + b"DICM" + fp.getvalue()

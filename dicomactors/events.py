@@ -1,0 +1,322 @@
+"""Events a user can bind handlers to (``from dicomactors import evt``).
+
+Notification events tell a handler that something happened; their return
+value is ignored and an exception they raise is logged, never propagated.
+Intervention events ask a handler for a decision or a service result; each
+has a default used when nothing is bound (C-ECHO answers 0x0000, the others
+refuse).
+
+A handler is bound as ``(event, handler)`` or ``(event, handler, [args])``;
+the extra arguments are passed after the :class:`Event`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pydicom import Dataset
+
+LOGGER = logging.getLogger("dicomactors.events")
+
+
+@dataclass(frozen=True, slots=True)
+class NotificationEvent:
+    name: str
+    description: str
+    is_intervention = False
+    is_notification = True
+
+    def __str__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True, slots=True)
+class InterventionEvent:
+    name: str
+    description: str
+    is_intervention = True
+    is_notification = False
+
+    def __str__(self) -> str:
+        return self.name
+
+
+EventType = NotificationEvent | InterventionEvent
+
+EVT_ABORTED = NotificationEvent("EVT_ABORTED", "Association aborted")
+EVT_ACCEPTED = NotificationEvent("EVT_ACCEPTED", "Association request accepted")
+EVT_ACSE_RECV = NotificationEvent("EVT_ACSE_RECV", "ACSE primitive received from the DUL")
+EVT_ACSE_SENT = NotificationEvent("EVT_ACSE_SENT", "ACSE primitive sent to the DUL")
+EVT_CONN_CLOSE = NotificationEvent("EVT_CONN_CLOSE", "Connection closed")
+EVT_CONN_OPEN = NotificationEvent("EVT_CONN_OPEN", "Connection opened")
+EVT_DATA_RECV = NotificationEvent("EVT_DATA_RECV", "PDU data received from the peer")
+EVT_DATA_SENT = NotificationEvent("EVT_DATA_SENT", "PDU data sent to the peer")
+EVT_DIMSE_RECV = NotificationEvent("EVT_DIMSE_RECV", "Complete DIMSE message received")
+EVT_DIMSE_SENT = NotificationEvent("EVT_DIMSE_SENT", "DIMSE message sent")
+EVT_ESTABLISHED = NotificationEvent("EVT_ESTABLISHED", "Association established")
+EVT_FSM_TRANSITION = NotificationEvent("EVT_FSM_TRANSITION", "State machine transition")
+EVT_PDU_RECV = NotificationEvent("EVT_PDU_RECV", "PDU received and decoded")
+EVT_PDU_SENT = NotificationEvent("EVT_PDU_SENT", "PDU encoded and sent")
+EVT_REJECTED = NotificationEvent("EVT_REJECTED", "Association request rejected")
+EVT_RELEASED = NotificationEvent("EVT_RELEASED", "Association released")
+EVT_REQUESTED = NotificationEvent("EVT_REQUESTED", "Association requested")
+
+EVT_ASYNC_OPS = InterventionEvent("EVT_ASYNC_OPS", "Asynchronous operations negotiation")
+EVT_SOP_COMMON = InterventionEvent("EVT_SOP_COMMON", "SOP class common extended negotiation")
+EVT_SOP_EXTENDED = InterventionEvent("EVT_SOP_EXTENDED", "SOP class extended negotiation")
+EVT_USER_ID = InterventionEvent("EVT_USER_ID", "User identity negotiation")
+EVT_C_ECHO = InterventionEvent("EVT_C_ECHO", "C-ECHO request received")
+EVT_C_FIND = InterventionEvent("EVT_C_FIND", "C-FIND request received")
+EVT_C_GET = InterventionEvent("EVT_C_GET", "C-GET request received")
+EVT_C_MOVE = InterventionEvent("EVT_C_MOVE", "C-MOVE request received")
+EVT_C_STORE = InterventionEvent("EVT_C_STORE", "C-STORE request received")
+EVT_N_ACTION = InterventionEvent("EVT_N_ACTION", "N-ACTION request received")
+EVT_N_CREATE = InterventionEvent("EVT_N_CREATE", "N-CREATE request received")
+EVT_N_DELETE = InterventionEvent("EVT_N_DELETE", "N-DELETE request received")
+EVT_N_EVENT_REPORT = InterventionEvent("EVT_N_EVENT_REPORT", "N-EVENT-REPORT request received")
+EVT_N_GET = InterventionEvent("EVT_N_GET", "N-GET request received")
+EVT_N_SET = InterventionEvent("EVT_N_SET", "N-SET request received")
+
+_ALL = {name: value for name, value in dict(globals()).items() if name.startswith("EVT_")}
+NOTIFICATION_EVENTS = tuple(e for e in _ALL.values() if isinstance(e, NotificationEvent))
+INTERVENTION_EVENTS = tuple(e for e in _ALL.values() if isinstance(e, InterventionEvent))
+
+
+def get_default_handler(event: EventType) -> Callable[..., Any] | None:
+    """The handler used for an intervention event that has none bound."""
+    return _DEFAULTS.get(event)
+
+
+class Event:
+    """What a handler receives: the association, the event, and its details.
+
+    Attributes set for every event: ``assoc``, ``event``, ``timestamp``.
+    Others depend on the event (``address``, ``context``, ``request``,
+    ``pdu``, ``message``, ...). ``dataset`` and ``identifier`` decode the
+    received data set on first access; ``encoded_dataset()`` gives the raw
+    bytes (with the File Meta Information when asked) without decoding.
+    """
+
+    def __init__(self, assoc: Any, event: EventType, **attrs: Any) -> None:
+        self.assoc = assoc
+        self.event = event
+        self.timestamp = datetime.now()
+        self._decoded: Dataset | None = None
+        self._dataset_bytes: bytes | memoryview | None = attrs.pop("dataset_bytes", None)
+        self._transfer_syntax: str | None = attrs.pop("transfer_syntax", None)
+        self._cancel_check: Callable[[], bool] | None = attrs.pop("cancel_check", None)
+        for name, value in attrs.items():
+            setattr(self, name, value)
+
+    @property
+    def name(self) -> str:
+        return self.event.name
+
+    @property
+    def description(self) -> str:
+        return self.event.description
+
+    @property
+    def is_cancelled(self) -> bool:
+        """True once a C-CANCEL for this request has arrived (C-FIND, C-GET, C-MOVE)."""
+        return bool(self._cancel_check and self._cancel_check())
+
+    def _decode(self) -> Dataset:
+        if self._decoded is None:
+            if self._dataset_bytes is None:
+                raise AttributeError(f"{self.event.name} carries no data set")
+            from dicomactors.dataset import decode_dataset
+
+            self._decoded = decode_dataset(self._dataset_bytes, self._transfer_syntax or "")
+        return self._decoded
+
+    @property
+    def dataset(self) -> Dataset:
+        """The received data set, decoded on first access (C-STORE, N-SET, ...)."""
+        return self._decode()
+
+    @property
+    def identifier(self) -> Dataset:
+        """The request's identifier, decoded on first access (C-FIND, C-GET, C-MOVE)."""
+        return self._decode()
+
+    @property
+    def attribute_list(self) -> Dataset:
+        return self._decode()
+
+    @property
+    def action_information(self) -> Dataset:
+        return self._decode()
+
+    @property
+    def event_information(self) -> Dataset:
+        return self._decode()
+
+    @property
+    def modification_list(self) -> Dataset:
+        return self._decode()
+
+    @property
+    def attribute_identifiers(self) -> list[Any]:
+        return list(getattr(self.request, "attribute_identifier_list", None) or [])
+
+    @property
+    def encoded_dataset_bytes(self) -> bytes | memoryview | None:
+        """The data set exactly as received, in ``transfer_syntax``."""
+        return self._dataset_bytes
+
+    @property
+    def transfer_syntax(self) -> str | None:
+        return self._transfer_syntax
+
+    def encoded_dataset(self, include_meta: bool = True) -> bytes:
+        """The received data set as bytes, as a DICOM file when ``include_meta``.
+
+        No decoding and re-encoding happens: the File Meta Information is
+        built from the request and prefixed to the bytes as received.
+        """
+        if self._dataset_bytes is None:
+            raise AttributeError(f"{self.event.name} carries no data set")
+        if not include_meta:
+            return bytes(self._dataset_bytes)
+        from dicomactors.dataset import file_meta_bytes
+
+        meta = file_meta_bytes(
+            sop_class_uid=str(getattr(self.request, "affected_sop_class_uid", "")),
+            sop_instance_uid=str(getattr(self.request, "affected_sop_instance_uid", "")),
+            transfer_syntax=self._transfer_syntax or "",
+        )
+        return meta + bytes(self._dataset_bytes)
+
+    @property
+    def file_meta(self) -> Dataset:
+        from dicomactors.dataset import file_meta_dataset
+
+        return file_meta_dataset(
+            sop_class_uid=str(getattr(self.request, "affected_sop_class_uid", "")),
+            sop_instance_uid=str(getattr(self.request, "affected_sop_instance_uid", "")),
+            transfer_syntax=self._transfer_syntax or "",
+        )
+
+
+# -- handler bindings ---------------------------------------------------------
+
+Handler = Callable[..., Any]
+HandlerSpec = tuple[EventType, Handler] | tuple[EventType, Handler, Sequence[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Binding:
+    event: EventType
+    handler: Handler
+    args: tuple[Any, ...] = ()
+
+
+def parse_handlers(specs: Iterable[Any] | None) -> tuple[Binding, ...]:
+    """Turn the user's ``evt_handlers`` list into bindings, with clear errors."""
+    out: list[Binding] = []
+    for spec in specs or ():
+        if not isinstance(spec, tuple | list) or len(spec) not in (2, 3):
+            raise ValueError(
+                "each evt_handlers entry must be (event, handler) or (event, handler, [args]);"
+                f" got {spec!r}"
+            )
+        event, handler = spec[0], spec[1]
+        if not isinstance(event, NotificationEvent | InterventionEvent):
+            raise TypeError(f"{event!r} is not an event: use one of dicomactors.evt.EVT_*")
+        if not callable(handler):
+            raise TypeError(f"the handler for {event.name} is not callable: {handler!r}")
+        args = tuple(spec[2]) if len(spec) == 3 else ()
+        out.append(Binding(event, handler, args))
+    return tuple(out)
+
+
+class HandlerTable:
+    """The handlers bound to events: many per notification, one per intervention.
+
+    Changes replace the whole mapping, so readers on other threads always see
+    a consistent snapshot without a lock.
+    """
+
+    def __init__(self, bindings: Iterable[Binding] = ()) -> None:
+        self._table: dict[EventType, tuple[Binding, ...]] = {}
+        for binding in bindings:
+            self.bind(binding.event, binding.handler, binding.args)
+
+    def bind(self, event: EventType, handler: Handler, args: Sequence[Any] | None = None) -> None:
+        table = dict(self._table)
+        binding = Binding(event, handler, tuple(args or ()))
+        if isinstance(event, InterventionEvent):
+            table[event] = (binding,)
+        else:
+            existing = tuple(b for b in table.get(event, ()) if b.handler is not handler)
+            table[event] = (*existing, binding)
+        self._table = table
+
+    def unbind(self, event: EventType, handler: Handler) -> None:
+        table = dict(self._table)
+        kept = tuple(b for b in table.get(event, ()) if b.handler is not handler)
+        if kept:
+            table[event] = kept
+        else:
+            table.pop(event, None)
+        self._table = table
+
+    def get(self, event: EventType) -> tuple[Binding, ...]:
+        return self._table.get(event, ())
+
+    def events(self) -> list[EventType]:
+        return list(self._table)
+
+    def bindings(self) -> tuple[Binding, ...]:
+        return tuple(b for group in self._table.values() for b in group)
+
+
+def trigger_notification(table: HandlerTable, assoc: Any, event: EventType, **attrs: Any) -> None:
+    """Call every handler bound to a notification event; exceptions are logged."""
+    bindings = table.get(event)
+    if not bindings:
+        return
+    evt = Event(assoc, event, **attrs)
+    for binding in bindings:
+        try:
+            binding.handler(evt, *binding.args)
+        except Exception:
+            LOGGER.exception("handler %r for %s raised", binding.handler, event.name)
+
+
+def trigger_intervention(table: HandlerTable, assoc: Any, event: EventType, **attrs: Any) -> Any:
+    """Call the handler bound to an intervention event (or its default).
+
+    Exceptions propagate: the caller turns them into the failure status or
+    rejection that fits the service.
+    """
+    bindings = table.get(event)
+    evt = Event(assoc, event, **attrs)
+    if bindings:
+        binding = bindings[0]
+        return binding.handler(evt, *binding.args)
+    default = get_default_handler(event)
+    if default is None:
+        raise NoHandlerError(event)
+    return default(evt)
+
+
+class NoHandlerError(LookupError):
+    """An intervention event fired with no handler bound and no default."""
+
+    def __init__(self, event: EventType) -> None:
+        super().__init__(f"no handler is bound to {event.name}")
+        self.event = event
+
+
+def _echo_default(event: Event) -> int:
+    return 0x0000
+
+
+_DEFAULTS: dict[EventType, Callable[..., Any]] = {EVT_C_ECHO: _echo_default}

@@ -1,0 +1,115 @@
+"""The blocking facade of a listening server: what ``AE.start_server`` returns."""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from dicomactors import events as evt
+from dicomactors.actors.server import (
+    ActiveAssociations,
+    CloseListener,
+    ServerActor,
+    listen,
+)
+
+if TYPE_CHECKING:
+    from dicomactors.ae import AE
+    from dicomactors.association import Association
+    from dicomactors.presentation import PresentationContext
+
+LOGGER = logging.getLogger("dicomactors.server")
+
+
+class AssociationServer:
+    """A listening socket and the associations it accepted.
+
+    ``bind``/``unbind`` change the handlers of the associations running now and
+    of those accepted later. ``shutdown`` stops listening, aborts the running
+    associations and waits until their actors have stopped.
+    """
+
+    def __init__(
+        self,
+        ae: AE,
+        address: tuple[str, int],
+        ae_title: str,
+        contexts: Sequence[PresentationContext],
+        bindings: Iterable[evt.Binding],
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
+            raise TypeError("ssl_context must be an ssl.SSLContext")
+        self.ae = ae
+        self.ae_title = ae_title
+        self.contexts = list(contexts)
+        self.ssl_context = ssl_context
+        self._handlers = evt.HandlerTable(bindings)
+        self._stopped = threading.Event()
+        self._sock = listen(address)
+        self.server_address: tuple[str, int] = self._sock.getsockname()[:2]
+        self._actor = ServerActor.start(
+            self._sock,
+            lambda sock, over, ref: ae._accept(sock, over, ref, self),
+            lambda: ae.maximum_associations,
+            ae._live_acceptors,
+        )
+
+    @property
+    def port(self) -> int:
+        return self.server_address[1]
+
+    @property
+    def active_associations(self) -> list[Association]:
+        if not self._actor.is_alive():
+            return []
+        return [a for a in self._actor.ask(ActiveAssociations(), timeout=10) if a.is_alive()]
+
+    def bind(self, event: evt.EventType, handler: Any, args: Sequence[Any] | None = None) -> None:
+        self._handlers.bind(event, handler, args)
+        for assoc in self.active_associations:
+            assoc.bind(event, handler, args)
+
+    def unbind(self, event: evt.EventType, handler: Any) -> None:
+        self._handlers.unbind(event, handler)
+        for assoc in self.active_associations:
+            assoc.unbind(event, handler)
+
+    def get_handlers(self, event: evt.EventType) -> Any:
+        bindings = self._handlers.get(event)
+        if isinstance(event, evt.InterventionEvent):
+            if not bindings:
+                return (evt.get_default_handler(event), None)
+            return (bindings[0].handler, list(bindings[0].args) or None)
+        return [(b.handler, list(b.args) or None) for b in bindings]
+
+    def get_events(self) -> list[evt.EventType]:
+        return self._handlers.events()
+
+    def serve_forever(self) -> None:
+        """Block until ``shutdown`` is called (from another thread or a handler)."""
+        try:
+            self._stopped.wait()
+        except KeyboardInterrupt:
+            LOGGER.info("interrupted: shutting down")
+
+    def shutdown(self) -> None:
+        if not self._actor.is_alive():
+            self._stopped.set()
+            return
+        try:
+            remaining = self._actor.ask(CloseListener(), timeout=10)
+        except Exception:
+            remaining = []
+        for assoc in remaining:
+            assoc.abort()
+        for assoc in remaining:
+            assoc.join(timeout=10)
+        self._actor.stop(timeout=10)
+        self._stopped.set()
+        self.ae._server_closed(self)
+
+    server_close = shutdown

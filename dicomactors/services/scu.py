@@ -1,0 +1,125 @@
+"""The SCU side of the DIMSE services: building requests and reading responses.
+
+Each function takes the facade :class:`~dicomactors.association.Association`,
+checks what the user asked for (clear ``RuntimeError``/``ValueError``), sends
+the request and turns the responses into what pynetdicom users expect: a
+status ``Dataset`` per response.
+"""
+
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+from typing import Any
+
+from pydicom import Dataset
+from pydicom.uid import UID
+
+from dicomactors.dataset import encode_dataset
+from dicomactors.dimse import CEchoRQ, CStoreRQ, status_dataset
+from dicomactors.sop_class import Verification
+
+
+def _status(response: Any | None) -> Dataset:
+    if response is None:
+        return Dataset()
+    return status_dataset(response.message)
+
+
+def c_echo(assoc: Any, msg_id: int) -> Dataset:
+    assoc._check_established()
+    context = assoc._context_for(Verification)
+    request = CEchoRQ(message_id=assoc._message_id(msg_id), affected_sop_class_uid=Verification)
+    last = None
+    for last in assoc._request(context.context_id, request, None):
+        pass
+    return _status(last)
+
+
+def read_dicom_file(path: str | Path) -> tuple[str, str, str, memoryview]:
+    """(SOP class, SOP instance, transfer syntax, data set bytes) of a DICOM file.
+
+    The data set is returned exactly as stored, after the File Meta
+    Information, so it can be sent without decoding and re-encoding.
+    """
+    from pydicom.filereader import read_file_meta_info
+
+    data = Path(path).read_bytes()
+    if len(data) < 144 or data[128:132] != b"DICM":
+        raise ValueError(f"{path} is not a DICOM file with a preamble and File Meta Information")
+    tag_group, tag_element = struct.unpack_from("<HH", data, 132)
+    if (tag_group, tag_element) != (2, 0):
+        raise ValueError(f"{path}: the File Meta Information has no group length")
+    (group_length,) = struct.unpack_from("<I", data, 140)
+    meta = read_file_meta_info(path)
+    start = 144 + group_length
+    return (
+        str(meta.MediaStorageSOPClassUID),
+        str(meta.MediaStorageSOPInstanceUID),
+        str(meta.TransferSyntaxUID),
+        memoryview(data)[start:],
+    )
+
+
+def c_store(
+    assoc: Any,
+    dataset: Dataset | str | Path,
+    msg_id: int,
+    priority: int,
+    originator_aet: str | bytes | None,
+    originator_id: int | None,
+) -> Dataset:
+    assoc._check_established()
+    if isinstance(dataset, str | Path):
+        sop_class, sop_instance, syntax, payload = read_dicom_file(dataset)
+        context = assoc._context_for(sop_class, syntax)
+        accepted = str(context.transfer_syntax[0])
+        encoded: bytes | memoryview
+        if accepted == syntax:
+            encoded = payload
+        else:
+            from pydicom import dcmread
+
+            encoded = _encode_for(dcmread(dataset), accepted, syntax)
+    elif isinstance(dataset, Dataset):
+        if "SOPClassUID" not in dataset or "SOPInstanceUID" not in dataset:
+            raise AttributeError(
+                "the dataset to store needs SOPClassUID and SOPInstanceUID elements"
+            )
+        sop_class, sop_instance = str(dataset.SOPClassUID), str(dataset.SOPInstanceUID)
+        syntax = None
+        meta = getattr(dataset, "file_meta", None)
+        if meta is not None and "TransferSyntaxUID" in meta:
+            syntax = str(meta.TransferSyntaxUID)
+        context = assoc._context_for(sop_class, syntax)
+        accepted = str(context.transfer_syntax[0])
+        encoded = _encode_for(dataset, accepted, syntax)
+    else:
+        raise TypeError(f"send_c_store takes a pydicom Dataset or a file path, not {dataset!r}")
+
+    from dicomactors.aetitle import normalize_ae_title
+
+    request = CStoreRQ(
+        message_id=assoc._message_id(msg_id),
+        affected_sop_class_uid=sop_class,
+        affected_sop_instance_uid=sop_instance,
+        priority=priority,
+        move_originator_application_entity_title=(
+            normalize_ae_title(originator_aet) if originator_aet is not None else None
+        ),
+        move_originator_message_id=originator_id,
+    )
+    last = None
+    for last in assoc._request(context.context_id, request, encoded):
+        pass
+    return _status(last)
+
+
+def _encode_for(ds: Dataset, accepted: str, own: str | None) -> bytes:
+    if UID(accepted).is_compressed or (own is not None and UID(own).is_compressed):
+        if own != accepted:
+            raise ValueError(
+                f"the data set is in {own} but the accepted transfer syntax is {accepted}:"
+                " compressed data is sent as it is, never transcoded"
+            )
+    return encode_dataset(ds, accepted)

@@ -1,0 +1,26 @@
+"""Verification service class SCP: C-ECHO (PS3.4 Annex A, PS3.7 9.1.5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dicomactors import events as evt
+from dicomactors.dimse import CEchoRSP
+from dicomactors.services.common import PROCESSING_FAILURE, run_status_handler
+
+
+def handle_c_echo(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any) -> None:
+    rq = request.message
+    status, extra = run_status_handler(
+        assoc, handlers, evt.EVT_C_ECHO, PROCESSING_FAILURE, context=request.context.as_tuple,
+        request=rq,
+    )
+    extra.pop("error_comment", None) if status == 0 else None
+    send(
+        CEchoRSP(
+            message_id_being_responded_to=rq.message_id,
+            status=status,
+            affected_sop_class_uid=rq.affected_sop_class_uid,
+            **extra,
+        )
+    )
