@@ -45,7 +45,7 @@ failed=()
 for name in "${IMAGES[@]}"; do
     start=$SECONDS
     echo "[build] dicomactors/$name:latest from $BASE"
-    if docker build --network host --build-arg "BASE=$BASE" \
+    if docker build --force-rm --network host --build-arg "BASE=$BASE" \
         -t "dicomactors/$name:latest" -f "$CONTEXT/docker/$name/Dockerfile" "$CONTEXT" \
         >"$LOG_DIR/build-$name.log" 2>&1; then
         echo "[build] dicomactors/$name:latest built in $((SECONDS - start)) s"

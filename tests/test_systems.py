@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -17,10 +18,13 @@ import pytest
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
-from pynetdicom import AE
+from pydicom.uid import generate_uid
+from pynetdicom import AE, evt
 from pynetdicom.sop_class import (  # type: ignore[attr-defined]
     CTImageStorage,
+    StorageCommitmentPushModel,
     StudyRootQueryRetrieveInformationModelFind,
+    StudyRootQueryRetrieveInformationModelMove,
     Verification,
 )
 
@@ -279,3 +283,104 @@ def test_docker_available_gives_a_reason_when_no_engine_answers(
     ok, reason = systems.docker_available()
     assert not ok
     assert reason.startswith("no Docker engine answers")
+
+
+# -- the pynetdicom peer's services ---------------------------------------------------------
+
+
+def test_pynetdicom_scp_finds_and_moves_what_it_stored(tmp_path: Path) -> None:
+    _skip_unless_local("pynetdicom")
+    stored = dcmread(ct_small_path())
+    with (
+        systems.pynetdicom_scp("DEST", {"echo", "store"}, storage_dir=tmp_path / "dest") as dest,
+        systems.pynetdicom_scp(
+            "ARCHIVE", storage_dir=tmp_path / "archive", peers={"DEST": dest.address}
+        ) as archive,
+    ):
+        assert store_ct(archive) == SUCCESS
+        ae = AE(ae_title="TESTSCU")
+        ae.add_requested_context(StudyRootQueryRetrieveInformationModelFind)
+        ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
+        assoc = ae.associate(archive.host, archive.port, ae_title=archive.ae_title)
+        assert assoc.is_established
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = "STUDY"
+        identifier.StudyInstanceUID = ""
+        identifier.PatientID = stored.PatientID
+        answers = [
+            (status.Status, answer)
+            for status, answer in assoc.send_c_find(
+                identifier, StudyRootQueryRetrieveInformationModelFind
+            )
+        ]
+        move = Dataset()
+        move.QueryRetrieveLevel = "STUDY"
+        move.StudyInstanceUID = stored.StudyInstanceUID
+        move_statuses = [
+            status.Status
+            for status, _ in assoc.send_c_move(
+                move, "DEST", StudyRootQueryRetrieveInformationModelMove
+            )
+        ]
+        unknown_statuses = [
+            status.Status
+            for status, _ in assoc.send_c_move(
+                move, "NOWHERE", StudyRootQueryRetrieveInformationModelMove
+            )
+        ]
+        assoc.release()
+    assert [status for status, _ in answers] == [0xFF00, SUCCESS]
+    first = answers[0][1]
+    assert first is not None and first.StudyInstanceUID == stored.StudyInstanceUID
+    assert move_statuses[-1] == SUCCESS
+    assert [path.name for path in (tmp_path / "dest").iterdir()] == [f"{stored.SOPInstanceUID}.dcm"]
+    assert unknown_statuses == [0xA801]  # move destination unknown
+
+
+def test_pynetdicom_scp_reports_storage_commitment_on_the_same_association(
+    tmp_path: Path,
+) -> None:
+    _skip_unless_local("pynetdicom")
+    stored = dcmread(ct_small_path())
+    reports: list[tuple[int, Dataset]] = []
+    reported = threading.Event()
+
+    def on_report(event: evt.Event) -> tuple[int, None]:
+        event_type = event.event_type
+        assert event_type is not None
+        reports.append((int(event_type), event.event_information))
+        reported.set()
+        return SUCCESS, None
+
+    with systems.pynetdicom_scp("COMMIT", storage_dir=tmp_path) as sut:
+        assert store_ct(sut) == SUCCESS
+        ae = AE(ae_title="TESTSCU")
+        ae.add_requested_context(StorageCommitmentPushModel)
+        assoc = ae.associate(
+            sut.host,
+            sut.port,
+            ae_title=sut.ae_title,
+            evt_handlers=[(evt.EVT_N_EVENT_REPORT, on_report)],
+        )
+        assert assoc.is_established
+        request = Dataset()
+        request.TransactionUID = generate_uid()
+        present, absent = Dataset(), Dataset()
+        present.ReferencedSOPClassUID = stored.SOPClassUID
+        present.ReferencedSOPInstanceUID = stored.SOPInstanceUID
+        absent.ReferencedSOPClassUID = stored.SOPClassUID
+        absent.ReferencedSOPInstanceUID = generate_uid()
+        request.ReferencedSOPSequence = [present, absent]
+        status, _ = assoc.send_n_action(
+            request, 1, StorageCommitmentPushModel, "1.2.840.10008.1.20.1.1"
+        )
+        assert status.Status == SUCCESS
+        assert reported.wait(10), "no N-EVENT-REPORT arrived"
+        assoc.release()
+    event_type, information = reports[0]
+    assert event_type == 2  # some failed
+    assert information.TransactionUID == request.TransactionUID
+    assert [item.ReferencedSOPInstanceUID for item in information.ReferencedSOPSequence] == [
+        stored.SOPInstanceUID
+    ]
+    assert [item.FailureReason for item in information.FailedSOPSequence] == [0x0112]

@@ -32,10 +32,11 @@ from typing import Any
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.uid import UID, generate_uid
+from pydicom.uid import UID, ExplicitVRLittleEndian, ImplicitVRLittleEndian, generate_uid
 from pynetdicom import (
     AE,
     AllStoragePresentationContexts,
+    build_context,
     build_role,
     evt,
 )
@@ -165,6 +166,22 @@ def find_responses(archive: Archive, identifier: Dataset) -> Iterator[tuple[int,
 
 def retrieve_datasets(archive: Archive, identifier: Dataset) -> list[Dataset]:
     return [dcmread(path) for path, _ in matching_instances(archive, identifier)]
+
+
+def storage_contexts(datasets: list[Dataset]) -> list[Any]:
+    """One presentation context per SOP class, offering each instance's own transfer syntax
+    and the two uncompressed little endian ones."""
+    offered: dict[str, list[str]] = {}
+    for dataset in datasets:
+        syntaxes = offered.setdefault(
+            str(dataset.SOPClassUID), [ExplicitVRLittleEndian, ImplicitVRLittleEndian]
+        )
+        syntax = str(dataset.file_meta.TransferSyntaxUID)
+        if syntax not in syntaxes:
+            syntaxes.insert(0, syntax)
+    if not offered:
+        return [build_context(Verification)]
+    return [build_context(uid, syntaxes) for uid, syntaxes in offered.items()]
 
 
 def parse_peers(values: list[str]) -> dict[str, tuple[str, int]]:
@@ -359,8 +376,9 @@ def build_ae(args: argparse.Namespace) -> tuple[AE, list[Any]]:
             if destination is None:
                 yield None, None  # pynetdicom answers 0xA801, move destination unknown
                 return
-            yield destination
             datasets = retrieve_datasets(archive, event.identifier)
+            # The sub-association proposes the storage classes of what it will send.
+            yield (*destination, {"contexts": storage_contexts(datasets)})
             yield len(datasets)
             for dataset in datasets:
                 yield PENDING, dataset
