@@ -307,6 +307,7 @@ MALFORMED = {
         + _element(0x1005, b"\x10\x00\x10")
     ),
     "duplicate element": _with_group_length(_ECHO_BODY + _element(0x0110, _US1)),
+    "group length not first": _ECHO_BODY + _ECHO[:12],
 }
 
 

@@ -686,9 +686,8 @@ def encode_command(msg: DIMSEMessage) -> bytes:
     return pack_header(0, _TAG_COMMAND_GROUP_LENGTH, 4) + _UL.pack(len(body)) + body
 
 
-def _split_elements(data: bytes | memoryview) -> dict[int, tuple[int, memoryview]]:
+def _split_elements(view: memoryview) -> dict[int, tuple[int, memoryview]]:
     """Map element number -> (offset of the element, value) for a group-0000 stream."""
-    view = memoryview(data).cast("B") if isinstance(data, memoryview) else memoryview(data)
     end = len(view)
     unpack_header = _HEADER.unpack_from
     values: dict[int, tuple[int, memoryview]] = {}
@@ -723,16 +722,19 @@ def decode_command(data: bytes | memoryview) -> DIMSEMessage:
     Group-0000 elements that the message does not use (retired ones, say)
     are ignored.
     """
-    values = _split_elements(data)
+    view = memoryview(data).cast("B")
+    values = _split_elements(view)
 
     group_length = values.get(_TAG_COMMAND_GROUP_LENGTH)
     if group_length is None:
         raise DIMSEDecodeError(0, "Command Group Length (0000,0000) is missing")
     offset, raw = group_length
+    if offset != 0:
+        raise DIMSEDecodeError(offset, "Command Group Length is not the first element")
     if len(raw) != 4:
         raise DIMSEDecodeError(offset, "Command Group Length value is not 4 bytes")
     expected = _UL.unpack(raw)[0]
-    actual = len(data) - offset - 12
+    actual = len(view) - 12
     if expected != actual:
         raise DIMSEDecodeError(
             offset, f"Command Group Length says {expected} bytes but {actual} follow it"
@@ -752,7 +754,7 @@ def decode_command(data: bytes | memoryview) -> DIMSEMessage:
         if found is None or not found[1]:
             if spec.mandatory:
                 raise DIMSEDecodeError(
-                    len(data),
+                    len(view),
                     f"{cls.__name__} lacks its mandatory {spec.keyword} (0000,{spec.element:04X})",
                 )
             continue

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Never, Protocol
 
 from dicomactors.dimse.commands import DIMSEMessage, decode_command
-from dicomactors.dimse.errors import DIMSEProtocolError
+from dicomactors.dimse.errors import DIMSEDecodeError, DIMSEProtocolError
 from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
 
 __all__ = [
@@ -126,7 +126,7 @@ class MessageAssembler:
         encoded = parts[0] if len(parts) == 1 else b"".join(parts)
         try:
             command = decode_command(encoded)
-        except Exception:
+        except DIMSEDecodeError:
             self.abort()
             raise
         context_id = pdv.context_id
