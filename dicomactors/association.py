@@ -447,6 +447,115 @@ class Association:
 
         return c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
 
+    # The services below live in dicomactors.services.scu_qr (C-FIND, C-GET,
+    # C-MOVE, C-CANCEL) and dicomactors.services.scu_normalized (N-*).
+
+    def send_c_find(
+        self, dataset: Dataset, query_model: Any, msg_id: int = 1, priority: int = 2
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """C-FIND (PS3.7 9.1.2): yields (status, identifier) per response."""
+        from dicomactors.services.scu_qr import c_find
+
+        return c_find(self, dataset, query_model, msg_id, priority)
+
+    def send_c_get(
+        self, dataset: Dataset, query_model: Any, msg_id: int = 1, priority: int = 2
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """C-GET (PS3.7 9.1.3): yields (status, identifier); stores arrive via EVT_C_STORE."""
+        from dicomactors.services.scu_qr import c_get
+
+        return c_get(self, dataset, query_model, msg_id, priority)
+
+    def send_c_move(
+        self,
+        dataset: Dataset,
+        move_aet: str | bytes,
+        query_model: Any,
+        msg_id: int = 1,
+        priority: int = 2,
+    ) -> Iterator[tuple[Dataset, Dataset | None]]:
+        """C-MOVE (PS3.7 9.1.4) to ``move_aet``: yields (status, identifier)."""
+        from dicomactors.services.scu_qr import c_move
+
+        return c_move(self, dataset, move_aet, query_model, msg_id, priority)
+
+    def send_c_cancel(
+        self, msg_id: int, context_id: int | None = None, query_model: Any = None
+    ) -> None:
+        """C-CANCEL the C-FIND/C-GET/C-MOVE request ``msg_id``."""
+        from dicomactors.services.scu_qr import c_cancel
+
+        c_cancel(self, msg_id, context_id, query_model)
+
+    def send_n_action(
+        self,
+        dataset: Dataset | None,
+        action_type: int,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        from dicomactors.services.scu_normalized import n_action
+
+        return n_action(self, dataset, action_type, class_uid, instance_uid, msg_id, meta_uid)
+
+    def send_n_create(
+        self,
+        dataset: Dataset | None,
+        class_uid: str,
+        instance_uid: str | None = None,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        from dicomactors.services.scu_normalized import n_create
+
+        return n_create(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
+
+    def send_n_delete(
+        self, class_uid: str, instance_uid: str, msg_id: int = 1, meta_uid: str | None = None
+    ) -> Dataset:
+        from dicomactors.services.scu_normalized import n_delete
+
+        return n_delete(self, class_uid, instance_uid, msg_id, meta_uid)
+
+    def send_n_event_report(
+        self,
+        dataset: Dataset | None,
+        event_type: int,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        from dicomactors.services.scu_normalized import n_event_report
+
+        return n_event_report(self, dataset, event_type, class_uid, instance_uid, msg_id, meta_uid)
+
+    def send_n_get(
+        self,
+        identifier_list: Sequence[Any],
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        from dicomactors.services.scu_normalized import n_get
+
+        return n_get(self, identifier_list, class_uid, instance_uid, msg_id, meta_uid)
+
+    def send_n_set(
+        self,
+        dataset: Dataset,
+        class_uid: str,
+        instance_uid: str,
+        msg_id: int = 1,
+        meta_uid: str | None = None,
+    ) -> tuple[Dataset, Dataset | None]:
+        from dicomactors.services.scu_normalized import n_set
+
+        return n_set(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
+
 
 def _plus(timeout: float | None, extra: float) -> float | None:
     return None if timeout is None else timeout + extra

@@ -1,38 +1,70 @@
 """What each DIMSE service does with a request a peer sent (the SCP side).
 
-``dispatch`` looks the request's type up in ``SERVICES`` and runs that
-service's function on the service actor's thread. Each function fires the
-service's intervention event, turns what the handler returned into one or
-more responses, and sends them with ``send``.
+``SERVICES`` is the dispatch table: request type -> the function, named as
+``module:function`` and imported on first use, that fires the service's
+intervention event, turns what the handler returned into responses and sends
+them. A newcomer looking for "where is a C-STORE dispatched" finds the answer
+in this table: :func:`dicomactors.services.storage.handle_c_store`.
 """
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from typing import Any
 
 from dicomactors import events as evt
-from dicomactors.dimse import CEchoRQ, CStoreRQ
-from dicomactors.services.storage import handle_c_store
-from dicomactors.services.verification import handle_c_echo
+from dicomactors.dimse import (
+    CEchoRQ,
+    CFindRQ,
+    CGetRQ,
+    CMoveRQ,
+    CStoreRQ,
+    NActionRQ,
+    NCreateRQ,
+    NDeleteRQ,
+    NEventReportRQ,
+    NGetRQ,
+    NSetRQ,
+)
 
 Send = Callable[..., None]
 ServiceFunction = Callable[[Any, evt.HandlerTable, Any, Send], None]
 
-SERVICES: dict[type, ServiceFunction] = {
-    CEchoRQ: handle_c_echo,
-    CStoreRQ: handle_c_store,
+SERVICES: dict[type, str] = {
+    CEchoRQ: "verification:handle_c_echo",
+    CStoreRQ: "storage:handle_c_store",
+    CFindRQ: "query_retrieve:handle_c_find",
+    CGetRQ: "query_retrieve:handle_c_get",
+    CMoveRQ: "query_retrieve:handle_c_move",
+    NEventReportRQ: "normalized:handle_n_event_report",
+    NGetRQ: "normalized:handle_n_get",
+    NSetRQ: "normalized:handle_n_set",
+    NActionRQ: "normalized:handle_n_action",
+    NCreateRQ: "normalized:handle_n_create",
+    NDeleteRQ: "normalized:handle_n_delete",
 }
 
+_resolved: dict[type, ServiceFunction] = {}
 
-def register_service(request_type: type, function: ServiceFunction) -> None:
-    """Add or replace the SCP function for a request type."""
-    SERVICES[request_type] = function
+
+def service_for(request_type: type) -> ServiceFunction | None:
+    """The SCP function for a request type, or None if this node has none."""
+    function = _resolved.get(request_type)
+    if function is None:
+        target = SERVICES.get(request_type)
+        if target is None:
+            return None
+        module_name, name = target.split(":")
+        module = importlib.import_module(f"dicomactors.services.{module_name}")
+        function = getattr(module, name)
+        _resolved[request_type] = function
+    return function
 
 
 def dispatch(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Send) -> None:
     """Run the SCP function for ``request.message`` (a HandleRequest)."""
-    function = SERVICES.get(type(request.message))
+    function = service_for(type(request.message))
     if function is None:
         from dicomactors.services.common import refuse_unsupported
 
