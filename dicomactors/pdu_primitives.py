@@ -10,7 +10,7 @@ assignment and turns into the frozen sub-item value of
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from pydicom.uid import UID
@@ -365,7 +365,7 @@ class SOPClassCommonExtendedNegotiation(_Parameter):
     ) -> None:
         self.sop_class_uid = sop_class_uid  # type: ignore[assignment]
         self.service_class_uid = service_class_uid  # type: ignore[assignment]
-        self.related_general_sop_class_identification = list(  # type: ignore[assignment]
+        self.related_general_sop_class_identification = list(
             related_general_sop_class_identification
         )
 
@@ -390,8 +390,8 @@ class SOPClassCommonExtendedNegotiation(_Parameter):
         return self._related
 
     @related_general_sop_class_identification.setter
-    def related_general_sop_class_identification(self, value: list[str | bytes]) -> None:
-        if not isinstance(value, list):
+    def related_general_sop_class_identification(self, value: Sequence[str | bytes]) -> None:
+        if not isinstance(value, list | tuple):
             raise TypeError(
                 "related_general_sop_class_identification must be a list of UIDs, "
                 f"not {type(value).__name__}"
@@ -437,7 +437,7 @@ class UserIdentityNegotiation(_Parameter):
         user_identity_type: int | None = None,
         positive_response_requested: bool = False,
         primary_field: bytes | None = None,
-        secondary_field: bytes | None = None,
+        secondary_field: bytes | None = b"",
         server_response: bytes | None = None,
     ) -> None:
         self.user_identity_type = user_identity_type
@@ -521,5 +521,5 @@ class UserIdentityNegotiation(_Parameter):
             item.identity_type,
             item.positive_response_requested,
             item.primary_field,
-            item.secondary_field or None,
+            item.secondary_field,
         )

@@ -11,7 +11,7 @@ from :mod:`dicomactors.sop_class` by service class, never typed out by UID.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from pydicom.uid import UID
@@ -139,8 +139,8 @@ class PresentationContext:
         return self._transfer_syntax
 
     @transfer_syntax.setter
-    def transfer_syntax(self, syntaxes: list[str | bytes]) -> None:
-        if not isinstance(syntaxes, list):
+    def transfer_syntax(self, syntaxes: Sequence[str | bytes]) -> None:
+        if not isinstance(syntaxes, list | tuple):
             raise TypeError(f"transfer_syntax must be a list, not {type(syntaxes).__name__}")
         self._transfer_syntax = []
         for syntax in syntaxes:

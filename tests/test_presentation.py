@@ -201,7 +201,7 @@ def test_bad_transfer_syntax_types() -> None:
     with pytest.raises(TypeError, match="transfer_syntax"):
         cx.add_transfer_syntax(12)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="must be a list"):
-        cx.transfer_syntax = ("1.2",)  # type: ignore[assignment]
+        cx.transfer_syntax = "1.2"  # type: ignore[assignment]
     with pytest.raises(ValueError, match="transfer_syntax"):
         cx.add_transfer_syntax("not a uid")
 
