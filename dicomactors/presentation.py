@@ -23,6 +23,7 @@ from dicomactors.uids import DEFAULT_TRANSFER_SYNTAXES
 
 __all__ = [
     "AllStoragePresentationContexts",
+    "ApplicationEventLoggingPresentationContexts",
     "ApplicationEventPresentationContexts",
     "BasicWorklistManagementPresentationContexts",
     "ColorPalettePresentationContexts",
