@@ -328,7 +328,7 @@ def abort_behaviours(called: str = "ANY-SCP") -> dict[str, Script]:
 # -- malformed PDUs -----------------------------------------------------------------
 
 
-def malformed(case: MalformedCase, called: str = "ANY-SCP") -> Script:
+def malformed(case: MalformedCase, called: str = "ANY-SCP", within: float = REPLY_WITHIN) -> Script:
     """Send one malformed PDU from :mod:`harness.malformed` in its phase.
 
     PS3.8 9.2: an invalid or unrecognized PDU gets an A-ABORT (AA-1 in Sta2,
@@ -342,7 +342,7 @@ def malformed(case: MalformedCase, called: str = "ANY-SCP") -> Script:
         steps.extend(_associate(associate_rq(called)))
     steps.append(SendBytes(case.build()))
     # An A-ASSOCIATE-RQ that the acceptor accepts or rejects anyway is a finding, not a hang.
-    steps.append(Expect((AAbort, AAssociateAC, AAssociateRJ), REPLY_WITHIN, or_close=True))
+    steps.append(Expect((AAbort, AAssociateAC, AAssociateRJ), within, or_close=True))
     steps.append(Close())
     reason = case.expected_abort_reason
     return _script(
@@ -356,9 +356,11 @@ def malformed(case: MalformedCase, called: str = "ANY-SCP") -> Script:
     )
 
 
-def malformed_behaviours(called: str = "ANY-SCP") -> dict[str, Script]:
+def malformed_behaviours(
+    called: str = "ANY-SCP", within: float = REPLY_WITHIN
+) -> dict[str, Script]:
     """A script for every case in :data:`harness.malformed.MALFORMED_CASES`."""
-    return {f"malformed-{case.name}": malformed(case, called) for case in MALFORMED_CASES}
+    return {f"malformed-{case.name}": malformed(case, called, within) for case in MALFORMED_CASES}
 
 
 # -- ARTIM -----------------------------------------------------------------------------

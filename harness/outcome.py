@@ -6,6 +6,8 @@ association reached, as the remote side left it:
 - an A-ASSOCIATE-AC exchanged makes it ACCEPTED, an A-ASSOCIATE-RJ REJECTED;
 - an A-RELEASE-RP exchanged makes it RELEASED;
 - an A-ABORT received makes it ABORTED, and nothing after that changes it;
+- a PDU the script said to ignore (one that crossed our last action on the
+  wire) counts for nothing;
 - the peer closing or resetting the connection makes it CLOSED or RESET,
   unless the association had already ended (rejected, released, aborted);
 - an expectation whose time ran out makes it TIMED_OUT, and bytes that do not
@@ -59,6 +61,9 @@ class TranscriptEntry:
     def describe(self) -> str:
         return f"{self.at:8.3f} s  {self.party:<7} {self.event}"
 
+
+IGNORED = " (ignored)"
+"""Marks a PDU an Expect skipped: it crossed our last action and is no reaction to it."""
 
 _SETTLED = frozenset({OutcomeKind.REJECTED, OutcomeKind.RELEASED, OutcomeKind.ABORTED})
 
@@ -170,7 +175,7 @@ def _decide(entry: TranscriptEntry, current: _Decision | None) -> _Decision | No
         return _Decision(OutcomeKind.TIMED_OUT, None, entry.at)
     if entry.event.startswith("undecodable"):
         return _Decision(OutcomeKind.UNDECODABLE, None, entry.at)
-    if kind is OutcomeKind.ABORTED:
+    if kind is OutcomeKind.ABORTED or entry.event.endswith(IGNORED):
         return None
     pdu = entry.pdu
     if entry.party == "peer" and isinstance(pdu, AAbort):

@@ -18,7 +18,7 @@ import struct
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
@@ -26,7 +26,7 @@ import pykka
 
 from dicomactors.pdu import PDUDecodeError, PDUReader, encode_pdu
 from dicomactors.pdu.pdus import PDU
-from harness.outcome import Outcome, Party, TranscriptEntry, classify
+from harness.outcome import IGNORED, Outcome, Party, TranscriptEntry, classify
 from harness.script import (
     Abort,
     Close,
@@ -370,6 +370,7 @@ class ScriptedPeer(pykka.ThreadingActor):
                     self._expect = None
                     return True
                 if isinstance(event.pdu, expect.ignoring):
+                    self._mark_ignored(event)
                     continue
                 got = type(event.pdu).__name__
             elif isinstance(event, _ConnectionEnded):
@@ -382,6 +383,14 @@ class ScriptedPeer(pykka.ThreadingActor):
             self._finish(unmet=f"expected {expect.describe()}, got {got}")
             return False
         return False
+
+    def _mark_ignored(self, event: _Received) -> None:
+        """An ignored PDU crossed our last action on the wire: it is no reaction to it."""
+        for index in range(len(self._transcript) - 1, -1, -1):
+            entry = self._transcript[index]
+            if entry.pdu is event.pdu and entry.party == "peer":
+                self._transcript[index] = replace(entry, event=entry.event + IGNORED)
+                return
 
     def _trickle_next(self, step: Trickle) -> bool:
         """Send the next piece; True while more remain (a timer is then set)."""
@@ -404,6 +413,7 @@ class ScriptedPeer(pykka.ThreadingActor):
             self._log("harness", f"not {what}: the connection is gone")
             return
         assert self._sock is not None
+        at = time.monotonic()
         try:
             self._sock.sendall(data)
         except BlockingIOError:
@@ -416,7 +426,7 @@ class ScriptedPeer(pykka.ThreadingActor):
             self._record(_ConnectionEnded(True, str(error), time.monotonic()))
             return
         if not quiet:
-            self._log("us", what, pdu)
+            self._log("us", what, pdu, at=at)
 
     def _send_reply(self, build: Any, label: str) -> None:
         if self._last_received is None:
