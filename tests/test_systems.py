@@ -384,3 +384,30 @@ def test_pynetdicom_scp_reports_storage_commitment_on_the_same_association(
         stored.SOPInstanceUID
     ]
     assert [item.FailureReason for item in information.FailedSOPSequence] == [0x0112]
+
+
+def test_dcmtk_dcmqrscp_moves_to_a_destination_from_its_host_table(tmp_path: Path) -> None:
+    _skip_unless_local("dcmtk")
+    stored = dcmread(ct_small_path())
+    with (
+        systems.dcmtk_storescp("DEST", output_dir=tmp_path) as dest,
+        systems.dcmtk_dcmqrscp(
+            "QRSCP", peers={"DEST": dest.address}, preload=[ct_small_path()]
+        ) as archive,
+    ):
+        ae = AE(ae_title="TESTSCU")
+        ae.add_requested_context(StudyRootQueryRetrieveInformationModelMove)
+        assoc = ae.associate(archive.host, archive.port, ae_title=archive.ae_title)
+        assert assoc.is_established
+        move = Dataset()
+        move.QueryRetrieveLevel = "STUDY"
+        move.StudyInstanceUID = stored.StudyInstanceUID
+        statuses = [
+            status.Status
+            for status, _ in assoc.send_c_move(
+                move, "DEST", StudyRootQueryRetrieveInformationModelMove
+            )
+        ]
+        assoc.release()
+    assert statuses[-1] == SUCCESS
+    assert len(list(tmp_path.iterdir())) == 1
