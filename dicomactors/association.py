@@ -193,6 +193,7 @@ class Association:
         self._done = threading.Event()
         self._actor: pykka.ActorRef[Any] | None = None
         self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
 
     # -- status published by the association actor --------------------------
 
@@ -291,8 +292,14 @@ class Association:
         return not self._done.is_set()
 
     def join(self, timeout: float | None = None) -> bool:
-        """Wait until the association has ended; True if it has."""
-        return self._done.wait(timeout)
+        """Wait until the association has ended and its actors' threads are gone."""
+        if not self._done.wait(timeout):
+            return False
+        me = threading.current_thread()
+        for thread in self._threads:
+            if thread is not me:
+                thread.join(timeout)
+        return True
 
     def __repr__(self) -> str:
         state = (

@@ -24,6 +24,7 @@ import pykka
 from dicomactors import events as evt
 from dicomactors.actors.dimse import AttachDUL, DIMSEActor
 from dicomactors.actors.dul import STOP, DULActor, DULConfig
+from dicomactors.actors.messages import WHICH_THREAD
 from dicomactors.actors.messages import (
     AAbortIndication,
     AAbortRequest,
@@ -201,6 +202,7 @@ class AssociationActor(pykka.ThreadingActor):
         self.dimse: pykka.ActorRef[Any] | None = None
         self.dul: pykka.ActorRef[Any] | None = None
         self.service: pykka.ActorRef[Any] | None = None
+        self.close_reason = ""
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -223,18 +225,34 @@ class AssociationActor(pykka.ThreadingActor):
             name=name,
         )
         self.dimse.tell(AttachDUL(self.dul))
+        # The facade joins these threads, so that when ``join`` returns every
+        # actor of the association has really gone.
+        self.facade._threads = [threading.current_thread()] + [
+            ref.ask(WHICH_THREAD) for ref in (self.service, self.dimse, self.dul)
+        ]
 
     def on_stop(self) -> None:
         self._finish_waiters("association ended")
+        if self.dul is not None and self.dul.is_alive():
+            self.dul.tell(STOP)
         for ref in (self.dul, self.dimse, self.service):
-            if ref is not None and ref.is_alive():
-                if ref is self.dul:
-                    ref.tell(STOP)
-                ref.stop(block=False)
+            if ref is not None:
+                try:
+                    ref.stop(block=True, timeout=10)
+                except pykka.Timeout:
+                    LOGGER.error("%s did not stop within 10 s", ref)
+        self.facade._closed(reason=self.close_reason)
+        if self.server is not None:
+            from dicomactors.actors.server import AssociationEnded
+
+            try:
+                self.server.tell(AssociationEnded(self.facade))
+            except pykka.ActorDeadError:
+                pass
 
     def on_failure(self, *args: Any) -> None:
-        self.on_stop()
-        self.facade._closed(reason="internal error")
+        self.close_reason = "internal error"
+        self.actor_ref.stop(block=False)
 
     def _notify(self, event: Any, **attrs: Any) -> None:
         evt.trigger_notification(self.handlers, self.facade, event, **attrs)
@@ -401,13 +419,8 @@ class AssociationActor(pykka.ThreadingActor):
             self._notify(evt.EVT_ABORTED)
         self._finish_waiters(message.reason)
         self._notify(evt.EVT_CONN_CLOSE, address=self.facade._remote)
-        self.dul = None
+        self.close_reason = message.reason
         self.actor_ref.stop(block=False)
-        self.facade._closed(reason=message.reason)
-        if self.server is not None:
-            from dicomactors.actors.server import AssociationEnded
-
-            self.server.tell(AssociationEnded(self.facade))
 
     # DIMSE -> actor
 

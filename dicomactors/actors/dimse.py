@@ -8,12 +8,14 @@ The message layer itself is the pure :mod:`dicomactors.dimse`.
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from typing import Any
 
 import pykka
 
 from dicomactors.actors.messages import (
+    WHICH_THREAD,
     DIMSEProtocolFailure,
     DIMSEReceived,
     PDataIndication,
@@ -46,6 +48,8 @@ class DIMSEActor(pykka.ThreadingActor):
         self.assembler = MessageAssembler(sink_factory)
 
     def on_receive(self, message: Any) -> Any:
+        if message is WHICH_THREAD:
+            return threading.current_thread()
         kind = type(message)
         if kind is PDataIndication:
             try:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,7 @@ import pykka
 
 from dicomactors import fsm
 from dicomactors.actors.messages import (
+    WHICH_THREAD,
     AAbortIndication,
     AAbortRequest,
     AAssociateConfirmAccept,
@@ -174,11 +176,16 @@ class DULActor(pykka.ThreadingActor):
             self.reader_thread.join(timeout=5)
         if not self._finished:
             self._finished = True
-            self.upper.tell(TransportReleased(self._close_reason or "stopped"))
+            try:
+                self.upper.tell(TransportReleased(self._close_reason or "stopped"))
+            except pykka.ActorDeadError:
+                pass
 
     # -- messages ----------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
+        if message is WHICH_THREAD:
+            return threading.current_thread()
         try:
             self._receive(message)
         except Exception as exc:  # a bug here must not leave a socket open

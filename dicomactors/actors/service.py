@@ -15,6 +15,8 @@ from typing import Any
 
 import pykka
 
+from dicomactors.actors.messages import WHICH_THREAD
+
 from dicomactors import events as evt
 from dicomactors.services import dispatch
 
@@ -39,6 +41,8 @@ class ServiceActor(pykka.ThreadingActor):
         self.association = association
 
     def on_receive(self, message: Any) -> Any:
+        if message is WHICH_THREAD:
+            return threading.current_thread()
         if type(message) is not HandleRequest:
             LOGGER.warning("service actor: unexpected message %r", message)
             return

@@ -1,0 +1,72 @@
+"""Associations come and go without leaving threads, actors or sockets behind."""
+
+from __future__ import annotations
+
+import threading
+
+import pykka
+
+from dicomactors import AE, evt
+from dicomactors.sop_class import VerificationSOPClass
+from tests.conftest import Resources
+
+
+def _requestor() -> AE:
+    ae = AE(ae_title="LEAKCHECK")
+    ae.add_requested_context(VerificationSOPClass)
+    return ae
+
+
+def _wait_for_acceptors(server) -> None:
+    """The acceptor side ends when its DUL sees the close: wait for each, no sleeping."""
+    for acceptor in list(server.ae.active_associations):
+        assert acceptor.join(10)
+    assert server.active_associations == []
+
+
+def test_a_thousand_associate_release_cycles_leave_nothing_behind(scp):
+    scp_ae, server, port = scp
+    ae = _requestor()
+    # One cycle first: the shared timer thread and imports are one-off costs.
+    warm = ae.associate("127.0.0.1", port)
+    assert warm.is_established
+    warm.release()
+    assert warm.join(10)
+    _wait_for_acceptors(server)
+    before = Resources.now()
+
+    for _ in range(1000):
+        assoc = ae.associate("127.0.0.1", port)
+        assert assoc.is_established
+        assoc.release()
+        assert assoc.is_released
+        assert assoc.join(10), "the requestor's actors did not stop"
+
+    _wait_for_acceptors(server)
+    assert ae.active_associations == []
+    after = Resources.now()
+    assert after == before, f"before {before}, after {after}"
+
+
+def test_server_shutdown_stops_every_actor_and_thread():
+    before_threads = {t.ident for t in threading.enumerate()}
+    before_actors = set(pykka.ActorRegistry.get_all())
+    ae = AE()
+    ae.add_supported_context(VerificationSOPClass)
+    opened = threading.Event()
+    server = ae.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_ESTABLISHED, lambda e: opened.set())]
+    )
+    client = _requestor()
+    assoc = client.associate("127.0.0.1", server.server_address[1])
+    assert assoc.is_established
+    assert opened.wait(5)
+    server.shutdown()  # aborts the acceptor side while the requestor is still established
+    assert assoc.join(10)
+    assert assoc.is_aborted
+    assert set(pykka.ActorRegistry.get_all()) <= before_actors
+    leftover = [
+        t for t in threading.enumerate()
+        if t.ident not in before_threads and t.name != "dicomactors-timers"
+    ]
+    assert leftover == []
