@@ -378,6 +378,9 @@ def test_associate_ac_ae_titles_are_not_tested() -> None:
     decoded = decode_pdu(encoded)
     assert isinstance(decoded, AAssociateAC)
     assert decoded.called_ae_title == ""
+    # Shown as printable ASCII so that the value can always be encoded again.
+    assert decoded.calling_ae_title == "?" * 16
+    assert decode_pdu(encode_pdu(decoded)) == decoded
 
 
 def _refused(data: bytes | bytearray, abort_reason: int) -> PDUDecodeError:

@@ -381,7 +381,13 @@ def _uid(view: memoryview, start: int, end: int, what: str) -> str:
         raise _fail(start, f"empty {what}")
     if end - start > MAX_UID_LENGTH:
         raise _fail(start, f"{what} longer than {MAX_UID_LENGTH} characters")
-    return _ascii(view, start, end, what)
+    raw = bytes(view[start:end])
+    if raw.translate(None, _UID_CHARACTERS):
+        raise _fail(start, f"{what} {raw!r} has characters other than digits and '.'")
+    return raw.decode("ascii")
+
+
+_UID_CHARACTERS = b"0123456789."
 
 
 def _ae_title_value(view: memoryview, start: int, what: str) -> str:
@@ -394,9 +400,16 @@ def _ae_title_value(view: memoryview, start: int, what: str) -> str:
     return title
 
 
+_PRINTABLE_OR_QUESTION_MARK = bytes(
+    byte if 0x20 <= byte <= 0x7E else ord("?") for byte in range(256)
+)
+
+
 def _untested_ae_title(view: memoryview, start: int) -> str:
-    # The AE fields of an A-ASSOCIATE-AC "shall not be tested" (PS3.8 9.3.3).
-    return str(view[start : start + _AE_TITLE_LENGTH], "latin-1").strip(" ")
+    # The AE fields of an A-ASSOCIATE-AC "shall not be tested" (PS3.8 9.3.3); whatever
+    # they hold is shown as printable ASCII so the value can always be encoded again.
+    raw = bytes(view[start : start + _AE_TITLE_LENGTH]).translate(_PRINTABLE_OR_QUESTION_MARK)
+    return raw.decode("ascii").strip(" ")
 
 
 def _associate_fields(view: memoryview, is_request: bool) -> tuple[int, str, str]:
