@@ -8,6 +8,7 @@ return.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 
@@ -205,7 +206,7 @@ def dictionary_vr(keyword: str) -> str:
 def _as_text(value: object) -> str:
     if value is None:
         return ""
-    if isinstance(value, list | tuple):
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return "\\".join(_as_text(v) for v in value)
     if isinstance(value, bytes):
         return value.decode("latin-1")
