@@ -11,7 +11,9 @@ fault was found and the A-ABORT reason that fits it (PS3.8 Table 9-26). Where th
 standard says a field "shall not be tested" or "shall be ignored" (reserved fields,
 protocol version bits other than bit 0, the AE titles of an A-ASSOCIATE-AC, the transfer
 syntax of a rejected presentation context, unknown user information sub-items) it is
-not tested, and unknown user information sub-items are dropped.
+not tested, and unknown user information sub-items are dropped. UIDs must be 1 to 64
+digits and dots after one trailing NUL pad is removed; AE titles of an A-ASSOCIATE-RQ
+must be printable ASCII and not all spaces.
 
 P-DATA-TF decoding hands out each PDV's data as a memoryview slice of the input, so a
 fragment is copied only once, when DIMSE reassembly joins the fragments.
