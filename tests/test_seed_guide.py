@@ -333,12 +333,9 @@ def test_snippet_07_tls_client(tls_files: TLSFiles) -> None:
         ours = run_to_end(adapt(code, ports=ports, tls=tls_files))
         oracle = run_to_end(adapt(code, ports=ports, tls=tls_files, module="pynetdicom"))
         for ns in (ours, oracle):
-            assoc = ns["assoc"]
-            assert (assoc.is_established, assoc.is_rejected, assoc.is_aborted) == (
-                False,
-                False,
-                False,
-            )
+            assert not (ns["assoc"].is_established or ns["assoc"].is_rejected)
+        # Ours is a connection failure; pynetdicom flags a failed connection as aborted.
+        assert not ours["assoc"].is_aborted
         assert scp.requests == []
         fixed = adapt(code, ports=ports, tls=tls_files)
         fixed = fixed.replace("ssl.Purpose.CLIENT_AUTH", "ssl.Purpose.SERVER_AUTH")
