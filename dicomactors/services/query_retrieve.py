@@ -287,10 +287,14 @@ def _run_suboperations(
         respond(SUCCESS, None, **progress.counts(final=True))
 
 
+class _BadCount(TypeError):
+    """The handler's first yield was not a number of sub-operations."""
+
+
 def _count(results: Iterator[Any]) -> int:
     value = next(results)
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise TypeError(f"the handler must yield the number of sub-operations first, not {value!r}")
+        raise _BadCount(f"the handler must yield the number of sub-operations first, not {value!r}")
     return value
 
 
@@ -329,9 +333,13 @@ def handle_c_get(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any
     except StopIteration:
         respond(SUCCESS, None, **_Progress(0).counts(final=True))
         return
-    except Exception as exc:
-        LOGGER.exception("the EVT_C_GET handler did not yield the number of sub-operations")
+    except _BadCount as exc:
+        LOGGER.error("the EVT_C_GET handler: %s", exc)
         respond(GET_BAD_COUNT, error_comment=_comment(exc))
+        return
+    except Exception as exc:
+        LOGGER.exception("the EVT_C_GET handler raised")
+        respond(GET_HANDLER_FAILED, error_comment=_comment(exc))
         return
     _run_suboperations(results, _Progress(total), request, respond, assoc, None, GET_HANDLER_FAILED)
 
@@ -368,13 +376,22 @@ def handle_c_move(assoc: Any, handlers: evt.HandlerTable, request: Any, send: An
     except StopIteration:
         respond(SUCCESS, None, **_Progress(0).counts(final=True))
         return
-    except Exception as exc:
-        LOGGER.exception("the EVT_C_MOVE handler did not yield the number of sub-operations")
+    except _BadCount as exc:
+        LOGGER.error("the EVT_C_MOVE handler: %s", exc)
         respond(MOVE_BAD_COUNT, error_comment=_comment(exc))
+        return
+    except Exception as exc:
+        LOGGER.exception("the EVT_C_MOVE handler raised")
+        respond(MOVE_HANDLER_FAILED, error_comment=_comment(exc))
         return
     if "contexts" not in kwargs:
         # Propose exactly the classes (and stored transfer syntaxes) to be moved.
-        items = list(results)
+        try:
+            items = list(results)
+        except Exception as exc:
+            LOGGER.exception("the EVT_C_MOVE handler raised")
+            respond(MOVE_HANDLER_FAILED, error_comment=_comment(exc))
+            return
         kwargs["contexts"] = _contexts_for(items)
         results = iter(items)
     if not kwargs["contexts"]:

@@ -119,11 +119,13 @@ def c_cancel(assoc: Any, msg_id: int, context_id: int | None, query_model: Any) 
         raise ValueError(
             f"no outstanding request with message ID {msg_id}: give context_id or query_model"
         )
-    from dicomactors.actors.association import SendRequest
+    # C-CANCEL-RQ gets no response. It goes out as SendResponse: the actor's SendRequest
+    # reads ``message.message_id`` before it checks for CCancelRQ, which has none
+    # (reported to the lead); SendResponse just sends the message on the context.
+    from dicomactors.actors.association import SendResponse
 
-    assoc._tell(
-        SendRequest(context_id, CCancelRQ(message_id_being_responded_to=message_id), None, None)
-    )
+    cancel = CCancelRQ(message_id_being_responded_to=message_id)
+    assoc._tell(SendResponse(context_id, cancel, None))
 
 
 def _start(
