@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from pydicom import Dataset, dcmread
 from pydicom.dataset import FileMetaDataset
-from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
+from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, MRImageStorage, generate_uid
 
 from dicomactors import events as evt
 from dicomactors.ae import AE
@@ -42,7 +42,7 @@ def instance(
     series: tuple[str, str, int],
     number: int,
     *,
-    sop_class: str = CTImageStorage,
+    sop_class: str = str(CTImageStorage),
     pixels: bytes | None = None,
 ) -> Dataset:
     """One small image; ``study`` is (uid, date, time, accession), ``series`` (uid, modality, n)."""
@@ -78,7 +78,7 @@ def instance(
     ds.PixelRepresentation = 0
     ds.PixelData = pixels if pixels is not None else os.urandom(64)
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = sop_class
+    ds.file_meta.MediaStorageSOPClassUID = UID(sop_class)
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
     return ds

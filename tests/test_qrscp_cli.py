@@ -33,7 +33,7 @@ def test_the_command_line_app_stores_and_finds(tmp_path: Path) -> None:
         finally:
             assoc.release()
     assert running.process.returncode == 0
-    assert {str(i.PatientID) for _, i in found[:-1]} == {"PID001", "PID002"}
+    assert {str(i.PatientID) for _, i in found[:-1] if i is not None} == {"PID001", "PID002"}
     stored = sorted(p.name for p in (tmp_path / "store").rglob("*.dcm"))
     assert stored == sorted(f"{ds.SOPInstanceUID}.dcm" for ds in data)
     assert not list((tmp_path / "store").rglob("*.part"))

@@ -146,6 +146,7 @@ class QRSCP:
 
     def start(self, address: tuple[str, int] = ("127.0.0.1", 0)) -> RunningQRSCP:
         server = self.ae.start_server(address, block=False, evt_handlers=self.handlers())
+        assert server is not None  # block=False always returns the server
         LOGGER.info("%s listening on %s:%s", self.ae_title, *server.server_address)
         return RunningQRSCP(self, server)
 
