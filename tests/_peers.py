@@ -37,7 +37,9 @@ DCMTK_TIMEOUT = 20.0
 # -- DCMTK --------------------------------------------------------------------------------
 
 
-def run_dcmtk(tool: str, *args: str, timeout: float = DCMTK_TIMEOUT) -> subprocess.CompletedProcess[str]:
+def run_dcmtk(
+    tool: str, *args: str, timeout: float = DCMTK_TIMEOUT
+) -> subprocess.CompletedProcess[str]:
     """Run a DCMTK program (not pynetdicom's script of the same name) and capture its output."""
     import os
 
@@ -161,6 +163,20 @@ def recording_logs(name: str) -> Iterator[LogRecords]:
         logger.setLevel(level)
 
 
+# -- our servers -------------------------------------------------------------------------
+
+
+def peers_gone(owner: Any, timeout: float = 10.0) -> None:
+    """Wait until the associations of a dicomactors AE or server have ended.
+
+    Shutting a server down while one of its associations is still closing can hang for 10 s
+    and raise TimeoutError (see test_seed_guide.test_abort_of_an_ending_association_returns);
+    tests that are not about that race wait here first.
+    """
+    for assoc in list(owner.active_associations):
+        assert assoc.join(timeout), f"{assoc} did not end"
+
+
 # -- pynetdicom SCP -----------------------------------------------------------------------
 
 
@@ -199,14 +215,13 @@ def pynetdicom_recorder(
 ) -> Iterator[PynetdicomRecorder]:
     """A pynetdicom SCP on 127.0.0.1 (Verification, and the storage classes as SCP)."""
     from pynetdicom import AE, StoragePresentationContexts, evt
-    from pynetdicom.sop_class import Verification
 
     ae = AE(ae_title=ae_title)
-    ae.add_supported_context(Verification)
+    ae.add_supported_context("1.2.840.10008.1.1")
     if storage:
         for context in StoragePresentationContexts:
             # scu_role=True too: a requestor that also offers the SCP role is accepted.
-            ae.add_supported_context(context.abstract_syntax, scu_role=True, scp_role=True)
+            ae.add_supported_context(str(context.abstract_syntax), scu_role=True, scp_role=True)
     ae.require_called_aet = require_called_aet
     ae.require_calling_aet = list(require_calling_aet)
     recorder = PynetdicomRecorder(port=0, ae_title=ae_title)
@@ -219,8 +234,12 @@ def pynetdicom_recorder(
                 called_ae=str(rq.called_ae_title).strip(),
                 calling_ae=str(rq.calling_ae_title).strip(),
                 max_pdu=rq.maximum_length_received,
-                abstract_syntaxes=[str(c.abstract_syntax) for c in rq.presentation_context_definition_list],
-                role_items=sum(1 for i in items if type(i).__name__ == "SCP_SCU_RoleSelectionNegotiation"),
+                abstract_syntaxes=[
+                    str(c.abstract_syntax) for c in rq.presentation_context_definition_list
+                ],
+                role_items=sum(
+                    1 for i in items if type(i).__name__ == "SCP_SCU_RoleSelectionNegotiation"
+                ),
             )
         )
         recorder.got_request.set()
@@ -233,7 +252,7 @@ def pynetdicom_recorder(
         recorder.stored.append(event.dataset)
         return 0x0000
 
-    handlers = [
+    handlers: list[Any] = [
         (evt.EVT_REQUESTED, on_requested),
         (evt.EVT_USER_ID, on_user_id),
         (evt.EVT_C_STORE, on_store),
@@ -241,6 +260,7 @@ def pynetdicom_recorder(
     server = ae.start_server(
         (LOOPBACK, 0), block=False, evt_handlers=handlers, ssl_context=ssl_context
     )
+    assert server is not None
     recorder.port = server.server_address[1]
     try:
         yield recorder
