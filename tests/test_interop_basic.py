@@ -257,11 +257,9 @@ def test_user_identity_received_by_our_scp_from_pynetdicom() -> None:
                 assoc.release()
             else:
                 # Rejected: permanent, by the service user, no reason given (PS3.8 7.1.1.9).
-                assert (
-                    assoc.acceptor.primitive.result,
-                    assoc.acceptor.primitive.result_source,
-                    assoc.acceptor.primitive.diagnostic,
-                ) == (1, 1, 1)
+                rj = assoc.acceptor.primitive
+                assert rj is not None
+                assert (rj.result, rj.result_source, rj.diagnostic) == (1, 1, 1)
     finally:
         peers_gone(server)
         server.shutdown()
