@@ -13,15 +13,16 @@ import zlib
 from io import BytesIO
 
 from pydicom import Dataset
+from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
 from pydicom.filewriter import write_dataset, write_file_meta_info
 from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ImplicitVRLittleEndian,
-    PYDICOM_IMPLEMENTATION_UID,
-    UID,
 )
 
 
@@ -39,6 +40,8 @@ def decode_dataset(data: bytes | memoryview, transfer_syntax: str) -> Dataset:
     """Decode data set bytes received in ``transfer_syntax``."""
     implicit, little, deflated = encoding_of(transfer_syntax)
     raw = bytes(data)
+    if not raw:
+        return Dataset()
     if deflated:
         raw = zlib.decompress(raw, -zlib.MAX_WBITS)
     ds = read_dataset(BytesIO(raw), implicit, little)
@@ -60,10 +63,12 @@ def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
     return raw
 
 
-def file_meta_dataset(sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str) -> Dataset:
+def file_meta_dataset(
+    sop_class_uid: str, sop_instance_uid: str, transfer_syntax: str
+) -> FileMetaDataset:
     from dicomactors.uids import IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION_NAME
 
-    meta = Dataset()
+    meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
     meta.MediaStorageSOPClassUID = sop_class_uid
     meta.MediaStorageSOPInstanceUID = sop_instance_uid

@@ -12,6 +12,7 @@ from typing import Any
 from dicomactors import events as evt
 from dicomactors.dimse import CStoreRSP
 from dicomactors.services.common import run_status_handler
+from dicomactors.services.request_view import RequestView
 
 #: 0xA700 Out of resources; 0xC000-0xCFFF Cannot understand (PS3.4 B.2.3).
 CANNOT_UNDERSTAND = 0xC000
@@ -26,7 +27,7 @@ def handle_c_store(assoc: Any, handlers: evt.HandlerTable, request: Any, send: A
         evt.EVT_C_STORE,
         CANNOT_UNDERSTAND,
         context=context.as_tuple,
-        request=rq,
+        request=RequestView(rq),
         dataset_bytes=request.dataset if request.dataset is not None else b"",
         transfer_syntax=str(context.transfer_syntax[0]),
     )
