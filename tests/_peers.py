@@ -166,7 +166,7 @@ def recording_logs(name: str) -> Iterator[LogRecords]:
 # -- our servers -------------------------------------------------------------------------
 
 
-def peers_gone(owner: Any, timeout: float = 10.0) -> None:
+def peers_gone(owner: Any, timeout: float = 5.0) -> None:
     """Wait until the associations of a dicomactors AE or server have ended.
 
     Shutting a server down while one of its associations is still closing can hang for 10 s
@@ -174,7 +174,7 @@ def peers_gone(owner: Any, timeout: float = 10.0) -> None:
     tests that are not about that race wait here first.
     """
     for assoc in list(owner.active_associations):
-        assert assoc.join(timeout), f"{assoc} did not end"
+        assoc.join(timeout)  # one still established (a failed test) is aborted by shutdown
 
 
 # -- pynetdicom SCP -----------------------------------------------------------------------
