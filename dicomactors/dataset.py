@@ -13,6 +13,7 @@ import zlib
 from io import BytesIO
 
 from pydicom import Dataset
+from pydicom.dataelem import DataElement
 from pydicom.dataset import FileMetaDataset
 from pydicom.filebase import DicomBytesIO
 from pydicom.filereader import read_dataset
@@ -50,17 +51,62 @@ def decode_dataset(data: bytes | memoryview, transfer_syntax: str) -> Dataset:
 
 
 def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
-    """Encode ``ds`` (without File Meta Information) in ``transfer_syntax``."""
+    """Encode ``ds`` (without File Meta Information) in ``transfer_syntax``.
+
+    Pixel Data of an encapsulated syntax is written with undefined length, as
+    PS3.5 A.4 requires. Between little and big endian, the bytes of the word
+    VRs (OW, OL, OF, OD, OV) are swapped, which pydicom leaves to the caller:
+    it keeps them as read.
+    """
     implicit, little, deflated = encoding_of(transfer_syntax)
+    source_little = ds.original_encoding[1]
+    if source_little is None:
+        source_little = True  # a data set built in memory holds native little endian words
+    if source_little != little:
+        ds = _swapped(ds)
     fp = DicomBytesIO()
     fp.is_little_endian = little
     fp.is_implicit_VR = implicit
-    write_dataset(fp, ds)
+    compressed = UID(transfer_syntax).is_compressed and "PixelData" in ds
+    pixel = ds["PixelData"] if compressed else None
+    undefined = pixel.is_undefined_length if pixel is not None else False
+    try:
+        if pixel is not None:
+            pixel.is_undefined_length = True
+        write_dataset(fp, ds)
+    finally:
+        if pixel is not None:
+            pixel.is_undefined_length = undefined
     raw = fp.getvalue()
     if deflated:
         compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
         raw = compressor.compress(raw) + compressor.flush()
     return raw
+
+
+_WORD_SIZES = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
+
+
+def _swapped(ds: Dataset) -> Dataset:
+    """A shallow copy of ``ds`` whose word-VR values have the other byte order."""
+    out = Dataset()
+    for element in ds:
+        size = _WORD_SIZES.get(str(element.VR))
+        if element.VR == "SQ":
+            copy = DataElement(element.tag, "SQ", [_swapped(item) for item in element.value])
+            copy.is_undefined_length = element.is_undefined_length
+            out.add(copy)
+        elif size is not None and isinstance(element.value, bytes) and element.value:
+            words = memoryview(element.value).cast("B")
+            if len(words) % size:
+                raise ValueError(f"{element.tag} ({element.VR}) has a partial word")
+            swapped = bytearray(len(words))
+            for offset in range(size):
+                swapped[offset::size] = words[size - 1 - offset :: size]
+            out.add(DataElement(element.tag, element.VR, bytes(swapped)))
+        else:
+            out.add(element)
+    return out
 
 
 def file_meta_dataset(
@@ -70,9 +116,9 @@ def file_meta_dataset(
 
     meta = FileMetaDataset()
     meta.FileMetaInformationVersion = b"\x00\x01"
-    meta.MediaStorageSOPClassUID = sop_class_uid
-    meta.MediaStorageSOPInstanceUID = sop_instance_uid
-    meta.TransferSyntaxUID = transfer_syntax
+    meta.MediaStorageSOPClassUID = UID(sop_class_uid)
+    meta.MediaStorageSOPInstanceUID = UID(sop_instance_uid)
+    meta.TransferSyntaxUID = UID(transfer_syntax)
     meta.ImplementationClassUID = IMPLEMENTATION_CLASS_UID or PYDICOM_IMPLEMENTATION_UID
     meta.ImplementationVersionName = IMPLEMENTATION_VERSION_NAME
     return meta
