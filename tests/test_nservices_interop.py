@@ -133,8 +133,8 @@ class Managed:
 class ConnectionTracker:
     """Counts our SCP's open connections, so teardown waits for the peer's release to finish.
 
-    Without it ``server.shutdown()`` can race the release: see
-    ``test_shutdown_right_after_a_release`` in tests/test_storage_robustness.py.
+    Without it ``server.shutdown()`` can race the release and hang 10 s: the association
+    actor tells a DUL actor that has already stopped (reported to the lead).
     """
 
     def __init__(self) -> None:
