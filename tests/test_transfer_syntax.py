@@ -23,6 +23,7 @@ from pydicom import Dataset, dcmread
 from pydicom.dataset import FileMetaDataset
 from pydicom.encaps import encapsulate
 from pydicom.uid import (
+    UID,
     DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
@@ -89,7 +90,7 @@ def make_instance(syntax: str) -> Dataset:
         ds.PixelData = WORDS
         ds["PixelData"].VR = "OW"
     ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = syntax
+    ds.file_meta.TransferSyntaxUID = UID(syntax)
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     return ds
@@ -208,7 +209,7 @@ def test_dicomactors_to_dicomactors(our_scp: tuple[int, FileWriter, str], tmp_pa
     assert "Syntax^Test" in dcmdump_ok(writer.paths[0])
 
 
-STORESCU_FLAGS = {
+STORESCU_FLAGS: dict[str, list[str]] = {
     ImplicitVRLittleEndian: ["-xi"],
     ExplicitVRLittleEndian: ["-xe"],
     ExplicitVRBigEndian: ["-xb"],
@@ -239,7 +240,7 @@ def test_storescu_to_dicomactors(our_scp: tuple[int, FileWriter, str], tmp_path:
     dcmdump_ok(writer.paths[0])
 
 
-STORESCP_FLAGS = {
+STORESCP_FLAGS: dict[str, list[str]] = {
     ImplicitVRLittleEndian: ["+xi"],
     ExplicitVRLittleEndian: ["+xe"],
     ExplicitVRBigEndian: ["+xb"],
