@@ -82,6 +82,9 @@ def test_report_on_the_same_association_from_pynetdicom(tmp_path: Path) -> None:
     missing = make_instance()
     with pynetdicom_scp(services={"store", "commitment"}, storage_dir=tmp_path) as scp:
         ae = AE(ae_title="MODALITY")
+        # Now and then the release right after the report waits out the ACSE timeout (the
+        # pynetdicom peer still in its send_n_event_report?): bound it.
+        ae.acse_timeout = 5
         ae.add_requested_context(SecondaryCaptureImageStorage)
         ae.add_requested_context(COMMITMENT)
         catcher = ReportCatcher()
