@@ -12,6 +12,8 @@ import itertools
 import logging
 import queue
 import threading
+from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,9 +50,9 @@ from dicomactors.pdu_primitives import (
     UserIdentityNegotiation,
 )
 
-if TYPE_CHECKING:
-    import pykka
+import pykka
 
+if TYPE_CHECKING:
     from dicomactors.presentation import PresentationContext
 
 LOGGER = logging.getLogger("dicomactors.association")
@@ -194,6 +196,7 @@ class Association:
         self._actor: pykka.ActorRef[Any] | None = None
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
+        self._outstanding: set[Future[Any]] = set()
 
     # -- status published by the association actor --------------------------
 
@@ -252,7 +255,13 @@ class Association:
     def _closed(self, reason: str) -> None:
         self.close_reason = reason
         self.is_established = False
-        self._done.set()
+        with self._lock:
+            self._done.set()
+            # A request the actor dropped while stopping is answered here.
+            for future in self._outstanding:
+                if not future.done():
+                    future.set_result(None)
+            self._outstanding.clear()
         remover = getattr(self.ae, "_association_closed", None)
         if remover is not None:
             remover(self)
@@ -342,9 +351,28 @@ class Association:
             return False
         try:
             actor.tell(message)
-        except Exception:
+        except pykka.ActorDeadError:
             return False
         return True
+
+    def _call(self, build: Any, timeout: float | None) -> Any:
+        """Tell the actor ``build(future)`` and wait for the future.
+
+        If the association ends first, the future resolves to ``None``; if
+        ``timeout`` passes, ``TimeoutError`` is raised.
+        """
+        future: Future[Any] = Future()
+        with self._lock:
+            if self._done.is_set():
+                return None
+            self._outstanding.add(future)
+        try:
+            if not self._tell(build(future)):
+                return None
+            return future.result(timeout=timeout)
+        finally:
+            with self._lock:
+                self._outstanding.discard(future)
 
     def release(self) -> None:
         """Release the association (A-RELEASE) and wait for the connection to close.
@@ -354,25 +382,15 @@ class Association:
         """
         if not self.is_established:
             return
-        from concurrent.futures import Future
-        from concurrent.futures import TimeoutError as FutureTimeout
-
-        done: Future[bool] = Future()
-        if not self._tell(ReleaseAssociation(done)):
-            return
         try:
-            done.result(timeout=_plus(self.acse_timeout, 5))
+            self._call(ReleaseAssociation, _plus(self.acse_timeout, 5))
         except FutureTimeout:
             self.abort()
         self.join(_plus(self.acse_timeout, 5))
 
     def abort(self) -> None:
         """Abort the association (A-ABORT, service-user source)."""
-        from concurrent.futures import Future
-
-        done: Future[None] = Future()
-        if self._tell(AbortAssociation(done)):
-            done.result(timeout=10)
+        self._call(AbortAssociation, 10)
 
     # -- DIMSE requests (SCU) ------------------------------------------------
 

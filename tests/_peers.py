@@ -169,9 +169,9 @@ def recording_logs(name: str) -> Iterator[LogRecords]:
 def peers_gone(owner: Any, timeout: float = 5.0) -> None:
     """Wait until the associations of a dicomactors AE or server have ended.
 
-    Shutting a server down while one of its associations is still closing can hang for 10 s
-    and raise TimeoutError (see test_seed_guide.test_abort_of_an_ending_association_returns);
-    tests that are not about that race wait here first.
+    Tests that check what a peer saw of a release wait here, so that ``shutdown`` does not
+    abort an association the peer is still releasing (the race itself is covered by
+    test_seed_guide.test_abort_of_an_ending_association_returns).
     """
     for assoc in list(owner.active_associations):
         assoc.join(timeout)  # one still established (a failed test) is aborted by shutdown

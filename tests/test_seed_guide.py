@@ -852,13 +852,6 @@ def test_guide_patient_root_get_name_is_the_sop_class() -> None:
     assert PatientRootQueryRetrieveInformationModelGet == "1.2.840.10008.5.1.4.1.2.1.3"
 
 
-@pytest.mark.xfail(
-    reason="node bug: Association.abort() told to an actor that has asked itself to stop is"
-    " dropped; abort() waits 10 s and raises TimeoutError, and AssociationServer.shutdown()"
-    " with it (about once in 200 release-then-shutdown cycles)",
-    strict=True,
-    raises=TimeoutError,
-)
 def test_abort_of_an_ending_association_returns(monkeypatch: pytest.MonkeyPatch) -> None:
     """The race ``server.shutdown()`` loses now and then, made certain: the acceptor's actor
     is held just after ``_on_TransportReleased`` has called ``stop(block=False)``, and

@@ -24,7 +24,6 @@ import pykka
 from dicomactors import events as evt
 from dicomactors.actors.dimse import AttachDUL, DIMSEActor
 from dicomactors.actors.dul import STOP, DULActor, DULConfig
-from dicomactors.actors.messages import WHICH_THREAD
 from dicomactors.actors.messages import (
     AAbortIndication,
     AAbortRequest,
@@ -208,8 +207,12 @@ class AssociationActor(pykka.ThreadingActor):
 
     def on_start(self) -> None:
         name = f"assoc-{self.facade.name}"
-        self.service = ServiceActor.start(self.facade, self.handlers, self.actor_ref)
-        self.dimse = DIMSEActor.start(self.actor_ref)
+        # Every actor adds its thread here when it starts; the facade joins them,
+        # so that when ``Association.join`` returns the association has really gone.
+        threads = self.facade._threads
+        threads.append(threading.current_thread())
+        self.service = ServiceActor.start(self.facade, self.handlers, self.actor_ref, threads)
+        self.dimse = DIMSEActor.start(self.actor_ref, threads=threads)
         dul_config = DULConfig(
             acse_timeout=self.config.acse_timeout,
             network_timeout=self.config.network_timeout,
@@ -223,18 +226,13 @@ class AssociationActor(pykka.ThreadingActor):
             sock=self.sock,
             tls_server=self.config.tls_server,
             name=name,
+            threads=threads,
         )
         self.dimse.tell(AttachDUL(self.dul))
-        # The facade joins these threads, so that when ``join`` returns every
-        # actor of the association has really gone.
-        self.facade._threads = [threading.current_thread()] + [
-            ref.ask(WHICH_THREAD) for ref in (self.service, self.dimse, self.dul)
-        ]
 
     def on_stop(self) -> None:
         self._finish_waiters("association ended")
-        if self.dul is not None and self.dul.is_alive():
-            self.dul.tell(STOP)
+        self._tell_dul(STOP)
         for ref in (self.dul, self.dimse, self.service):
             if ref is not None:
                 try:
@@ -273,8 +271,7 @@ class AssociationActor(pykka.ThreadingActor):
         self.rq = message.pdu
         self.requested_contexts = message.requested_contexts
         self.facade._set_requestor_primitive(message.pdu)
-        assert self.dul is not None
-        self.dul.tell(
+        self._tell_dul(
             AAssociateRequest(
                 message.pdu,
                 message.address,
@@ -290,12 +287,10 @@ class AssociationActor(pykka.ThreadingActor):
             message.done.set_result(False)
             return
         self.release_done = message.done
-        assert self.dul is not None
-        self.dul.tell(AReleaseRequest())
+        self._tell_dul(AReleaseRequest())
 
     def _on_AbortAssociation(self, message: AbortAssociation) -> None:
-        if self.dul is not None and self.facade.is_alive() and not self.facade.is_aborted:
-            self.dul.tell(AAbortRequest())
+        if self._tell_dul(AAbortRequest()) and not self.facade.is_aborted:
             self.facade._update(established=False, aborted=True)
             self._finish_waiters("aborted")
             self._notify(evt.EVT_ABORTED)
@@ -307,8 +302,8 @@ class AssociationActor(pykka.ThreadingActor):
             if message.responses is not None:
                 message.responses.put(CLOSED)
             return
-        msg_id = message.message.message_id
         if message.responses is not None and not isinstance(message.message, CCancelRQ):
+            msg_id = message.message.message_id
             self.pending[msg_id] = _Pending(message.responses, message.context_id)
         self._send_dimse(message.context_id, message.message, message.dataset)
 
@@ -340,8 +335,7 @@ class AssociationActor(pykka.ThreadingActor):
         self._notify(evt.EVT_ACSE_RECV, primitive=rq)
         self._notify(evt.EVT_REQUESTED)
         response = self._decide(rq)
-        assert self.dul is not None
-        self.dul.tell(AAssociateResponse(response))
+        self._tell_dul(AAssociateResponse(response))
         self._notify(evt.EVT_ACSE_SENT, primitive=response)
         if isinstance(response, AAssociateRJ):
             self.facade._update(rejected=True, reject=response)
@@ -383,21 +377,19 @@ class AssociationActor(pykka.ThreadingActor):
         self._resolve_associate(AssociateOutcome("rejected", reject=message.pdu))
 
     def _on_AReleaseIndication(self, message: AReleaseIndication) -> None:
-        assert self.dul is not None
         if message.collision:
             self.release_collision = True
             if self.is_requestor:
-                self.dul.tell(AReleaseResponse())
+                self._tell_dul(AReleaseResponse())
             return
         self._finish_waiters("released by the peer")
-        self.dul.tell(AReleaseResponse())
+        self._tell_dul(AReleaseResponse())
         self.facade._update(established=False, released=True)
         self._notify(evt.EVT_RELEASED)
 
     def _on_AReleaseConfirm(self, message: AReleaseConfirm) -> None:
         if self.release_collision and not self.is_requestor:
-            assert self.dul is not None
-            self.dul.tell(AReleaseResponse())
+            self._tell_dul(AReleaseResponse())
         self.facade._update(established=False, released=True)
         self._finish_waiters("released")
         self._notify(evt.EVT_RELEASED)
@@ -460,10 +452,19 @@ class AssociationActor(pykka.ThreadingActor):
 
     # -- helpers -----------------------------------------------------------
 
-    def _provider_abort(self, reason: int) -> None:
+    def _tell_dul(self, message: Any) -> bool:
+        """Tell the DUL, if it is still there (it stops itself when the socket closes)."""
         if self.dul is None:
+            return False
+        try:
+            self.dul.tell(message)
+        except pykka.ActorDeadError:
+            return False
+        return True
+
+    def _provider_abort(self, reason: int) -> None:
+        if not self._tell_dul(AAbortRequest(AAbort(AbortSource.SERVICE_PROVIDER, reason))):
             return
-        self.dul.tell(AAbortRequest(AAbort(AbortSource.SERVICE_PROVIDER, reason)))
         self.facade._update(established=False, aborted=True)
         self._finish_waiters("aborted: protocol error")
         self._notify(evt.EVT_ABORTED)

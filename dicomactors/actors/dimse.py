@@ -15,7 +15,6 @@ from typing import Any
 import pykka
 
 from dicomactors.actors.messages import (
-    WHICH_THREAD,
     DIMSEProtocolFailure,
     DIMSEReceived,
     PDataIndication,
@@ -40,16 +39,21 @@ class AttachDUL:
 
 class DIMSEActor(pykka.ThreadingActor):
     def __init__(
-        self, upper: pykka.ActorRef[Any], sink_factory: DatasetSinkFactory | None = None
+        self,
+        upper: pykka.ActorRef[Any],
+        sink_factory: DatasetSinkFactory | None = None,
+        threads: list[threading.Thread] | None = None,
     ) -> None:
         super().__init__()
+        self.threads = threads if threads is not None else []
         self.upper = upper
         self.dul: pykka.ActorRef[Any] | None = None
         self.assembler = MessageAssembler(sink_factory)
 
+    def on_start(self) -> None:
+        self.threads.append(threading.current_thread())
+
     def on_receive(self, message: Any) -> Any:
-        if message is WHICH_THREAD:
-            return threading.current_thread()
         kind = type(message)
         if kind is PDataIndication:
             try:

@@ -25,7 +25,6 @@ import pykka
 
 from dicomactors import fsm
 from dicomactors.actors.messages import (
-    WHICH_THREAD,
     AAbortIndication,
     AAbortRequest,
     AAssociateConfirmAccept,
@@ -137,8 +136,10 @@ class DULActor(pykka.ThreadingActor):
         sock: socket.socket | None = None,
         tls_server: ssl.SSLContext | None = None,
         name: str = "dul",
+        threads: list[threading.Thread] | None = None,
     ) -> None:
         super().__init__()
+        self.threads = threads if threads is not None else []
         self.upper = upper
         self.dimse = dimse
         self.config = config
@@ -157,6 +158,7 @@ class DULActor(pykka.ThreadingActor):
     # -- lifecycle ---------------------------------------------------------
 
     def on_start(self) -> None:
+        self.threads.append(threading.current_thread())
         if self.sock is not None:
             self._step(Event.EVT5_TRANSPORT_INDICATION, None)
 
@@ -184,8 +186,6 @@ class DULActor(pykka.ThreadingActor):
     # -- messages ----------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        if message is WHICH_THREAD:
-            return threading.current_thread()
         try:
             self._receive(message)
         except Exception as exc:  # a bug here must not leave a socket open

@@ -27,13 +27,6 @@ from dicomactors.pdu import (
 
 Address = tuple[str, int]
 
-@dataclass(frozen=True, slots=True)
-class WhichThread:
-    """Ask an actor for the thread it runs on (so an owner can join it)."""
-
-
-WHICH_THREAD = WhichThread()
-
 # -- socket reader and timers -> DULActor -----------------------------------
 
 

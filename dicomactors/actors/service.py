@@ -15,8 +15,6 @@ from typing import Any
 
 import pykka
 
-from dicomactors.actors.messages import WHICH_THREAD
-
 from dicomactors import events as evt
 from dicomactors.services import dispatch
 
@@ -33,27 +31,39 @@ class HandleRequest:
 
 class ServiceActor(pykka.ThreadingActor):
     def __init__(
-        self, facade: Any, handlers: evt.HandlerTable, association: pykka.ActorRef[Any]
+        self,
+        facade: Any,
+        handlers: evt.HandlerTable,
+        association: pykka.ActorRef[Any],
+        threads: list[threading.Thread] | None = None,
     ) -> None:
         super().__init__()
+        self.threads = threads if threads is not None else []
         self.facade = facade
         self.handlers = handlers
         self.association = association
 
+    def on_start(self) -> None:
+        self.threads.append(threading.current_thread())
+
     def on_receive(self, message: Any) -> Any:
-        if message is WHICH_THREAD:
-            return threading.current_thread()
         if type(message) is not HandleRequest:
             LOGGER.warning("service actor: unexpected message %r", message)
             return
         from dicomactors.actors.association import RequestDone, SendResponse
 
         def send(msg: Any, dataset: bytes | memoryview | None = None) -> None:
-            self.association.tell(SendResponse(message.context.context_id, msg, dataset))
+            try:
+                self.association.tell(SendResponse(message.context.context_id, msg, dataset))
+            except pykka.ActorDeadError:
+                LOGGER.info("association gone: %s not sent", type(msg).__name__)
 
         try:
             dispatch(self.facade, self.handlers, message, send)
         except Exception:
             LOGGER.exception("dispatching %s failed", type(message.message).__name__)
         finally:
-            self.association.tell(RequestDone(message.message.message_id))
+            try:
+                self.association.tell(RequestDone(message.message.message_id))
+            except pykka.ActorDeadError:
+                pass
