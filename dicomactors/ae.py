@@ -14,7 +14,7 @@ import ssl
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
-from typing import Any
+from typing import Any, Literal, overload
 
 from dicomactors import events as evt
 from dicomactors.actors.association import (
@@ -105,8 +105,10 @@ class AE:
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"maximum_associations must be an int >= 1, not {value!r}")
         elif name == "maximum_pdu_size":
-            if isinstance(value, bool) or not isinstance(value, int) or not (
-                value == 0 or 4096 <= value <= 0xFFFFFFFF
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int)
+                or not (value == 0 or 4096 <= value <= 0xFFFFFFFF)
             ):
                 raise ValueError(
                     "maximum_pdu_size must be 0 (no limit) or from 4096 to 2**32 - 1,"
@@ -145,9 +147,7 @@ class AE:
                 context.abstract_syntax, context.transfer_syntax, context.scu_role, context.scp_role
             )
 
-    def add_requested_context(
-        self, abstract_syntax: Any, transfer_syntax: Any = None
-    ) -> None:
+    def add_requested_context(self, abstract_syntax: Any, transfer_syntax: Any = None) -> None:
         """Propose ``abstract_syntax`` with ``transfer_syntax`` (default: the uncompressed four)."""
         if len(self._requested_contexts) >= MAX_PRESENTATION_CONTEXTS:
             raise ValueError(
@@ -167,8 +167,12 @@ class AE:
                 c for c in self._requested_contexts if str(c.abstract_syntax) != uid
             ]
             return
-        drop = {str(t) for t in ([transfer_syntax] if isinstance(transfer_syntax, str | bytes)
-                                 else transfer_syntax)}
+        drop = {
+            str(t)
+            for t in (
+                [transfer_syntax] if isinstance(transfer_syntax, str | bytes) else transfer_syntax
+            )
+        }
         kept = []
         for context in self._requested_contexts:
             if str(context.abstract_syntax) == uid:
@@ -208,8 +212,12 @@ class AE:
         if transfer_syntax is None:
             del self._supported_contexts[uid]
             return
-        drop = {str(t) for t in ([transfer_syntax] if isinstance(transfer_syntax, str | bytes)
-                                 else transfer_syntax)}
+        drop = {
+            str(t)
+            for t in (
+                [transfer_syntax] if isinstance(transfer_syntax, str | bytes) else transfer_syntax
+            )
+        }
         context = self._supported_contexts[uid]
         remaining = [t for t in context.transfer_syntax if str(t) not in drop]
         if remaining:
@@ -341,6 +349,28 @@ class AE:
 
     # -- acceptor ------------------------------------------------------------
 
+    @overload
+    def start_server(
+        self,
+        address: tuple[str, int],
+        block: Literal[False],
+        ssl_context: ssl.SSLContext | None = None,
+        evt_handlers: Sequence[Any] | None = None,
+        ae_title: str | bytes | None = None,
+        contexts: Sequence[PresentationContext] | None = None,
+    ) -> AssociationServer: ...
+
+    @overload
+    def start_server(
+        self,
+        address: tuple[str, int],
+        block: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
+        evt_handlers: Sequence[Any] | None = None,
+        ae_title: str | bytes | None = None,
+        contexts: Sequence[PresentationContext] | None = None,
+    ) -> AssociationServer | None: ...
+
     def start_server(
         self,
         address: tuple[str, int],
@@ -351,10 +381,7 @@ class AE:
         contexts: Sequence[PresentationContext] | None = None,
     ) -> AssociationServer | None:
         """Listen for associations on ``address``; returns the server unless ``block``."""
-        if contexts is None:
-            supported = self.supported_contexts
-        else:
-            supported = [c.copy() for c in contexts]
+        supported = self.supported_contexts if contexts is None else [c.copy() for c in contexts]
         if not supported:
             raise ValueError(
                 "no supported presentation contexts: call add_supported_context() or pass"
@@ -411,7 +438,5 @@ class AE:
             tls_server=server.ssl_context,
         )
         self._association_started(assoc)
-        assoc._actor = AssociationActor.start(
-            assoc, config, handlers, sock=sock, server=server_ref
-        )
+        assoc._actor = AssociationActor.start(assoc, config, handlers, sock=sock, server=server_ref)
         return assoc

@@ -12,12 +12,13 @@ import itertools
 import logging
 import queue
 import threading
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pykka
 from pydicom import Dataset
 
 from dicomactors import events as evt
@@ -49,8 +50,6 @@ from dicomactors.pdu_primitives import (
     SOPClassExtendedNegotiation,
     UserIdentityNegotiation,
 )
-
-import pykka
 
 if TYPE_CHECKING:
     from dicomactors.presentation import PresentationContext
@@ -226,7 +225,9 @@ class Association:
     def _set_addresses(self, local: tuple[str, int], remote: tuple[str, int]) -> None:
         self._remote = remote
         mine, theirs = (
-            (self.requestor, self.acceptor) if self.is_requestor else (self.acceptor, self.requestor)
+            (self.requestor, self.acceptor)
+            if self.is_requestor
+            else (self.acceptor, self.requestor)
         )
         mine.address, mine.port = local
         theirs.address, theirs.port = remote

@@ -102,6 +102,10 @@ class Event:
     bytes (with the File Meta Information when asked) without decoding.
     """
 
+    request: Any
+    context: Any
+    address: Any
+
     def __init__(self, assoc: Any, event: EventType, **attrs: Any) -> None:
         self.assoc = assoc
         self.event = event

@@ -6,7 +6,9 @@ import logging
 import ssl
 import threading
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
+
+import pykka
 
 from dicomactors import events as evt
 from dicomactors.actors.server import (
@@ -66,7 +68,8 @@ class AssociationServer:
     def active_associations(self) -> list[Association]:
         if not self._actor.is_alive():
             return []
-        return [a for a in self._actor.ask(ActiveAssociations(), timeout=10) if a.is_alive()]
+        found = cast("list[Association]", self._actor.ask(ActiveAssociations(), timeout=10))
+        return [a for a in found if a.is_alive()]
 
     def bind(self, event: evt.EventType, handler: Any, args: Sequence[Any] | None = None) -> None:
         self._handlers.bind(event, handler, args)
@@ -100,9 +103,10 @@ class AssociationServer:
         if not self._actor.is_alive():
             self._stopped.set()
             return
+        remaining: list[Association]
         try:
-            remaining = self._actor.ask(CloseListener(), timeout=10)
-        except Exception:
+            remaining = cast("list[Association]", self._actor.ask(CloseListener(), timeout=10))
+        except (pykka.ActorDeadError, pykka.Timeout):
             remaining = []
         for assoc in remaining:
             assoc.abort()

@@ -69,7 +69,7 @@ def _echo_works(port: int) -> None:
 
 @pytest.mark.parametrize("case", MALFORMED_CASES, ids=lambda c: c.name)
 def test_malformed_pdu_is_aborted_and_server_keeps_serving(scp, case: MalformedCase):
-    _, server, port = scp
+    _, _server, port = scp
     start = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=BOUND) as sock:
         if case.phase == "established":

@@ -25,7 +25,7 @@ def _wait_for_acceptors(server) -> None:
 
 
 def test_a_thousand_associate_release_cycles_leave_nothing_behind(scp):
-    scp_ae, server, port = scp
+    _scp_ae, server, port = scp
     ae = _requestor()
     # One cycle first: the shared timer thread and imports are one-off costs.
     warm = ae.associate("127.0.0.1", port)
@@ -66,7 +66,8 @@ def test_server_shutdown_stops_every_actor_and_thread():
     assert assoc.is_aborted
     assert set(pykka.ActorRegistry.get_all()) <= before_actors
     leftover = [
-        t for t in threading.enumerate()
+        t
+        for t in threading.enumerate()
         if t.ident not in before_threads and t.name != "dicomactors-timers"
     ]
     assert leftover == []

@@ -421,8 +421,10 @@ class AssociationActor(pykka.ThreadingActor):
         self._notify(evt.EVT_DIMSE_RECV, message=msg)
         context = self.facade._context_by_id(message.context_id)
         if context is None:
-            LOGGER.error("DIMSE message on presentation context %d, which was not accepted",
-                         message.context_id)
+            LOGGER.error(
+                "DIMSE message on presentation context %d, which was not accepted",
+                message.context_id,
+            )
             self._provider_abort(AbortReason.INVALID_PDU_PARAMETER_VALUE)
             return
         responded_to = getattr(msg, "message_id_being_responded_to", None)
@@ -529,9 +531,7 @@ class AssociationActor(pykka.ThreadingActor):
         )
         accepted_ids = {c.context_id for c in accepted}
         rejected = [
-            _rejected_context(item, rq)
-            for item in ac_items
-            if item.context_id not in accepted_ids
+            _rejected_context(item, rq) for item in ac_items if item.context_id not in accepted_ids
         ]
         self.negotiated.accepted = list(accepted)
         self.negotiated.rejected = rejected

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ssl
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from dicomactors.pdu import (
@@ -106,7 +106,7 @@ class AReleaseResponse:
 
 @dataclass(frozen=True, slots=True)
 class AAbortRequest:
-    pdu: AAbort = AAbort()
+    pdu: AAbort = field(default_factory=AAbort)
 
 
 # -- DULActor -> upper actors (indications and confirmations) ---------------

@@ -8,7 +8,7 @@ from typing import Any
 from pydicom import Dataset
 
 from dicomactors import events as evt
-from dicomactors.dimse import CommandField, MESSAGE_TYPES
+from dicomactors.dimse import MESSAGE_TYPES, CommandField
 
 LOGGER = logging.getLogger("dicomactors.services")
 

@@ -119,13 +119,11 @@ def c_cancel(assoc: Any, msg_id: int, context_id: int | None, query_model: Any) 
         raise ValueError(
             f"no outstanding request with message ID {msg_id}: give context_id or query_model"
         )
-    # C-CANCEL-RQ gets no response. It goes out as SendResponse: the actor's SendRequest
-    # reads ``message.message_id`` before it checks for CCancelRQ, which has none
-    # (reported to the lead); SendResponse just sends the message on the context.
-    from dicomactors.actors.association import SendResponse
+    # A C-CANCEL-RQ gets no response of its own: nothing waits for one.
+    from dicomactors.actors.association import SendRequest
 
     cancel = CCancelRQ(message_id_being_responded_to=message_id)
-    assoc._tell(SendResponse(context_id, cancel, None))
+    assoc._tell(SendRequest(context_id, cancel, None, None))
 
 
 def _start(

@@ -12,7 +12,11 @@ from dicomactors.services.common import PROCESSING_FAILURE, run_status_handler
 def handle_c_echo(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any) -> None:
     rq = request.message
     status, extra = run_status_handler(
-        assoc, handlers, evt.EVT_C_ECHO, PROCESSING_FAILURE, context=request.context.as_tuple,
+        assoc,
+        handlers,
+        evt.EVT_C_ECHO,
+        PROCESSING_FAILURE,
+        context=request.context.as_tuple,
         request=rq,
     )
     extra.pop("error_comment", None) if status == 0 else None
