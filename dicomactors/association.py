@@ -311,6 +311,18 @@ class Association:
                 thread.join(timeout)
         return True
 
+    def __enter__(self) -> Association:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        """Release an established association on leaving a ``with`` block (abort on error)."""
+        if self.is_established:
+            if exc_info[0] is None:
+                self.release()
+            else:
+                self.abort()
+        self.join(_plus(self.acse_timeout, 5))
+
     def __repr__(self) -> str:
         state = (
             "established"

@@ -71,3 +71,23 @@ def test_server_shutdown_stops_every_actor_and_thread():
         if t.ident not in before_threads and t.name != "dicomactors-timers"
     ]
     assert leftover == []
+
+
+def test_with_block_releases_and_joins(scp):
+    _, _server, port = scp
+    with _requestor().associate("127.0.0.1", port) as assoc:
+        assert assoc.is_established
+        assert assoc.send_c_echo().Status == 0
+    assert assoc.is_released
+    assert not assoc.is_alive()
+
+
+def test_with_block_aborts_on_error(scp):
+    _, _server, port = scp
+    try:
+        with _requestor().associate("127.0.0.1", port) as assoc:
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert assoc.is_aborted
+    assert not assoc.is_alive()
