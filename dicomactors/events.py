@@ -274,6 +274,16 @@ class HandlerTable:
     def get(self, event: EventType) -> tuple[Binding, ...]:
         return self._table.get(event, ())
 
+    def describe(self, event: EventType) -> Any:
+        """pynetdicom's ``get_handlers``: ``(handler, args)`` for an intervention event
+        (its default when none is bound), a list of them for a notification event."""
+        bindings = self.get(event)
+        if isinstance(event, InterventionEvent):
+            if not bindings:
+                return (get_default_handler(event), None)
+            return (bindings[0].handler, list(bindings[0].args) or None)
+        return [(b.handler, list(b.args) or None) for b in bindings]
+
     def events(self) -> list[EventType]:
         return list(self._table)
 

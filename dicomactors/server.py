@@ -82,12 +82,7 @@ class AssociationServer:
             assoc.unbind(event, handler)
 
     def get_handlers(self, event: evt.EventType) -> Any:
-        bindings = self._handlers.get(event)
-        if isinstance(event, evt.InterventionEvent):
-            if not bindings:
-                return (evt.get_default_handler(event), None)
-            return (bindings[0].handler, list(bindings[0].args) or None)
-        return [(b.handler, list(b.args) or None) for b in bindings]
+        return self._handlers.describe(event)
 
     def get_events(self) -> list[evt.EventType]:
         return self._handlers.events()
