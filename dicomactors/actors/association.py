@@ -557,21 +557,23 @@ class AssociationActor(pykka.ThreadingActor):
             (i for i in rq.user_information if isinstance(i, AsynchronousOperationsWindowItem)),
             None,
         )
-        if window is not None:
-            invoked, performed = 1, 1
-            if self.handlers.get(evt.EVT_ASYNC_OPS):
-                try:
-                    invoked, performed = evt.trigger_intervention(
-                        self.handlers,
-                        self.facade,
-                        evt.EVT_ASYNC_OPS,
-                        nr_invoked=window.maximum_invoked,
-                        nr_performed=window.maximum_performed,
-                    )
-                except Exception:
-                    LOGGER.exception("EVT_ASYNC_OPS handler raised: answering 1, 1")
-                    invoked, performed = 1, 1
-            out.append(AsynchronousOperationsWindowItem(invoked, performed))
+        # Without a handler no response item is sent: the window is then the
+        # default of one outstanding operation each way (PS3.7 D.3.3.3).
+        if window is not None and self.handlers.get(evt.EVT_ASYNC_OPS):
+            try:
+                invoked, performed = evt.trigger_intervention(
+                    self.handlers,
+                    self.facade,
+                    evt.EVT_ASYNC_OPS,
+                    invoked=window.maximum_invoked,
+                    performed=window.maximum_performed,
+                    # pynetdicom documents the two names above but passes these:
+                    nr_invoked=window.maximum_invoked,
+                    nr_performed=window.maximum_performed,
+                )
+                out.append(AsynchronousOperationsWindowItem(int(invoked), int(performed)))
+            except Exception:
+                LOGGER.exception("EVT_ASYNC_OPS handler raised: no response item sent")
         extended = {
             i.sop_class_uid: i.service_class_application_information
             for i in rq.user_information
