@@ -106,6 +106,10 @@ class Event:
     context: Any
     address: Any
 
+    if TYPE_CHECKING:
+        # Each event sets its own attributes (``app_info``, ``user_id_type``, ...).
+        def __getattr__(self, name: str) -> Any: ...
+
     def __init__(self, assoc: Any, event: EventType, **attrs: Any) -> None:
         self.assoc = assoc
         self.event = event

@@ -100,7 +100,9 @@ def test_dicomactors_to_dicomactors(recording_scp):
     # What the acceptor answered is what the requestor sees.
     assert assoc.acceptor.asynchronous_operations == (2, 1)
     assert assoc.acceptor.sop_class_extended == {FIND: b"\x01\x00"}
-    assert assoc.acceptor.user_identity.server_response == b"token-for-alice"
+    identity = assoc.acceptor.user_identity
+    assert identity is not None
+    assert identity.server_response == b"token-for-alice"
     # Role selection applied: we proposed SCP for CT storage, the acceptor allows it.
     (ct,) = [c for c in assoc.accepted_contexts if c.abstract_syntax == CTImageStorage]
     assert (ct.as_scu, ct.as_scp) == (False, True)
@@ -160,12 +162,13 @@ def test_dicomactors_requestor_to_pynetdicom():
     server = scp.start_server(
         ("127.0.0.1", 0),
         block=False,
-        evt_handlers=[
+        evt_handlers=[  # type: ignore[list-item]
             (pynetdicom.evt.EVT_USER_ID, on_user),
             (pynetdicom.evt.EVT_ASYNC_OPS, on_async),
             (pynetdicom.evt.EVT_SOP_EXTENDED, on_extended),
         ],
     )
+    assert server is not None
     try:
         scu = AE()
         for uid in (VerificationSOPClass, FIND, CTImageStorage):
@@ -179,7 +182,9 @@ def test_dicomactors_requestor_to_pynetdicom():
         assert seen["async"] == (5, 3)
         assert seen["extended"] == {FIND: b"\x01\x01"}
         assert seen["user"][:2] == (5, b"alice")
-        assert assoc.acceptor.user_identity.server_response == b"granted"
+        identity = assoc.acceptor.user_identity
+        assert identity is not None
+        assert identity.server_response == b"granted"
         assert assoc.acceptor.sop_class_extended == {FIND: b"\x01"}
         (ct,) = [c for c in assoc.accepted_contexts if c.abstract_syntax == CTImageStorage]
         assert (ct.as_scu, ct.as_scp) == (False, True)
