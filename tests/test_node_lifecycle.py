@@ -91,3 +91,36 @@ def test_with_block_aborts_on_error(scp):
         pass
     assert assoc.is_aborted
     assert not assoc.is_alive()
+
+
+def test_association_limit_rejects_transient_then_frees_up():
+    ae = AE(ae_title="LIMITED")
+    ae.add_supported_context(VerificationSOPClass)
+    ae.maximum_associations = 2
+    server = ae.start_server(("127.0.0.1", 0), block=False)
+    try:
+        client = _requestor()
+        first = client.associate("127.0.0.1", server.port)
+        second = client.associate("127.0.0.1", server.port)
+        assert first.is_established and second.is_established
+        third = client.associate("127.0.0.1", server.port)
+        assert third.is_rejected
+        # rejected-transient, service-provider (presentation), local limit exceeded
+        assert (third.result, third.result_source, third.result_reason) == (2, 3, 2)
+        first.release()
+        assert first.join(5)
+        _wait_for_acceptors_at_most(server, 1)
+        fourth = client.associate("127.0.0.1", server.port)
+        assert fourth.is_established
+        fourth.release()
+        second.release()
+    finally:
+        server.shutdown()
+
+
+def _wait_for_acceptors_at_most(server, count: int) -> None:
+    """Join ended acceptors until at most ``count`` remain alive."""
+    for acceptor in list(server.ae.active_associations):
+        if acceptor.is_acceptor and not acceptor.is_established:
+            assert acceptor.join(10)
+    assert len(server.active_associations) <= count
