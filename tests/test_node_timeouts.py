@@ -66,9 +66,12 @@ def test_network_timeout_aborts_an_idle_association():
             evt_handlers=[(evt.EVT_ABORTED, lambda e: aborted.set())],
         )
         assert assoc.is_established
+        (acceptor,) = server.active_associations
         assert aborted.wait(5), "the idle association was not aborted by the SCP"
         assert assoc.join(5)
         assert assoc.is_aborted
+        assert acceptor.join(5)
+        assert acceptor.is_aborted
         assert server.active_associations == []
     finally:
         server.shutdown()

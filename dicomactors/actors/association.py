@@ -160,6 +160,11 @@ CLOSED = ResponseReceived(0, None, None)
 """Put on every waiting queue when the association ends."""
 
 
+@dataclass(frozen=True, slots=True)
+class _ReleaseNow:
+    """Posted to itself once the P-DATA before a deferred release is with the DUL."""
+
+
 @dataclass
 class _Pending:
     responses: queue.Queue[Any] | None
@@ -202,6 +207,8 @@ class AssociationActor(pykka.ThreadingActor):
         self.dul: pykka.ActorRef[Any] | None = None
         self.service: pykka.ActorRef[Any] | None = None
         self.close_reason = ""
+        self.release_deferred = False
+        self.last_sent: Future[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -287,7 +294,31 @@ class AssociationActor(pykka.ThreadingActor):
             message.done.set_result(False)
             return
         self.release_done = message.done
+        if self.cancels:
+            # A request from the peer is being handled: its responses cannot be
+            # sent once our A-RELEASE-RQ is out (P-DATA in Sta7 is refused), so
+            # the release waits for the last response (see _on_RequestDone).
+            self.release_deferred = True
+            return
+        self._release_after_sent()
+
+    def _release_after_sent(self) -> None:
+        """Send A-RELEASE-RQ after the P-DATA the DIMSE actor was last given."""
+        self.release_deferred = False
+        last = self.last_sent
+        if last is None or last.done():
+            self._tell_dul(AReleaseRequest())
+        else:
+            last.add_done_callback(lambda _: self._tell_self(_ReleaseNow()))
+
+    def _on__ReleaseNow(self, message: _ReleaseNow) -> None:
         self._tell_dul(AReleaseRequest())
+
+    def _tell_self(self, message: Any) -> None:
+        try:
+            self.actor_ref.tell(message)
+        except pykka.ActorDeadError:
+            pass
 
     def _on_AbortAssociation(self, message: AbortAssociation) -> None:
         if self._tell_dul(AAbortRequest()) and not self.facade.is_aborted:
@@ -313,10 +344,15 @@ class AssociationActor(pykka.ThreadingActor):
 
     def _on_RequestDone(self, message: RequestDone) -> None:
         self.cancels.pop(message.message_id, None)
+        if self.release_deferred and not self.cancels:
+            self._release_after_sent()
 
     def _send_dimse(self, context_id: int, msg: Any, dataset: bytes | memoryview | None) -> None:
         assert self.dimse is not None
-        self.dimse.tell(SendDIMSE(context_id, msg, dataset, self.negotiated.peer_max_pdu))
+        self.last_sent = Future()
+        self.dimse.tell(
+            SendDIMSE(context_id, msg, dataset, self.negotiated.peer_max_pdu, self.last_sent)
+        )
         self._notify(evt.EVT_DIMSE_SENT, message=msg)
 
     # DUL -> actor
