@@ -165,6 +165,11 @@ class _ReleaseNow:
     """Posted to itself once the P-DATA before a deferred release is with the DUL."""
 
 
+@dataclass(frozen=True, slots=True)
+class _ReleaseResponseNow:
+    """Posted to itself once the responses before a deferred A-RELEASE-RP are out."""
+
+
 @dataclass
 class _Pending:
     responses: queue.Queue[Any] | None
@@ -208,6 +213,7 @@ class AssociationActor(pykka.ThreadingActor):
         self.service: pykka.ActorRef[Any] | None = None
         self.close_reason = ""
         self.release_deferred = False
+        self.release_response_deferred = False
         self.last_sent: Future[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------
@@ -344,8 +350,11 @@ class AssociationActor(pykka.ThreadingActor):
 
     def _on_RequestDone(self, message: RequestDone) -> None:
         self.cancels.pop(message.message_id, None)
-        if self.release_deferred and not self.cancels:
-            self._release_after_sent()
+        if not self.cancels:
+            if self.release_deferred:
+                self._release_after_sent()
+            elif self.release_response_deferred:
+                self._answer_release()
 
     def _send_dimse(self, context_id: int, msg: Any, dataset: bytes | memoryview | None) -> None:
         assert self.dimse is not None
@@ -418,10 +427,27 @@ class AssociationActor(pykka.ThreadingActor):
             if self.is_requestor:
                 self._tell_dul(AReleaseResponse())
             return
+        if self.cancels:
+            # Requests the peer sent before its A-RELEASE-RQ are still being
+            # handled: answer them first (P-DATA is allowed in Sta8, AR-7).
+            self.release_response_deferred = True
+            return
+        self._answer_release()
+
+    def _answer_release(self) -> None:
+        """A-RELEASE response, after the P-DATA the DIMSE actor was last given."""
+        self.release_response_deferred = False
         self._finish_waiters("released by the peer")
-        self._tell_dul(AReleaseResponse())
+        last = self.last_sent
+        if last is None or last.done():
+            self._tell_dul(AReleaseResponse())
+        else:
+            last.add_done_callback(lambda _: self._tell_self(_ReleaseResponseNow()))
         self.facade._update(established=False, released=True)
         self._notify(evt.EVT_RELEASED)
+
+    def _on__ReleaseResponseNow(self, message: _ReleaseResponseNow) -> None:
+        self._tell_dul(AReleaseResponse())
 
     def _on_AReleaseConfirm(self, message: AReleaseConfirm) -> None:
         if self.release_collision and not self.is_requestor:
