@@ -54,6 +54,7 @@ from dicomactors.actors.transport import (
     close_socket,
     connect,
     pdata_parts,
+    send_buffers,
     tune_socket,
 )
 from dicomactors.fsm import Effect, Event, State
@@ -154,6 +155,8 @@ class DULActor(pykka.ThreadingActor):
         self.reply = ActorTimer(lambda g: self.actor_ref.tell(_ReplyTimeout(g)))
         self._close_reason = ""
         self._finished = False
+        self._pdata_out: list[bytes | memoryview] = []
+        self._pdata_out_size = 0
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -404,16 +407,33 @@ class DULActor(pykka.ThreadingActor):
             self.idle.start(self.config.network_timeout)
 
     def _send_pdata(self, pdu: PDataTF) -> None:
+        """Queue one P-DATA-TF; send the queue when the PDU ends a fragment sequence.
+
+        The PDUs of a message go out together in gathered writes (header and
+        fragment buffers, never joined), and the idle timer is restarted once per
+        write rather than once per PDU. Every P-DATA request the DIMSE actor makes
+        is a whole message, so its last PDU always ends a sequence and nothing is
+        left queued; a long message is also flushed every ``_SEND_BATCH`` bytes.
+        """
         if self.sock is None:
             return
+        pending = self._pdata_out
+        pending.extend(pdata_parts(pdu))
+        self._pdata_out_size += len(pending[-1])
+        if pdu.pdvs and not pdu.pdvs[-1].is_last and self._pdata_out_size < _SEND_BATCH:
+            return
+        self._pdata_out = []
+        self._pdata_out_size = 0
         try:
-            for part in pdata_parts(pdu):
-                self.sock.sendall(part)
+            send_buffers(self.sock, pending)
         except OSError as exc:
             self._close_reason = f"send failed: {exc}"
             close_socket(self.sock)
         else:
             self.idle.start(self.config.network_timeout)
 
+
+#: Bytes of P-DATA queued before a gathered write even in the middle of a message.
+_SEND_BATCH = 1024 * 1024
 
 STOP = _Stop()

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 import socket
-import struct
 import ssl
+import struct
 import threading
 from collections.abc import Callable
 
@@ -26,6 +26,7 @@ from dicomactors.actors.messages import (
     TransportClosed,
 )
 from dicomactors.pdu import PDataTF, PDUDecodeError, PDUReader, encode_pdu
+from dicomactors.pdu.pdus import PDU, PresentationDataValue
 
 LOGGER = logging.getLogger("dicomactors.transport")
 
@@ -64,21 +65,45 @@ def connect(
 
 _PDV_HEADER = struct.Struct(">BxII BB")
 
+#: Linux accepts at most 1024 buffers in one ``sendmsg`` (IOV_MAX).
+_MAX_BUFFERS = 1024
+
 
 def pdata_parts(pdu: PDataTF) -> list[bytes | memoryview]:
-    """A P-DATA-TF PDU as header bytes and the PDV data itself, for ``sendall``.
+    """A P-DATA-TF PDU as header bytes and the PDV data itself, for :func:`send_buffers`.
 
-    Sending the data set fragment as the memoryview it already is avoids
-    copying it into a new bytes object for every PDU.
+    The data set fragment goes out as the memoryview it already is: it is never
+    copied into a new bytes object per PDU.
     """
     if len(pdu.pdvs) != 1:
         return [encode_pdu(pdu)]
     pdv = pdu.pdvs[0]
     size = len(pdv.data)
     header = _PDV_HEADER.pack(0x04, size + 6, size + 2, pdv.context_id, pdv.message_control_header)
-    if size < 65536:
-        return [header + bytes(pdv.data)]
     return [header, pdv.data]
+
+
+def send_buffers(sock: socket.socket, buffers: list[bytes | memoryview]) -> None:
+    """Send ``buffers`` back to back, with as few system calls as the kernel allows.
+
+    A plain socket gets them in ``sendmsg`` calls (gathered writes, no joining);
+    a TLS socket, which has no ``sendmsg``, gets them joined into one record stream.
+    """
+    if isinstance(sock, ssl.SSLSocket):
+        sock.sendall(b"".join(buffers))
+        return
+    pending = [memoryview(b).cast("B") for b in buffers if len(b)]
+    while pending:
+        batch = pending[:_MAX_BUFFERS]
+        sent = sock.sendmsg(batch)
+        # Drop what went out; a partial send leaves the rest of one buffer.
+        index = 0
+        while index < len(batch) and sent >= len(batch[index]):
+            sent -= len(batch[index])
+            index += 1
+        del pending[:index]
+        if sent:
+            pending[0] = pending[0][sent:]
 
 
 def close_socket(sock: socket.socket) -> None:
@@ -103,6 +128,29 @@ def _quiet(deliver: Callable[[object], None]) -> Callable[[object], None]:
             pass
 
     return send
+
+
+def coalesce_pdata(pdus: list[PDU]) -> list[PDU]:
+    """Merge each run of consecutive P-DATA-TF PDUs into one with all their PDVs.
+
+    A P-DATA-TF may carry any number of PDVs (PS3.8 9.3.5), and every state of
+    the DUL treats a P-DATA-TF the same whatever it holds, so the DUL and the
+    DIMSE actor handle one message per ``recv`` instead of one per PDU. The
+    order of PDVs, and of P-DATA against other PDUs, is kept.
+    """
+    out: list[PDU] = []
+    run: list[PresentationDataValue] = []
+    for pdu in pdus:
+        if type(pdu) is PDataTF:
+            run.extend(pdu.pdvs)
+            continue
+        if run:
+            out.append(PDataTF(tuple(run)))
+            run = []
+        out.append(pdu)
+    if run:
+        out.append(PDataTF(tuple(run)))
+    return out
 
 
 class SocketReader(threading.Thread):
@@ -155,7 +203,10 @@ class SocketReader(threading.Thread):
             n = recv_into(buf)
             if n == 0:
                 return
-            for pdu in reader.advance(n):
+            pdus = reader.advance(n)
+            if len(pdus) > 1:
+                pdus = coalesce_pdata(pdus)
+            for pdu in pdus:
                 deliver(PDUReceived(pdu))
 
     def _drain(self) -> str:

@@ -6,7 +6,10 @@ last one flagged, all on one presentation context and with no fragment of
 another message in between (PS3.7 6.3.1, PS3.8 E.2). The assembler keeps
 data set fragments as the memoryviews the PDU decoder produced and joins
 them once when the last one arrives, or hands each to a sink as it comes so
-that a large data set can be streamed to disk.
+that a large data set can be streamed to disk. A data set that grows past
+``SPILL_SIZE`` is instead appended to one bytearray as its fragments arrive,
+so that each received PDU can be freed at once and the whole message is
+never held twice (fragments plus the joined copy).
 """
 
 from __future__ import annotations
@@ -40,6 +43,9 @@ class DatasetSink(Protocol):
         """The message will never complete: discard what was written."""
 
 
+SPILL_SIZE = 8 * 1024 * 1024
+"""Above this many bytes a data set is gathered in one growing bytearray (see above)."""
+
 DatasetSinkFactory = Callable[[int, DIMSEMessage], DatasetSink | None]
 """Called with (context ID, command) once a command that has a data set is
 complete; returns a sink to stream that data set into, or None to keep it in
@@ -51,12 +57,14 @@ class AssembledMessage:
     """One complete DIMSE message.
 
     ``dataset`` is the encoded data set, or None if the command has none or
-    it went to ``sink`` (already closed by then).
+    it went to ``sink`` (already closed by then). A large one is a memoryview
+    of the bytearray it was gathered in (never copied into bytes, see
+    :data:`SPILL_SIZE`).
     """
 
     context_id: int
     command: DIMSEMessage
-    dataset: bytes | None
+    dataset: bytes | memoryview | None
     sink: DatasetSink | None = None
 
 
@@ -74,6 +82,8 @@ class MessageAssembler:
         self._command_parts: list[bytes | memoryview] = []
         self._command: DIMSEMessage | None = None
         self._dataset_parts: list[bytes | memoryview] = []
+        self._dataset_size = 0
+        self._spilled: bytearray | None = None
         self._sink: DatasetSink | None = None
 
     @property
@@ -148,8 +158,17 @@ class MessageAssembler:
         sink = self._sink
         if sink is not None:
             sink.write(pdv.data)
+        elif self._spilled is not None:
+            self._spilled += pdv.data
         else:
             self._dataset_parts.append(pdv.data)
+            self._dataset_size += len(pdv.data)
+            if self._dataset_size > SPILL_SIZE:
+                spilled = bytearray()
+                for part in self._dataset_parts:
+                    spilled += part
+                self._spilled = spilled
+                self._dataset_parts = []
         if not pdv.is_last:
             return None
         context_id = pdv.context_id
@@ -157,7 +176,8 @@ class MessageAssembler:
             self._reset()
             sink.close()
             return AssembledMessage(context_id, command, None, sink)
-        dataset = b"".join(self._dataset_parts)
+        gathered = self._spilled
+        dataset = memoryview(gathered) if gathered is not None else b"".join(self._dataset_parts)
         self._reset()
         return AssembledMessage(context_id, command, dataset)
 
@@ -170,4 +190,6 @@ class MessageAssembler:
         self._command_parts = []
         self._command = None
         self._dataset_parts = []
+        self._dataset_size = 0
+        self._spilled = None
         self._sink = None

@@ -11,10 +11,10 @@ Two ways in:
 - ``feed(data)`` for bytes already received (tests, a peer written with asyncio).
 - ``recv_buffer()`` and ``advance(n)`` for a socket thread using ``sock.recv_into``:
   small PDUs are read many at a time into a fixed scratch buffer; once a header shows a
-  PDU that is not already complete, the reader allocates one bytearray of exactly that
-  PDU's size and ``recv_buffer()`` hands out its free space, so a large P-DATA-TF body
-  is received in place, never grown or copied per chunk, and its PDVs are memoryview
-  slices of that bytearray.
+  large PDU (64 KiB or more) that is not already complete, the reader allocates one
+  bytearray of exactly that PDU's size and ``recv_buffer()`` hands out its free space,
+  so a large P-DATA-TF body is received in place, never grown or copied per chunk, and
+  its PDVs are memoryview slices of that bytearray.
 
 After a :class:`PDUDecodeError` the stream is out of step and the association must be
 aborted, so the reader raises again on any further use.
@@ -41,7 +41,11 @@ the 6-byte header in the negotiated maximum length."""
 DEFAULT_MAX_ASSOCIATE_LENGTH = 1024 * 1024
 """Cap on the PDU-length field of an A-ASSOCIATE-RQ or -AC."""
 
-_SCRATCH_SIZE = 64 * 1024
+_SCRATCH_SIZE = 256 * 1024
+_IN_PLACE_SIZE = 64 * 1024
+"""A PDU at least this long that is not complete in the scratch buffer gets its own
+buffer and is received in place; a smaller one waits in the scratch buffer, so that
+one ``recv`` can bring many small PDUs."""
 _FIXED_LENGTH = 4
 """A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT always have a PDU length of 4."""
 
@@ -150,6 +154,8 @@ class PDUReader:
                 # Copied out: the scratch buffer is reused by the next receive.
                 pdus.append(decode_pdu(bytes(view[start : start + total])))
                 start += total
+            elif total < _IN_PLACE_SIZE:
+                break
             else:
                 body = bytearray(total)
                 body[:available] = view[start:end]

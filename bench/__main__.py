@@ -1,0 +1,499 @@
+"""``python -m bench``: dicomactors beside DCMTK and pynetdicom, every peer in its own process.
+
+Starts each SCP as a subprocess (``bench.peers`` for the two Python stacks,
+DCMTK's ``storescp`` with ``TCP_NODELAY=1``), drives it with a client in
+another process, and prints one table of medians and ratios (issue 6).
+``--json FILE`` writes the same table with every raw run.
+
+Timing: the Python clients time themselves from just before A-ASSOCIATE to
+just after A-RELEASE (imports excluded); DCMTK's ``storescu`` is timed from
+outside, process start included (a few milliseconds, in DCMTK's disfavour
+only for the ratios where DCMTK is the anchor, which makes ours look better
+by that much: see docs/performance.md for its size).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from bench.data import KIB, MIB, write_big_instance, write_instances
+
+PYTHON = [sys.executable, "-m", "bench.peers"]
+DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
+LARGEST_DCMTK_PDU = 131072  # storescp/storescu accept --max-pdu up to 128 KiB
+LARGEST_PDU = 16 * MIB  # dicomactors' reader cap; pynetdicom accepts any
+
+
+def find_dcmtk(name: str) -> str:
+    from harness.systems import find_dcmtk_tool
+
+    return find_dcmtk_tool(name)
+
+
+# -- processes -------------------------------------------------------------------------
+
+
+@dataclass
+class Server:
+    process: subprocess.Popen[str]
+    port: int
+
+    def status(self, field_name: str) -> int:
+        """A ``/proc/PID/status`` figure in KiB (VmHWM, VmRSS) or a count (Threads)."""
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith(field_name + ":"):
+                return int(line.split()[1])
+        raise KeyError(field_name)
+
+
+@contextmanager
+def python_scp(impl: str, max_pdu: int, max_associations: int = 10) -> Iterator[Server]:
+    argv = [*PYTHON, f"{impl}-scp", "--max-pdu", str(max_pdu)]
+    argv += ["--max-associations", str(max_associations)]
+    process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None and process.stdin is not None
+    try:
+        line = process.stdout.readline()
+        if not line.startswith("READY "):
+            raise RuntimeError(f"{impl} SCP did not start: {line!r}")
+        server = Server(process, int(line.split()[1]))
+        yield server
+    finally:
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def scp_report(server: Server) -> dict[str, Any]:
+    """Close the SCP's stdin and read the statistics it prints as it stops."""
+    assert server.process.stdin is not None and server.process.stdout is not None
+    server.process.stdin.close()
+    line = server.process.stdout.readline()
+    return json.loads(line) if line.strip() else {}
+
+
+@contextmanager
+def dcmtk_scp(max_pdu: int) -> Iterator[Server]:
+    from harness.systems import free_port, wait_until_listening
+
+    port = free_port()
+    argv = [find_dcmtk("storescp"), "--ignore", "--max-pdu", str(max_pdu)]
+    argv += ["-aet", "BENCHSCP", str(port)]
+    process = subprocess.Popen(
+        argv, env=DCMTK_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        wait_until_listening(port, timeout=10)
+        yield Server(process, port)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def run_json(argv: list[str], stdin: IO[str] | None = None) -> dict[str, Any]:
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=600, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{argv[2:4]} failed: {done.stderr[-2000:]}")
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def python_store(impl: str, port: int, max_pdu: int, directory: Path) -> dict[str, Any]:
+    argv = [*PYTHON, "store", "--impl", impl, "--port", str(port)]
+    return run_json([*argv, "--max-pdu", str(max_pdu), "--dir", str(directory)])
+
+
+def dcmtk_store(port: int, max_pdu: int, directory: Path) -> dict[str, Any]:
+    files = sorted(str(p) for p in directory.glob("*.dcm"))
+    argv = [find_dcmtk("storescu"), "-aec", "BENCHSCP", "--max-pdu", str(max_pdu), "-xe"]
+    argv += ["127.0.0.1", str(port), *files]
+    start = time.perf_counter()
+    done = subprocess.run(argv, env=DCMTK_ENV, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - start
+    failed = 0 if done.returncode == 0 else len(files)
+    return {"seconds": seconds, "instances": len(files), "failed": failed}
+
+
+# -- the table ---------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    case: str
+    ours: str
+    anchor: str
+    ratio: float | None
+    target: float | None
+    unit: str
+    ours_value: float
+    anchor_value: float | None
+    runs: dict[str, list[float]] = field(default_factory=dict)
+    note: str = ""
+
+    @property
+    def met(self) -> str:
+        if self.target is None or self.ratio is None:
+            return ""
+        return "yes" if self.ratio >= self.target else "NO"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+class Bench:
+    def __init__(self, work: Path, repeats: int, quick: bool) -> None:
+        self.work = work
+        self.repeats = repeats
+        self.quick = quick
+        self.rows: list[Row] = []
+        self.instances = 40 if quick else 200
+        self.store_dir = work / "ct512"
+        self.small_dir = work / "ct64"
+        write_instances(self.store_dir, self.instances, 512 * KIB)
+        write_instances(self.small_dir, 5 if quick else 20, 64 * KIB)
+
+    def _rate(self, runs: list[dict[str, Any]]) -> tuple[float, list[float]]:
+        for run in runs:
+            if run["failed"]:
+                raise RuntimeError(f"{run['failed']} stores failed")
+        rates = [run["instances"] / run["seconds"] for run in runs]
+        return median(rates), rates
+
+    def store_rates(self, max_pdu: int, dcmtk_pdu: int) -> dict[str, tuple[float, list[float]]]:
+        """Instances per second for each sender -> receiver pair at this PDU size."""
+        results: dict[str, tuple[float, list[float]]] = {}
+        n = self.repeats
+        with python_scp("dicomactors", max_pdu) as scp:
+            results["dicomactors->dicomactors"] = self._rate(
+                [python_store("dicomactors", scp.port, max_pdu, self.store_dir) for _ in range(n)]
+            )
+        with python_scp("pynetdicom", max_pdu) as scp:
+            results["pynetdicom->pynetdicom"] = self._rate(
+                [python_store("pynetdicom", scp.port, max_pdu, self.store_dir) for _ in range(n)]
+            )
+        with dcmtk_scp(dcmtk_pdu) as scp:
+            results["dcmtk->dcmtk"] = self._rate(
+                [dcmtk_store(scp.port, dcmtk_pdu, self.store_dir) for _ in range(n)]
+            )
+            results["dicomactors->dcmtk"] = self._rate(
+                [python_store("dicomactors", scp.port, dcmtk_pdu, self.store_dir) for _ in range(n)]
+            )
+        with python_scp("dicomactors", dcmtk_pdu) as scp:
+            results["dcmtk->dicomactors"] = self._rate(
+                [dcmtk_store(scp.port, dcmtk_pdu, self.store_dir) for _ in range(n)]
+            )
+            if dcmtk_pdu != max_pdu:
+                results["dicomactors->dicomactors@dcmtk"] = self._rate(
+                    [
+                        python_store("dicomactors", scp.port, dcmtk_pdu, self.store_dir)
+                        for _ in range(n)
+                    ]
+                )
+        return results
+
+    def store_cases(self) -> None:
+        size = f"{self.instances} x 512 KiB"
+        for label, max_pdu, dcmtk_pdu in (
+            ("16 KiB PDU", 16 * KIB, 16 * KIB),
+            ("largest PDU", LARGEST_PDU, LARGEST_DCMTK_PDU),
+        ):
+            r = self.store_rates(max_pdu, dcmtk_pdu)
+            ours, ours_runs = r["dicomactors->dicomactors"]
+            pyn, pyn_runs = r["pynetdicom->pynetdicom"]
+            dcm, dcm_runs = r["dcmtk->dcmtk"]
+            at_dcmtk, at_dcmtk_runs = r.get("dicomactors->dicomactors@dcmtk", (ours, ours_runs))
+            into, into_runs = r["dcmtk->dicomactors"]
+            out, out_runs = r["dicomactors->dcmtk"]
+            big = f"{max_pdu // KIB} KiB" if max_pdu != LARGEST_PDU else "16 MiB"
+            small = f"{dcmtk_pdu // KIB} KiB"
+            self.rows += [
+                Row(
+                    f"C-STORE {size}, {label} ({big})",
+                    "dicomactors->dicomactors",
+                    "pynetdicom->pynetdicom",
+                    ours / pyn,
+                    5.0,
+                    "inst/s",
+                    ours,
+                    pyn,
+                    {"ours": ours_runs, "anchor": pyn_runs},
+                ),
+                Row(
+                    f"C-STORE {size}, {label} ({small})",
+                    "dicomactors->dicomactors",
+                    "dcmtk->dcmtk",
+                    at_dcmtk / dcm,
+                    0.7,
+                    "inst/s",
+                    at_dcmtk,
+                    dcm,
+                    {"ours": at_dcmtk_runs, "anchor": dcm_runs},
+                ),
+                Row(
+                    f"C-STORE {size}, {label} ({small})",
+                    "dcmtk->dicomactors",
+                    "dcmtk->dcmtk",
+                    into / dcm,
+                    0.8,
+                    "inst/s",
+                    into,
+                    dcm,
+                    {"ours": into_runs, "anchor": dcm_runs},
+                ),
+                Row(
+                    f"C-STORE {size}, {label} ({small})",
+                    "dicomactors->dcmtk",
+                    "dcmtk->dcmtk",
+                    out / dcm,
+                    None,
+                    "inst/s",
+                    out,
+                    dcm,
+                    {"ours": out_runs, "anchor": dcm_runs},
+                    "SCU side alone, no target",
+                ),
+            ]
+
+    def echo_case(self) -> None:
+        count = 50 if self.quick else 200
+        rates: dict[str, list[float]] = {}
+        for impl in ("dicomactors", "pynetdicom"):
+            with python_scp(impl, 16 * KIB) as scp:
+                runs = []
+                for _ in range(self.repeats):
+                    result = run_json(
+                        [
+                            *PYTHON,
+                            "echo-loop",
+                            "--impl",
+                            impl,
+                            "--port",
+                            str(scp.port),
+                            "--count",
+                            str(count),
+                        ]
+                    )
+                    if result["failed"]:
+                        raise RuntimeError(f"{impl}: {result['failed']} echo cycles failed")
+                    runs.append(result["count"] / result["seconds"])
+                rates[impl] = runs
+        ours, theirs = median(rates["dicomactors"]), median(rates["pynetdicom"])
+        self.rows.append(
+            Row(
+                f"associate + C-ECHO + release, {count} cycles",
+                "dicomactors->dicomactors",
+                "pynetdicom->pynetdicom",
+                ours / theirs,
+                10.0,
+                "cycles/s",
+                ours,
+                theirs,
+                {"ours": rates["dicomactors"], "anchor": rates["pynetdicom"]},
+            )
+        )
+
+    def concurrent_case(self) -> None:
+        associations = 40 if self.quick else 200
+        processes = 4
+        per_process = associations // processes
+        per_assoc = len(list(self.small_dir.glob("*.dcm")))
+        runs: list[float] = []
+        reports: list[dict[str, Any]] = []
+        for _ in range(self.repeats):
+            with python_scp("dicomactors", 16 * KIB, associations + 10) as scp:
+                idle_rss = scp.status("VmRSS")
+                clients = [
+                    subprocess.Popen(
+                        [
+                            *PYTHON,
+                            "concurrent",
+                            "--port",
+                            str(scp.port),
+                            "--associations",
+                            str(per_process),
+                            "--dir",
+                            str(self.small_dir),
+                        ],
+                        stdin=subprocess.PIPE,
+                        stdout=subprocess.PIPE,
+                        text=True,
+                    )
+                    for _ in range(processes)
+                ]
+                for client in clients:
+                    assert client.stdout is not None
+                    line = client.stdout.readline()
+                    if not line.startswith("ASSOCIATED"):
+                        raise RuntimeError(f"concurrent client: {line!r}")
+                threads_all_open = scp.status("Threads")
+                for client in clients:
+                    assert client.stdin is not None
+                    client.stdin.write("go\n")
+                    client.stdin.flush()
+                results = []
+                for client in clients:
+                    out, _ = client.communicate(timeout=600)
+                    results.append(json.loads(out.strip().splitlines()[-1]))
+                peak_rss = scp.status("VmHWM")
+                report = scp_report(scp)
+            stored = sum(r["stored"] for r in results)
+            attempted = sum(r["attempted"] for r in results)
+            seconds = max(r["seconds"] for r in results)
+            if stored != attempted or attempted != associations * per_assoc:
+                raise RuntimeError(f"concurrent: {stored} of {attempted} stores succeeded")
+            runs.append(stored / seconds)
+            reports.append(
+                {
+                    "stored": stored,
+                    "seconds": seconds,
+                    "vmhwm_kib": peak_rss,
+                    "idle_rss_kib": idle_rss,
+                    "threads_all_open": threads_all_open,
+                    "scp": report,
+                }
+            )
+        last = reports[-1]
+        baseline = last["scp"].get("baseline_threads", 1)
+        threads_per = (last["threads_all_open"] - baseline) / associations
+        rate = median(runs)
+        peak = max(r["vmhwm_kib"] for r in reports) / KIB
+        self.rows.append(
+            Row(
+                f"{associations} concurrent associations x {per_assoc} x 64 KiB",
+                "dicomactors (4 client processes)",
+                "",
+                None,
+                None,
+                "inst/s",
+                rate,
+                None,
+                {"ours": runs},
+                f"all {associations * per_assoc} stores succeeded; SCP peak RSS {peak:.0f} MiB; "
+                f"{threads_per:.1f} threads per association",
+            )
+        )
+        self.concurrent_detail = reports
+
+    def big_case(self) -> None:
+        size = 256 * MIB if self.quick else 1024 * MIB
+        (self.work / "big").mkdir(exist_ok=True)
+        path = write_big_instance(self.work / "big" / "big.dcm", size)
+        instance = path.stat().st_size
+        big_dir = path.parent
+        with python_scp("dicomactors", LARGEST_PDU) as scp:
+            before = scp.status("VmHWM")
+            result = python_store("dicomactors", scp.port, LARGEST_PDU, big_dir)
+            peak = scp.status("VmHWM")
+            report = scp_report(scp)
+        if result["failed"] or report.get("bytes", 0) < size:
+            raise RuntimeError(f"big instance not stored: {result} {report}")
+        growth = (peak - before) * KIB
+        ratio = growth / instance
+        self.rows.append(
+            Row(
+                f"one {size // MIB} MiB instance, 16 MiB PDU",
+                "dicomactors->dicomactors",
+                "instance size",
+                ratio,
+                None,
+                "RSS growth / size",
+                growth / MIB,
+                instance / MIB,
+                {},
+                f"SCP peak RSS {peak / KIB:.0f} MiB, {before / KIB:.0f} MiB before; "
+                f"target: at most one copy (ratio <= 1.25 incl. buffer slack)"
+                f" -> {'yes' if ratio <= 1.25 else 'NO'}; {result['seconds']:.2f} s",
+            )
+        )
+        path.unlink()
+
+    def table(self) -> str:
+        lines = [
+            f"{'case':<52} {'ours':<26} {'anchor':<24} {'ours':>10} {'anchor':>10} "
+            f"{'ratio':>7} {'target':>7} met",
+        ]
+        lines.append("-" * len(lines[0]))
+        for row in self.rows:
+            anchor = f"{row.anchor_value:10.1f}" if row.anchor_value is not None else " " * 10
+            ratio = f"{row.ratio:6.2f}x" if row.ratio is not None else " " * 7
+            target = f"{row.target:6.1f}x" if row.target is not None else " " * 7
+            lines.append(
+                f"{row.case:<52} {row.ours:<26} {row.anchor:<24} {row.ours_value:10.1f} "
+                f"{anchor} {ratio} {target} {row.met}"
+            )
+            if row.note:
+                lines.append(f"{'':<52} {row.note} ({row.unit})")
+        return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    info = {"python": platform.python_version(), "platform": platform.platform()}
+    try:
+        lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+        for line in lscpu.splitlines():
+            key, _, value = line.partition(":")
+            if key in ("Model name", "CPU(s)", "Thread(s) per core", "Hypervisor vendor"):
+                info[key] = value.strip()
+    except OSError:
+        pass
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--json", metavar="FILE", help="also write the table as JSON")
+    parser.add_argument("--repeats", type=int, default=3, help="runs per case (median)")
+    parser.add_argument("--quick", action="store_true", help="smaller cases, for a smoke test")
+    parser.add_argument(
+        "--cases", default="store,echo,concurrent,big", help="comma-separated subset to run"
+    )
+    args = parser.parse_args(argv)
+    cases = set(args.cases.split(","))
+    with tempfile.TemporaryDirectory(prefix="dicomactors-bench-", dir="/dev/shm") as tmp:
+        bench = Bench(Path(tmp), args.repeats, args.quick)
+        if "store" in cases:
+            bench.store_cases()
+        if "echo" in cases:
+            bench.echo_case()
+        if "concurrent" in cases:
+            bench.concurrent_case()
+        if "big" in cases:
+            bench.big_case()
+    info = machine()
+    print(bench.table())
+    print(
+        f"(median of {args.repeats} runs; " + ", ".join(f"{k}: {v}" for k, v in info.items()) + ")"
+    )
+    if args.json:
+        Path(args.json).write_text(
+            json.dumps(
+                {
+                    "machine": info,
+                    "repeats": args.repeats,
+                    "rows": [asdict(row) for row in bench.rows],
+                },
+                indent=2,
+            )
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
