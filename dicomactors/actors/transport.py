@@ -2,8 +2,13 @@
 
 The reader thread is the only place that calls ``recv``. It blocks there (no
 polling), turns bytes into PDUs with the pure :class:`PDUReader` and tells the
-DUL actor about each one, in order, followed by the close. A PDU that arrived
+DUL actor about them, in order, followed by the close. A PDU that arrived
 just before the peer closed is therefore always delivered before the close.
+
+P-DATA is delivered per message part rather than per PDU (:class:`PDataBatch`):
+the PDVs of consecutive P-DATA-TF PDUs travel to the DUL as one P-DATA-TF once
+a fragment sequence ends, so the DUL and DIMSE actors see a 512 KiB data set
+in 16 KiB PDUs as one message instead of 33.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import ssl
 import struct
 import threading
 from collections.abc import Callable
+from time import monotonic
 
 import pykka
 
@@ -130,27 +136,62 @@ def _quiet(deliver: Callable[[object], None]) -> Callable[[object], None]:
     return send
 
 
-def coalesce_pdata(pdus: list[PDU]) -> list[PDU]:
-    """Merge each run of consecutive P-DATA-TF PDUs into one with all their PDVs.
+#: P-DATA held back in the reader is delivered once it reaches this many bytes...
+HOLD_BYTES = 4 * 1024 * 1024
+#: ...or has waited this long for the rest of its fragment sequence.
+HOLD_SECONDS = 0.5
 
-    A P-DATA-TF may carry any number of PDVs (PS3.8 9.3.5), and every state of
-    the DUL treats a P-DATA-TF the same whatever it holds, so the DUL and the
-    DIMSE actor handle one message per ``recv`` instead of one per PDU. The
-    order of PDVs, and of P-DATA against other PDUs, is kept.
+
+class PDataBatch:
+    """P-DATA PDVs received but not yet delivered, until a fragment sequence ends.
+
+    Nothing can be done with part of a command or data set except buffer it, so
+    the reader keeps the PDVs of consecutive P-DATA-TF PDUs and delivers them
+    as one P-DATA-TF (PS3.8 9.3.5 allows any number of PDVs in one) when a PDV
+    with the last-fragment bit arrives, when another kind of PDU arrives, when
+    ``HOLD_BYTES`` are held (so a huge data set still reaches the DIMSE actor,
+    and its PDU buffers are freed, as it comes) or when the oldest has waited
+    ``HOLD_SECONDS`` (so a slow peer's data still restarts the idle timer).
     """
-    out: list[PDU] = []
-    run: list[PresentationDataValue] = []
-    for pdu in pdus:
-        if type(pdu) is PDataTF:
-            run.extend(pdu.pdvs)
-            continue
-        if run:
-            out.append(PDataTF(tuple(run)))
-            run = []
-        out.append(pdu)
-    if run:
-        out.append(PDataTF(tuple(run)))
-    return out
+
+    def __init__(self, hold_bytes: int = HOLD_BYTES, hold_seconds: float = HOLD_SECONDS) -> None:
+        self.hold_bytes = hold_bytes
+        self.hold_seconds = hold_seconds
+        self._pdvs: list[PresentationDataValue] = []
+        self._size = 0
+        self._since = 0.0
+
+    def add(self, pdus: list[PDU], now: float) -> list[PDU]:
+        """Take the PDUs of one receive; return those to deliver now, in order."""
+        out: list[PDU] = []
+        held = self._pdvs
+        ends = False
+        for pdu in pdus:
+            if type(pdu) is PDataTF:
+                if not held:
+                    self._since = now
+                for pdv in pdu.pdvs:
+                    held.append(pdv)
+                    self._size += len(pdv.data)
+                    ends = ends or pdv.is_last
+            else:
+                out.extend(self.flush())
+                held = self._pdvs
+                out.append(pdu)
+        if held and (
+            ends or self._size >= self.hold_bytes or now - self._since >= self.hold_seconds
+        ):
+            out.extend(self.flush())
+        return out
+
+    def flush(self) -> list[PDU]:
+        """Whatever is held, as one P-DATA-TF (or nothing)."""
+        if not self._pdvs:
+            return []
+        pdu = PDataTF(tuple(self._pdvs))
+        self._pdvs = []
+        self._size = 0
+        return [pdu]
 
 
 class SocketReader(threading.Thread):
@@ -171,6 +212,7 @@ class SocketReader(threading.Thread):
         self._deliver = _quiet(deliver)
         self._tls_server = tls_server
         self._handshake_timeout = handshake_timeout
+        self._batch = PDataBatch()
 
     def _handshake(self) -> None:
         assert self._tls_server is not None
@@ -188,26 +230,32 @@ class SocketReader(threading.Thread):
                 self._deliver(TLSEstablished(self.sock))  # type: ignore[arg-type]
             self._read()
         except PDUDecodeError as exc:
+            self._deliver_held()
             self._deliver(InvalidPDUReceived(exc))
             reason = self._drain()
         except (OSError, ValueError) as exc:
             reason = f"connection lost: {exc}"
+        self._deliver_held()
         self._deliver(TransportClosed(reason))
+
+    def _deliver_held(self) -> None:
+        for pdu in self._batch.flush():
+            self._deliver(PDUReceived(pdu))
 
     def _read(self) -> None:
         reader = self._reader
         recv_into = self.sock.recv_into
         deliver = self._deliver
+        batch = self._batch
         while True:
             buf = reader.recv_buffer()
             n = recv_into(buf)
             if n == 0:
                 return
             pdus = reader.advance(n)
-            if len(pdus) > 1:
-                pdus = coalesce_pdata(pdus)
-            for pdu in pdus:
-                deliver(PDUReceived(pdu))
+            if pdus:
+                for pdu in batch.add(pdus, monotonic()):
+                    deliver(PDUReceived(pdu))
 
     def _drain(self) -> str:
         """After a bad PDU: discard input until the peer or the DUL closes."""

@@ -9,6 +9,7 @@ status ``Dataset`` per response.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,14 @@ from pydicom.uid import UID
 from dicomactors.dataset import encode_dataset
 from dicomactors.dimse import CEchoRQ, CStoreRQ, status_dataset
 from dicomactors.sop_class import Verification
+
+
+def _last(responses: Iterable[Any]) -> Any | None:
+    """The final response of a request (pending ones before it are dropped)."""
+    last = None
+    for response in responses:
+        last = response
+    return last
 
 
 def _status(response: Any | None) -> Dataset:
@@ -30,34 +39,59 @@ def c_echo(assoc: Any, msg_id: int) -> Dataset:
     assoc._check_established()
     context = assoc._context_for(Verification)
     request = CEchoRQ(message_id=assoc._message_id(msg_id), affected_sop_class_uid=Verification)
-    last = None
-    for last in assoc._request(context.context_id, request, None):
-        pass
-    return _status(last)
+    return _status(_last(assoc._request(context.context_id, request, None)))
+
+
+#: VRs whose explicit-VR element header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+_META_UIDS = {0x0002: "sop_class", 0x0003: "sop_instance", 0x0010: "transfer_syntax"}
 
 
 def read_dicom_file(path: str | Path) -> tuple[str, str, str, memoryview]:
     """(SOP class, SOP instance, transfer syntax, data set bytes) of a DICOM file.
 
     The data set is returned exactly as stored, after the File Meta
-    Information, so it can be sent without decoding and re-encoding.
+    Information, so it can be sent without decoding and re-encoding. The File
+    Meta Information (always Explicit VR Little Endian, PS3.10 7.1) is walked
+    here element by element: building a pydicom data set for three UIDs cost
+    more than sending a 512 KiB instance.
     """
-    from pydicom.filereader import read_file_meta_info
-
     data = Path(path).read_bytes()
     if len(data) < 144 or data[128:132] != b"DICM":
         raise ValueError(f"{path} is not a DICOM file with a preamble and File Meta Information")
-    tag_group, tag_element = struct.unpack_from("<HH", data, 132)
-    if (tag_group, tag_element) != (2, 0):
-        raise ValueError(f"{path}: the File Meta Information has no group length")
-    (group_length,) = struct.unpack_from("<I", data, 140)
-    meta = read_file_meta_info(path)
-    start = 144 + group_length
+    found: dict[str, str] = {}
+    offset = 132
+    size = len(data)
+    while offset + 8 <= size:
+        group, element = struct.unpack_from("<HH", data, offset)
+        if group != 0x0002:
+            break
+        vr = data[offset + 4 : offset + 6]
+        if vr in _LONG_VRS:
+            if offset + 12 > size:
+                break
+            (length,) = struct.unpack_from("<I", data, offset + 8)
+            value_start = offset + 12
+        else:
+            (length,) = struct.unpack_from("<H", data, offset + 6)
+            value_start = offset + 8
+        if length == 0xFFFFFFFF or value_start + length > size:
+            raise ValueError(f"{path}: element (0002,{element:04X}) overruns the file")
+        name = _META_UIDS.get(element)
+        if name is not None:
+            raw = data[value_start : value_start + length]
+            found[name] = raw.rstrip(b"\x00 ").decode("ascii", "replace")
+        offset = value_start + length
+    missing = [name for name in _META_UIDS.values() if not found.get(name)]
+    if missing:
+        raise ValueError(f"{path}: the File Meta Information lacks {', '.join(missing)}")
     return (
-        str(meta.MediaStorageSOPClassUID),
-        str(meta.MediaStorageSOPInstanceUID),
-        str(meta.TransferSyntaxUID),
-        memoryview(data)[start:],
+        found["sop_class"],
+        found["sop_instance"],
+        found["transfer_syntax"],
+        memoryview(data)[offset:],
     )
 
 
@@ -109,17 +143,14 @@ def c_store(
         ),
         move_originator_message_id=originator_id,
     )
-    last = None
-    for last in assoc._request(context.context_id, request, encoded):
-        pass
-    return _status(last)
+    return _status(_last(assoc._request(context.context_id, request, encoded)))
 
 
 def _encode_for(ds: Dataset, accepted: str, own: str | None) -> bytes:
-    if UID(accepted).is_compressed or (own is not None and UID(own).is_compressed):
-        if own != accepted:
-            raise ValueError(
-                f"the data set is in {own} but the accepted transfer syntax is {accepted}:"
-                " compressed data is sent as it is, never transcoded"
-            )
+    compressed = UID(accepted).is_compressed or (own is not None and UID(own).is_compressed)
+    if compressed and own != accepted:
+        raise ValueError(
+            f"the data set is in {own} but the accepted transfer syntax is {accepted}:"
+            " compressed data is sent as it is, never transcoded"
+        )
     return encode_dataset(ds, accepted)
