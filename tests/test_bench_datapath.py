@@ -16,6 +16,7 @@ from dicomactors.dimse.reassembly import SPILL_SIZE
 from dicomactors.pdu import PDUReader, encode_pdu
 from dicomactors.pdu.pdus import AReleaseRQ, PDataTF, PresentationDataValue
 from dicomactors.services.scu import read_dicom_file
+from dicomactors.services.storage import SpoolFileSink, spool_to_disk
 
 
 def pdv(data: bytes, *, last: bool = False, command: bool = False) -> PresentationDataValue:
@@ -159,3 +160,58 @@ def test_big_instance_file_is_readable(tmp_path: Path) -> None:
     ds = dcmread(path)
     assert int(ds.NumberOfFrames) == 3
     assert len(ds.PixelData) == 2 * 512 * 512 * 3
+
+
+# -- streaming to disk: the opt-in sink -------------------------------------------------
+
+
+def test_spool_to_disk_streams_a_c_store_data_set_and_leaves_no_file(tmp_path: Path) -> None:
+    dataset = bytes(range(256)) * 4096
+    command = CStoreRQ(1, "1.2.840.10008.5.1.4.1.1.2", "1.2.3")
+    assembler = MessageAssembler(spool_to_disk(tmp_path))
+    done = []
+    for pdu in fragment_message(1, encode_command(command), dataset, 16 * 1024 + 6):
+        done.extend(assembler.add_pdata(pdu))
+    (message,) = done
+    assert message.dataset is None and isinstance(message.sink, SpoolFileSink)
+    assert message.sink.path.read_bytes() == dataset  # written as it came
+    view = message.sink.view()
+    assert bytes(view) == dataset
+    assert list(tmp_path.iterdir()) == []  # unlinked; the map keeps the data
+
+
+def test_dimse_actor_hands_the_spooled_data_set_up_as_a_view(tmp_path: Path) -> None:
+    import pykka
+
+    from dicomactors.actors.dimse import DIMSEActor
+    from dicomactors.actors.messages import DIMSEReceived, PDataIndication
+
+    received: list[DIMSEReceived] = []
+    got = threading.Event()
+
+    class Upper(pykka.ThreadingActor):
+        def on_receive(self, message: object) -> None:
+            if isinstance(message, DIMSEReceived):
+                received.append(message)
+                got.set()
+
+    upper = Upper.start()
+    dimse = DIMSEActor.start(upper, sink_factory=spool_to_disk(tmp_path))
+    try:
+        dataset = b"\x01\x02" * 50_000
+        command = CStoreRQ(1, "1.2.840.10008.5.1.4.1.1.2", "1.2.3")
+        for pdu in fragment_message(1, encode_command(command), dataset, 16 * 1024 + 6):
+            dimse.tell(PDataIndication(pdu))
+        assert got.wait(10)
+        assert received[0].dataset is not None and bytes(received[0].dataset) == dataset
+        assert list(tmp_path.iterdir()) == []
+    finally:
+        dimse.stop()
+        upper.stop()
+
+
+def test_spool_sink_abort_removes_the_file(tmp_path: Path) -> None:
+    sink = SpoolFileSink(tmp_path)
+    sink.write(b"partial")
+    sink.abort()
+    assert list(tmp_path.iterdir()) == []

@@ -58,7 +58,13 @@ class DIMSEActor(pykka.ThreadingActor):
         if kind is PDataIndication:
             try:
                 for done in self.assembler.add_pdata(message.pdu):
-                    self.upper.tell(DIMSEReceived(done.context_id, done.command, done.dataset))
+                    dataset = done.dataset
+                    if done.sink is not None:
+                        # A sink that streamed the data set elsewhere (e.g. to a
+                        # file) gives it back as a view, if it can.
+                        view = getattr(done.sink, "view", None)
+                        dataset = view() if view is not None else None
+                    self.upper.tell(DIMSEReceived(done.context_id, done.command, dataset))
             except DIMSEError as exc:
                 self.upper.tell(DIMSEProtocolFailure(str(exc)))
         elif kind is SendDIMSE:

@@ -7,10 +7,14 @@ without decoding and re-encoding.
 
 from __future__ import annotations
 
+import mmap
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from dicomactors import events as evt
-from dicomactors.dimse import CStoreRSP
+from dicomactors.dimse import CStoreRQ, CStoreRSP, DatasetSink, DatasetSinkFactory
+from dicomactors.dimse.commands import DIMSEMessage
 from dicomactors.services.common import run_status_handler
 from dicomactors.services.request_view import RequestView
 
@@ -40,3 +44,57 @@ def handle_c_store(assoc: Any, handlers: evt.HandlerTable, request: Any, send: A
             **extra,
         )
     )
+
+
+class SpoolFileSink:
+    """A :class:`~dicomactors.dimse.DatasetSink` that writes a data set to a temporary file.
+
+    The DIMSE actor hands the finished data set on as :meth:`view`: a read-only
+    memory map of the file, which is unlinked at once, so the handler sees
+    ordinary bytes-like data that live in the page cache rather than in the
+    process's own memory, and nothing is left on disk once it is dropped.
+    """
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self._file = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed in close/abort)
+            prefix="dicomactors-", suffix=".part", dir=directory, delete=False
+        )
+        self.path = Path(self._file.name)
+        self.size = 0
+
+    def write(self, fragment: memoryview | bytes) -> None:
+        self._file.write(fragment)
+        self.size += len(fragment)
+
+    def close(self) -> None:
+        self._file.close()
+
+    def abort(self) -> None:
+        self._file.close()
+        self.path.unlink(missing_ok=True)
+
+    def view(self) -> bytes | memoryview:
+        """The data set as written: a read-only map of the file, which is unlinked."""
+        try:
+            if not self.size:
+                return b""
+            with self.path.open("rb") as handle:
+                mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+            return memoryview(mapped)
+        finally:
+            self.path.unlink(missing_ok=True)
+
+
+def spool_to_disk(directory: str | Path | None = None) -> DatasetSinkFactory:
+    """A sink factory that streams every C-STORE data set to a file in ``directory``.
+
+    Give it to the DIMSE actor (``DIMSEActor(upper, sink_factory=spool_to_disk())``):
+    a received instance then never sits in memory, whatever its size.
+    """
+
+    def factory(context_id: int, command: DIMSEMessage) -> DatasetSink | None:
+        if isinstance(command, CStoreRQ):
+            return SpoolFileSink(directory)
+        return None
+
+    return factory
