@@ -25,13 +25,8 @@ from harness.report import findings_text, summary_table, write_report
 from harness.systems import PeerStartError, PeerUnavailable, SystemUnderTest, docker_available
 from scenarios.launch import LAUNCHERS, LOCAL_SYSTEMS, installed, remote
 
-KNOWN_DICOMACTORS_DEVIATIONS = {
-    "pdu-over-maximum": (
-        "node bug: dicomactors reads P-DATA-TF PDUs up to 16 MiB whatever maximum it announced"
-        " (dicomactors/actors/dul.py _start_reader keeps the reader's 16 MiB cap), so a PDU over"
-        " the negotiated maximum is taken instead of aborted; reported to the lead"
-    ),
-}
+KNOWN_DICOMACTORS_DEVIATIONS: dict[str, str] = {}
+"""Scenario id -> why dicomactors deviates (an xfail(strict=True)); empty: none known."""
 
 
 @dataclass

@@ -9,5 +9,7 @@ echo "== ruff format --check"
 ruff format --check .
 echo "== mypy"
 mypy
-echo "== pytest"
+echo "== pytest tests/"
 python -m pytest tests/ -q
+echo "== pytest scenarios/ (the conformance suite; report in reports/)"
+python -m pytest scenarios/ -q

@@ -17,6 +17,7 @@ import pykka
 from dicomactors.actors.messages import (
     DIMSEProtocolFailure,
     DIMSEReceived,
+    ForwardUp,
     PDataIndication,
     PDataRequest,
     SendDIMSE,
@@ -69,6 +70,8 @@ class DIMSEActor(pykka.ThreadingActor):
                 self.upper.tell(DIMSEProtocolFailure(str(exc)))
         elif kind is SendDIMSE:
             self._send(message)
+        elif kind is ForwardUp:
+            self.upper.tell(message.message)
         elif kind is AttachDUL:
             self.dul = message.dul
         else:

@@ -38,6 +38,7 @@ from dicomactors.actors.messages import (
     AReleaseResponse,
     ArtimExpired,
     ConnectionFailed,
+    ForwardUp,
     IdleTimeout,
     InvalidPDUReceived,
     PDataIndication,
@@ -320,7 +321,9 @@ class DULActor(pykka.ThreadingActor):
         elif effect is Effect.INDICATE_P_DATA:
             self.dimse.tell(PDataIndication(payload))
         elif effect is Effect.INDICATE_RELEASE:
-            self.upper.tell(AReleaseIndication())
+            # Through the DIMSE actor, behind the P-DATA that came before it, so
+            # that the association sees the peer's last requests before the release.
+            self.dimse.tell(ForwardUp(AReleaseIndication()))
         elif effect is Effect.INDICATE_RELEASE_COLLISION:
             self.upper.tell(AReleaseIndication(collision=True))
         elif effect is Effect.CONFIRM_RELEASE:
@@ -337,9 +340,8 @@ class DULActor(pykka.ThreadingActor):
             self.artim.start(self.config.acse_timeout)
         elif effect is Effect.STOP_ARTIM:
             self.artim.stop()
-        elif effect is Effect.CLOSE_TRANSPORT:
-            if self.sock is not None:
-                close_socket(self.sock)
+        elif effect is Effect.CLOSE_TRANSPORT and self.sock is not None:
+            close_socket(self.sock)
 
     @staticmethod
     def _describe_fault(event: Event, payload: Any) -> str:
@@ -384,7 +386,9 @@ class DULActor(pykka.ThreadingActor):
         assert self.sock is not None
         reader = PDUReader()
         if self.config.max_pdu_length:
-            reader.max_pdu_length = max(self.config.max_pdu_length, reader.max_pdu_length)
+            # Our Maximum Length Received bounds the P-DATA-TF variable field
+            # (PS3.8 D.1): a larger PDU is refused by the reader (Evt19, A-ABORT).
+            reader.max_pdu_length = self.config.max_pdu_length
         self.reader_thread = SocketReader(
             self.sock,
             reader,

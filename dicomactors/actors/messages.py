@@ -183,6 +183,13 @@ class SendDIMSE:
 
 
 @dataclass(frozen=True, slots=True)
+class ForwardUp:
+    """For the DIMSE actor to pass up unchanged, in order after the P-DATA before it."""
+
+    message: Any
+
+
+@dataclass(frozen=True, slots=True)
 class DIMSEReceived:
     context_id: int
     message: Any

@@ -52,7 +52,10 @@ class Scheduler:
                     target=self._run, name="dicomactors-timers", daemon=True
                 )
                 self._thread.start()
-            self._cond.notify()
+            # Wake the thread only when its next deadline moved earlier: restarting
+            # an idle timer for every PDU must not cost a thread switch each time.
+            if self._heap[0] is entry:
+                self._cond.notify()
         return TimerHandle(entry)
 
     def _run(self) -> None:
