@@ -81,6 +81,10 @@ def encode_dataset(ds: Dataset, transfer_syntax: str) -> bytes:
     if deflated:
         compressor = zlib.compressobj(zlib.Z_DEFAULT_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS)
         raw = compressor.compress(raw) + compressor.flush()
+        if len(raw) % 2:
+            # The deflated stream is padded to even length (PS3.5 A.5); DCMTK
+            # refuses an odd data set fragment ("Odd Fragment Length").
+            raw += b"\x00"
     return raw
 
 

@@ -270,3 +270,16 @@ def test_dicomactors_to_storescp(syntax: str, tmp_path: Path) -> None:
     received = dcmread(files[0])
     assert received.file_meta.TransferSyntaxUID == syntax
     assert_same_pixels(received, ds, syntax)
+
+
+def test_deflated_data_sets_are_even_length() -> None:
+    """PS3.5 A.5: an odd deflated stream gets one trailing NUL; it still inflates."""
+    lengths = set()
+    for size in range(1, 40):
+        ds = Dataset()
+        ds.PatientID = "X" * size
+        ds.PatientName = "A" * (size % 7)
+        raw = encode_dataset(ds, DeflatedExplicitVRLittleEndian)
+        lengths.add(len(raw) % 2)
+        assert decode_dataset(raw, DeflatedExplicitVRLittleEndian).PatientID == "X" * size
+    assert lengths == {0}
