@@ -123,3 +123,36 @@ def test_request_trickled_too_slowly_is_closed_when_artim_expires():
         assert time.monotonic() - start < 3
     finally:
         server.shutdown()
+
+
+def test_pipelined_requests_are_all_answered_before_the_release(scp):
+    """100 C-ECHO-RQs sent back to back, then an A-RELEASE-RQ: every response comes
+    before the A-RELEASE-RP (the release indication travels behind the P-DATA)."""
+    from dicomactors.dimse import CEchoRQ, encode_command, fragment_message
+    from dicomactors.pdu import AReleaseRP, AReleaseRQ, PDataTF
+
+    _, _server, port = scp
+    with socket.create_connection(("127.0.0.1", port), timeout=BOUND) as sock:
+        sock.sendall(encode_pdu(valid_associate_rq(called="DA_SCP")))
+        reader = PDUReader()
+        pdus: list = []
+        while not pdus:
+            pdus.extend(reader.feed(sock.recv(65536)))
+        context_id = pdus[0].presentation_contexts[0].context_id
+        requests = b"".join(
+            encode_pdu(pdu)
+            for message_id in range(1, 101)
+            for pdu in fragment_message(
+                context_id,
+                encode_command(CEchoRQ(message_id, str(VerificationSOPClass))),
+                None,
+                16382,
+            )
+        )
+        sock.sendall(requests + encode_pdu(AReleaseRQ()))
+        received: list = []
+        while not (received and isinstance(received[-1], AReleaseRP)):
+            data = sock.recv(65536)
+            assert data, f"closed after {len(received)} PDUs"
+            received.extend(reader.feed(data))
+    assert sum(isinstance(p, PDataTF) for p in received) == 100

@@ -161,13 +161,10 @@ CLOSED = ResponseReceived(0, None, None)
 
 
 @dataclass(frozen=True, slots=True)
-class _ReleaseNow:
-    """Posted to itself once the P-DATA before a deferred release is with the DUL."""
+class _ToDUL:
+    """Posted to itself once the P-DATA given to the DIMSE actor is with the DUL."""
 
-
-@dataclass(frozen=True, slots=True)
-class _ReleaseResponseNow:
-    """Posted to itself once the responses before a deferred A-RELEASE-RP are out."""
+    message: Any
 
 
 @dataclass
@@ -309,16 +306,20 @@ class AssociationActor(pykka.ThreadingActor):
         self._release_after_sent()
 
     def _release_after_sent(self) -> None:
-        """Send A-RELEASE-RQ after the P-DATA the DIMSE actor was last given."""
         self.release_deferred = False
+        self._tell_dul_after_sent(AReleaseRequest())
+
+    def _tell_dul_after_sent(self, message: Any) -> None:
+        """Tell the DUL ``message`` once the P-DATA last given to the DIMSE actor is
+        with the DUL, so that the primitive follows it on the wire."""
         last = self.last_sent
         if last is None or last.done():
-            self._tell_dul(AReleaseRequest())
+            self._tell_dul(message)
         else:
-            last.add_done_callback(lambda _: self._tell_self(_ReleaseNow()))
+            last.add_done_callback(lambda _: self._tell_self(_ToDUL(message)))
 
-    def _on__ReleaseNow(self, message: _ReleaseNow) -> None:
-        self._tell_dul(AReleaseRequest())
+    def _on__ToDUL(self, message: _ToDUL) -> None:
+        self._tell_dul(message.message)
 
     def _tell_self(self, message: Any) -> None:
         try:
@@ -438,16 +439,9 @@ class AssociationActor(pykka.ThreadingActor):
         """A-RELEASE response, after the P-DATA the DIMSE actor was last given."""
         self.release_response_deferred = False
         self._finish_waiters("released by the peer")
-        last = self.last_sent
-        if last is None or last.done():
-            self._tell_dul(AReleaseResponse())
-        else:
-            last.add_done_callback(lambda _: self._tell_self(_ReleaseResponseNow()))
+        self._tell_dul_after_sent(AReleaseResponse())
         self.facade._update(established=False, released=True)
         self._notify(evt.EVT_RELEASED)
-
-    def _on__ReleaseResponseNow(self, message: _ReleaseResponseNow) -> None:
-        self._tell_dul(AReleaseResponse())
 
     def _on_AReleaseConfirm(self, message: AReleaseConfirm) -> None:
         if self.release_collision and not self.is_requestor:
