@@ -28,7 +28,7 @@ from dicomactors.aetitle import normalize_ae_title
 from dicomactors.association import Association
 from dicomactors.negotiation import assign_context_ids
 from dicomactors.pdu import AAssociateRQ, ImplementationClassUIDItem, MaximumLengthItem
-from dicomactors.pdu.items import ImplementationVersionNameItem
+from dicomactors.pdu.items import ImplementationVersionNameItem, ordered_user_information
 from dicomactors.pdu_primitives import (
     AsynchronousOperationsWindowNegotiation,
     ImplementationClassUIDNotification,
@@ -263,28 +263,14 @@ class AE:
 
     # -- requestor -----------------------------------------------------------
 
-    def associate(
+    def _request_pdu(
         self,
-        addr: str,
-        port: int,
-        contexts: Sequence[PresentationContext] | None = None,
-        ae_title: str | bytes = "ANY-SCP",
-        max_pdu: int = 16382,
-        ext_neg: Sequence[Any] | None = None,
-        bind_address: tuple[str, int] | None = None,
-        tls_args: tuple[ssl.SSLContext, str | None] | None = None,
-        evt_handlers: Sequence[Any] | None = None,
-    ) -> Association:
-        """Request an association with the peer at ``addr``:``port``.
-
-        Returns the :class:`Association`, established or not: check
-        ``is_established`` (or ``is_rejected``, ``is_aborted``). A connection
-        that cannot be made gives an association that is none of these.
-        """
-        if not isinstance(addr, str):
-            raise TypeError(f"addr must be a host name or IP address string, not {addr!r}")
-        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
-            raise ValueError(f"port must be an int from 1 to 65535, not {port!r}")
+        contexts: Sequence[PresentationContext] | None,
+        ae_title: str | bytes,
+        max_pdu: int,
+        ext_neg: Sequence[Any] | None,
+    ) -> tuple[AAssociateRQ, list[PresentationContext]]:
+        """The A-ASSOCIATE-RQ ``associate`` sends and the numbered contexts it proposes."""
         called = normalize_ae_title(ae_title)
         requested = list(contexts) if contexts is not None else self.requested_contexts
         if not requested:
@@ -311,14 +297,37 @@ class AE:
                 raise TypeError(f"{item!r} is not an extended negotiation item")
         if version:
             user_info.append(ImplementationVersionNameItem(version))
-        from dicomactors.actors.association import _ordered
-
         rq = AAssociateRQ(
             called_ae_title=called,
             calling_ae_title=self.ae_title,
             presentation_contexts=tuple(c.to_rq_item() for c in numbered),
-            user_information=tuple(_ordered(user_info)),
+            user_information=tuple(ordered_user_information(user_info)),
         )
+        return rq, numbered
+
+    def associate(
+        self,
+        addr: str,
+        port: int,
+        contexts: Sequence[PresentationContext] | None = None,
+        ae_title: str | bytes = "ANY-SCP",
+        max_pdu: int = 16382,
+        ext_neg: Sequence[Any] | None = None,
+        bind_address: tuple[str, int] | None = None,
+        tls_args: tuple[ssl.SSLContext, str | None] | None = None,
+        evt_handlers: Sequence[Any] | None = None,
+    ) -> Association:
+        """Request an association with the peer at ``addr``:``port``.
+
+        Returns the :class:`Association`, established or not: check
+        ``is_established`` (or ``is_rejected``, ``is_aborted``). A connection
+        that cannot be made gives an association that is none of these.
+        """
+        if not isinstance(addr, str):
+            raise TypeError(f"addr must be a host name or IP address string, not {addr!r}")
+        if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
+            raise ValueError(f"port must be an int from 1 to 65535, not {port!r}")
+        rq, numbered = self._request_pdu(contexts, ae_title, max_pdu, ext_neg)
         handlers = evt.HandlerTable(evt.parse_handlers(evt_handlers))
         assoc = Association(self, "requestor", handlers)
         assoc.requestor.requested_contexts = numbered

@@ -14,6 +14,7 @@ come in, fresh items and contexts go out.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from operator import attrgetter
 
 from dicomactors.pdu.items import (
     ContextResult,
@@ -21,7 +22,7 @@ from dicomactors.pdu.items import (
     PresentationContextRQItem,
     RoleSelectionItem,
 )
-from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext
+from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext, as_uid
 
 __all__ = [
     "RoleProposal",
@@ -78,8 +79,9 @@ def negotiate_as_acceptor(
     roles = roles or {}
     by_syntax: dict[str, PresentationContext] = {}
     for context in supported:
+        # A UID is a str: it is its own key.
         if context.abstract_syntax is not None:
-            by_syntax.setdefault(str(context.abstract_syntax), context)
+            by_syntax.setdefault(context.abstract_syntax, context)
 
     ac_items: list[PresentationContextACItem] = []
     accepted: list[PresentationContext] = []
@@ -94,35 +96,34 @@ def negotiate_as_acceptor(
         local = by_syntax.get(rq.abstract_syntax)
         if local is None:
             ac_items.append(
-                PresentationContextACItem(
-                    rq.context_id, ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED, rejected_syntax
-                )
+                PresentationContextACItem(rq.context_id, _NOT_SUPPORTED, rejected_syntax)
             )
             continue
 
         chosen = _choose_transfer_syntax(
-            rq.transfer_syntaxes, [str(ts) for ts in local.transfer_syntax], acceptor_preference
+            rq.transfer_syntaxes, local.transfer_syntax, acceptor_preference
         )
         if chosen is None:
             ac_items.append(
-                PresentationContextACItem(
-                    rq.context_id, ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED, rejected_syntax
-                )
+                PresentationContextACItem(rq.context_id, _NO_TRANSFER_SYNTAX, rejected_syntax)
             )
             continue
 
         proposal = roles.get(rq.abstract_syntax)
-        agreed = agree_roles(proposal, (local.scu_role, local.scp_role))
+        agreed = (
+            None if proposal is None else agree_roles(proposal, (local.scu_role, local.scp_role))
+        )
         requestor_scu, requestor_scp = agreed if agreed is not None else (True, False)
         if not (requestor_scu or requestor_scp):
-            ac_items.append(
-                PresentationContextACItem(rq.context_id, ContextResult.USER_REJECTION, chosen)
-            )
+            ac_items.append(PresentationContextACItem(rq.context_id, _USER_REJECTION, chosen))
             continue
 
-        ac_items.append(PresentationContextACItem(rq.context_id, ContextResult.ACCEPTANCE, chosen))
-        context = PresentationContext(rq.abstract_syntax, [chosen], rq.context_id)
-        context.result = ContextResult.ACCEPTANCE
+        ac_items.append(PresentationContextACItem(rq.context_id, _ACCEPTANCE, chosen))
+        # The abstract syntax is the supported context's: equal to the requested one.
+        context = PresentationContext._checked(
+            local.abstract_syntax, [as_uid(chosen, "transfer_syntax")], None, _ACCEPTANCE
+        )
+        context.context_id = rq.context_id
         # The acceptor is SCU where the requestor is SCP, and vice versa.
         context.set_negotiated_roles(as_scu=requestor_scp, as_scp=requestor_scu)
         accepted.append(context)
@@ -131,17 +132,27 @@ def negotiate_as_acceptor(
                 rq.abstract_syntax, RoleSelectionItem(rq.abstract_syntax, *agreed)
             )
 
-    ac_items.sort(key=lambda item: item.context_id)
-    accepted.sort(key=lambda context: context.context_id or 0)
+    ac_items.sort(key=_BY_CONTEXT_ID)
+    accepted.sort(key=_BY_CONTEXT_ID)
     return tuple(ac_items), accepted, tuple(role_items[uid] for uid in sorted(role_items))
+
+
+_ACCEPTANCE = ContextResult.ACCEPTANCE
+_USER_REJECTION = ContextResult.USER_REJECTION
+_NOT_SUPPORTED = ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED
+_NO_TRANSFER_SYNTAX = ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED
+_BY_CONTEXT_ID = attrgetter("context_id")
 
 
 def _choose_transfer_syntax(
     requested: Sequence[str], supported: Sequence[str], acceptor_preference: bool
 ) -> str | None:
+    # A handful of syntaxes on each side: scanning the lists beats building a set.
     first, second = (supported, requested) if acceptor_preference else (requested, supported)
-    allowed = set(second)
-    return next((syntax for syntax in first if syntax in allowed), None)
+    for syntax in first:
+        if syntax in second:
+            return str(syntax)
+    return None
 
 
 def negotiate_as_requestor(
@@ -167,10 +178,10 @@ def negotiate_as_requestor(
 
     output: list[PresentationContext] = []
     for rq in requested:
-        if rq.context_id is None or rq.abstract_syntax is None:
+        syntax = rq.abstract_syntax
+        if rq.context_id is None or syntax is None:
             raise ValueError("requested contexts need a context_id and an abstract syntax")
-        syntax = str(rq.abstract_syntax)
-        context = PresentationContext(rq.abstract_syntax, (), rq.context_id)
+        context = PresentationContext._checked(syntax, [], rq.context_id)
         context.set_negotiated_roles(as_scu=False, as_scp=False)
         answer = answers.get(rq.context_id)
         if answer is None or (
@@ -193,7 +204,7 @@ def negotiate_as_requestor(
             context.set_negotiated_roles(*(agreed if agreed is not None else (True, False)))
         output.append(context)
 
-    output.sort(key=lambda context: context.context_id or 0)
+    output.sort(key=_BY_CONTEXT_ID)
     return output
 
 
@@ -208,9 +219,4 @@ def assign_context_ids(contexts: Sequence[PresentationContext]) -> list[Presenta
             f"{len(contexts)} presentation contexts requested; an association can carry at "
             f"most {MAX_PRESENTATION_CONTEXTS} (odd context IDs 1 to 255)"
         )
-    numbered = []
-    for index, context in enumerate(contexts):
-        copy = context.copy()
-        copy.context_id = 2 * index + 1
-        numbered.append(copy)
-    return numbered
+    return [context.copy(2 * index + 1) for index, context in enumerate(contexts)]

@@ -57,6 +57,31 @@ __all__ = [
 
 _COMPOSITE_STORAGE_ROOT = "1.2.840.10008.5.1.4.1.1."
 
+_KNOWN_UIDS: set[str] = set()
+_KNOWN_UIDS_LIMIT = 4096
+"""Bounds the memory a peer sending ever new UIDs can make us spend on remembering them."""
+
+
+def as_uid(value: object, name: str) -> UID:
+    """``coerce_uid(value, name)``, without validating again a string already found valid.
+
+    Building a pydicom ``UID`` validates it against the UI value rules, which
+    costs more than the rest of copying a presentation context. A string that
+    passed both our check and pydicom's once is remembered, so the same UID
+    (the same abstract and transfer syntaxes in every association) is then
+    made as a fresh ``UID`` directly. Anything else takes the full path, with
+    its errors and pydicom's warnings unchanged.
+    """
+    if value.__class__ in _STR_TYPES and value in _KNOWN_UIDS:
+        return str.__new__(UID, value)
+    uid = coerce_uid(value, name)
+    if uid == value and len(_KNOWN_UIDS) < _KNOWN_UIDS_LIMIT and uid.is_valid:
+        _KNOWN_UIDS.add(str(uid))
+    return uid
+
+
+_STR_TYPES = (str, UID)
+
 MAX_PRESENTATION_CONTEXTS = 128
 """Odd context IDs 1..255 leave room for 128 contexts in one association (PS3.8 9.3.2.2)."""
 
@@ -132,7 +157,7 @@ class PresentationContext:
 
     @abstract_syntax.setter
     def abstract_syntax(self, value: str | bytes | None) -> None:
-        self._abstract_syntax = None if value is None else coerce_uid(value, "abstract_syntax")
+        self._abstract_syntax = None if value is None else as_uid(value, "abstract_syntax")
 
     @property
     def transfer_syntax(self) -> list[UID]:
@@ -151,7 +176,7 @@ class PresentationContext:
         """Append ``syntax`` unless it is ``None`` or already present."""
         if syntax is None:
             return
-        uid = coerce_uid(syntax, "transfer_syntax")
+        uid = as_uid(syntax, "transfer_syntax")
         if uid not in self._transfer_syntax:
             self._transfer_syntax.append(uid)
 
@@ -233,10 +258,37 @@ class PresentationContext:
     def from_rq_item(cls, item: PresentationContextRQItem) -> PresentationContext:
         return cls(item.abstract_syntax, item.transfer_syntaxes, item.context_id)
 
-    def copy(self) -> PresentationContext:
-        """A separate context with the same values."""
-        other = PresentationContext(self.abstract_syntax, self.transfer_syntax, self.context_id)
-        other.result = self.result
+    @classmethod
+    def _checked(
+        cls,
+        abstract_syntax: UID | None,
+        transfer_syntax: list[UID],
+        context_id: int | None,
+        result: int | None = None,
+    ) -> PresentationContext:
+        """A context from values that already passed the setters' checks, not checked again.
+
+        For negotiation and :meth:`copy`, which build many contexts per
+        association from UIDs that are already ``UID`` values (the
+        ``transfer_syntax`` list, without duplicates, is taken as is) and IDs
+        that are already odd numbers from 1 to 255.
+        """
+        context = cls.__new__(cls)
+        context._context_id = context_id
+        context._abstract_syntax = abstract_syntax
+        context._transfer_syntax = transfer_syntax
+        context._scu_role = context._scp_role = None
+        context._as_scu = context._as_scp = None
+        context.result = result
+        return context
+
+    def copy(self, context_id: int | None = None) -> PresentationContext:
+        """A separate context with the same values (and ``context_id`` if one is given)."""
+        other = PresentationContext._checked(
+            self._abstract_syntax, list(self._transfer_syntax), self._context_id, self.result
+        )
+        if context_id is not None:
+            other.context_id = context_id
         other._scu_role, other._scp_role = self._scu_role, self._scp_role
         other._as_scu, other._as_scp = self._as_scu, self._as_scp
         return other

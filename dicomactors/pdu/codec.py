@@ -97,6 +97,23 @@ _USER_IDENTITY_RQ_HEADER = struct.Struct(">BxHBBH")
 _PDV_HEADER = struct.Struct(">IBB")
 _UINT16 = struct.Struct(">H")
 
+_Buffer = bytes | memoryview
+"""A-ASSOCIATE PDUs are decoded from a bytes copy (slicing bytes is cheaper); others in place."""
+
+# The A-ASSOCIATE loops compare and pack item types as plain ints: reading an IntEnum
+# member costs a class attribute lookup every time.
+_ITEM_APPLICATION_CONTEXT = int(ItemType.APPLICATION_CONTEXT)
+_ITEM_PRESENTATION_CONTEXT_RQ = int(ItemType.PRESENTATION_CONTEXT_RQ)
+_ITEM_PRESENTATION_CONTEXT_AC = int(ItemType.PRESENTATION_CONTEXT_AC)
+_ITEM_ABSTRACT_SYNTAX = int(ItemType.ABSTRACT_SYNTAX)
+_ITEM_TRANSFER_SYNTAX = int(ItemType.TRANSFER_SYNTAX)
+_ITEM_USER_INFORMATION = int(ItemType.USER_INFORMATION)
+_ITEM_MAXIMUM_LENGTH = int(ItemType.MAXIMUM_LENGTH)
+_ITEM_IMPLEMENTATION_CLASS_UID = int(ItemType.IMPLEMENTATION_CLASS_UID)
+_ITEM_IMPLEMENTATION_VERSION_NAME = int(ItemType.IMPLEMENTATION_VERSION_NAME)
+_ACCEPTANCE = int(ContextResult.ACCEPTANCE)
+_LAST_CONTEXT_RESULT = int(ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED)
+
 _RELEASE_RQ_BYTES = bytes((PDUType.A_RELEASE_RQ, 0, 0, 0, 0, 4, 0, 0, 0, 0))
 _RELEASE_RP_BYTES = bytes((PDUType.A_RELEASE_RP, 0, 0, 0, 0, 4, 0, 0, 0, 0))
 
@@ -134,10 +151,10 @@ def _ae_title(title: str) -> bytes:
 def _encode_associate(pdu: AAssociateRQ | AAssociateAC, contexts: list[bytes]) -> bytes:
     variable = b"".join(
         [
-            _item(ItemType.APPLICATION_CONTEXT, pdu.application_context_name.encode("ascii")),
+            _item(_ITEM_APPLICATION_CONTEXT, pdu.application_context_name.encode("ascii")),
             *contexts,
             _item(
-                ItemType.USER_INFORMATION,
+                _ITEM_USER_INFORMATION,
                 b"".join([_encode_sub_item(sub) for sub in pdu.user_information]),
             ),
         ]
@@ -157,16 +174,16 @@ def _encode_associate_rq(pdu: AAssociateRQ) -> bytes:
     for context in pdu.presentation_contexts:
         syntaxes = b"".join(
             [
-                _item(ItemType.ABSTRACT_SYNTAX, context.abstract_syntax.encode("ascii")),
+                _item(_ITEM_ABSTRACT_SYNTAX, context.abstract_syntax.encode("ascii")),
                 *[
-                    _item(ItemType.TRANSFER_SYNTAX, uid.encode("ascii"))
+                    _item(_ITEM_TRANSFER_SYNTAX, uid.encode("ascii"))
                     for uid in context.transfer_syntaxes
                 ],
             ]
         )
         contexts.append(
             _CONTEXT_RQ_HEADER.pack(
-                ItemType.PRESENTATION_CONTEXT_RQ, 4 + len(syntaxes), context.context_id
+                _ITEM_PRESENTATION_CONTEXT_RQ, 4 + len(syntaxes), context.context_id
             )
             + syntaxes
         )
@@ -178,10 +195,10 @@ def _encode_associate_ac(pdu: AAssociateAC) -> bytes:
     for context in pdu.presentation_contexts:
         # A rejected context still carries the sub-item; its value is not significant.
         uid = (context.transfer_syntax or "").encode("ascii")
-        syntax = _item(ItemType.TRANSFER_SYNTAX, uid)
+        syntax = _item(_ITEM_TRANSFER_SYNTAX, uid)
         contexts.append(
             _CONTEXT_AC_HEADER.pack(
-                ItemType.PRESENTATION_CONTEXT_AC,
+                _ITEM_PRESENTATION_CONTEXT_AC,
                 4 + len(syntax),
                 context.context_id,
                 context.result,
@@ -194,14 +211,12 @@ def _encode_associate_ac(pdu: AAssociateAC) -> bytes:
 def _encode_sub_item(sub: UserInformationSubItem) -> bytes:
     # Ordered by how often they are sent.
     if isinstance(sub, MaximumLengthItem):
-        return _MAXIMUM_LENGTH.pack(ItemType.MAXIMUM_LENGTH, 4, sub.maximum_length)
+        return _MAXIMUM_LENGTH.pack(_ITEM_MAXIMUM_LENGTH, 4, sub.maximum_length)
     if isinstance(sub, ImplementationClassUIDItem):
-        return _item(
-            ItemType.IMPLEMENTATION_CLASS_UID, sub.implementation_class_uid.encode("ascii")
-        )
+        return _item(_ITEM_IMPLEMENTATION_CLASS_UID, sub.implementation_class_uid.encode("ascii"))
     if isinstance(sub, ImplementationVersionNameItem):
         return _item(
-            ItemType.IMPLEMENTATION_VERSION_NAME, sub.implementation_version_name.encode("ascii")
+            _ITEM_IMPLEMENTATION_VERSION_NAME, sub.implementation_version_name.encode("ascii")
         )
     if isinstance(sub, AsynchronousOperationsWindowItem):
         return _ASYNC_WINDOW.pack(
@@ -352,9 +367,7 @@ def _fail(offset: int, reason: str, abort_reason: int = _INVALID_VALUE) -> PDUDe
     return PDUDecodeError(offset, reason, abort_reason)
 
 
-def _items(
-    view: memoryview, start: int, end: int, what: str
-) -> Iterator[tuple[int, int, int, int]]:
+def _items(view: _Buffer, start: int, end: int, what: str) -> Iterator[tuple[int, int, int, int]]:
     """Yield ``(offset, item_type, value_start, value_end)`` for the items in [start, end)."""
     offset = start
     while offset < end:
@@ -368,14 +381,18 @@ def _items(
         offset = value_end
 
 
-def _ascii(view: memoryview, start: int, end: int, what: str) -> str:
+def _ascii(view: _Buffer, start: int, end: int, what: str) -> str:
     try:
         return str(view[start:end], "ascii")
     except UnicodeDecodeError:
         raise _fail(start, f"{what} is not ASCII") from None
 
 
-def _uid(view: memoryview, start: int, end: int, what: str) -> str:
+def _uid(view: _Buffer, start: int, end: int, what: str) -> str:
+    raw = bytes(view[start:end])
+    text = _VALID_UIDS.get(raw)
+    if text is not None:
+        return text
     # PS3.8 Annex F: UIDs in network negotiation may carry one trailing NUL pad.
     if end > start and view[end - 1] == 0:
         end -= 1
@@ -383,38 +400,49 @@ def _uid(view: memoryview, start: int, end: int, what: str) -> str:
         raise _fail(start, f"empty {what}")
     if end - start > MAX_UID_LENGTH:
         raise _fail(start, f"{what} longer than {MAX_UID_LENGTH} characters")
-    raw = bytes(view[start:end])
-    if raw.translate(None, _UID_CHARACTERS):
-        raise _fail(start, f"{what} {raw!r} has characters other than digits and '.'")
-    return raw.decode("ascii")
+    value = bytes(view[start:end])
+    if value.translate(None, _UID_CHARACTERS):
+        raise _fail(start, f"{what} {value!r} has characters other than digits and '.'")
+    text = value.decode("ascii")
+    if len(_VALID_UIDS) < _VALID_UIDS_LIMIT:
+        _VALID_UIDS[raw] = text
+    return text
 
 
+_VALID_UIDS: dict[bytes, str] = {}
+"""UID fields already read and found valid, as on the wire -> as text.
+
+Every association names the same few syntaxes; looking them up skips the checks.
+Bounded, so a peer sending ever new UIDs only makes us check each one.
+"""
+_VALID_UIDS_LIMIT = 4096
 _UID_CHARACTERS = b"0123456789."
 
 
-def _ae_title_value(view: memoryview, start: int, what: str) -> str:
-    raw = view[start : start + _AE_TITLE_LENGTH]
-    if any(byte < 0x20 or byte > 0x7E for byte in raw):
+def _ae_title_value(view: _Buffer, start: int, what: str) -> str:
+    raw = bytes(view[start : start + _AE_TITLE_LENGTH])
+    if raw.translate(None, _PRINTABLE_ASCII):
         raise _fail(start, f"{what} has a byte outside printable ASCII")
-    title = str(raw, "ascii").strip(" ")
+    title = raw.decode("ascii").strip(" ")
     if not title:
         raise _fail(start, f"{what} is empty or all spaces")
     return title
 
 
+_PRINTABLE_ASCII = bytes(range(0x20, 0x7F))
 _PRINTABLE_OR_QUESTION_MARK = bytes(
     byte if 0x20 <= byte <= 0x7E else ord("?") for byte in range(256)
 )
 
 
-def _untested_ae_title(view: memoryview, start: int) -> str:
+def _untested_ae_title(view: _Buffer, start: int) -> str:
     # The AE fields of an A-ASSOCIATE-AC "shall not be tested" (PS3.8 9.3.3); whatever
     # they hold is shown as printable ASCII so the value can always be encoded again.
     raw = bytes(view[start : start + _AE_TITLE_LENGTH]).translate(_PRINTABLE_OR_QUESTION_MARK)
     return raw.decode("ascii").strip(" ")
 
 
-def _associate_fields(view: memoryview, is_request: bool) -> tuple[int, str, str]:
+def _associate_fields(view: _Buffer, is_request: bool) -> tuple[int, str, str]:
     if len(view) < _VARIABLE_FIELD_OFFSET:
         raise _fail(len(view), f"PDU length {len(view) - 6} is shorter than the 68 fixed bytes")
     _, _, protocol_version, _, _ = _ASSOCIATE_HEADER.unpack_from(view)
@@ -427,10 +455,11 @@ def _associate_fields(view: memoryview, is_request: bool) -> tuple[int, str, str
     return protocol_version, called, calling
 
 
-def _decode_associate_rq(view: memoryview) -> AAssociateRQ:
+def _decode_associate_rq(pdu: memoryview) -> AAssociateRQ:
+    view = bytes(pdu)
     protocol_version, called, calling = _associate_fields(view, is_request=True)
     application_context, contexts, user_information = _variable_items(
-        view, ItemType.PRESENTATION_CONTEXT_RQ, _context_rq
+        view, _ITEM_PRESENTATION_CONTEXT_RQ, _context_rq
     )
     if not contexts:
         raise _fail(_VARIABLE_FIELD_OFFSET, "A-ASSOCIATE-RQ has no presentation context")
@@ -444,10 +473,11 @@ def _decode_associate_rq(view: memoryview) -> AAssociateRQ:
     )
 
 
-def _decode_associate_ac(view: memoryview) -> AAssociateAC:
+def _decode_associate_ac(pdu: memoryview) -> AAssociateAC:
+    view = bytes(pdu)
     protocol_version, called, calling = _associate_fields(view, is_request=False)
     application_context, contexts, user_information = _variable_items(
-        view, ItemType.PRESENTATION_CONTEXT_AC, _context_ac
+        view, _ITEM_PRESENTATION_CONTEXT_AC, _context_ac
     )
     return AAssociateAC(
         called_ae_title=called,
@@ -460,12 +490,12 @@ def _decode_associate_ac(view: memoryview) -> AAssociateAC:
 
 
 _ContextDecoder = Callable[
-    [memoryview, int, int, int], PresentationContextRQItem | PresentationContextACItem
+    [_Buffer, int, int, int], PresentationContextRQItem | PresentationContextACItem
 ]
 
 
 def _variable_items(
-    view: memoryview, context_type: int, decode_context: _ContextDecoder
+    view: _Buffer, context_type: int, decode_context: _ContextDecoder
 ) -> tuple[
     str,
     list[PresentationContextRQItem | PresentationContextACItem],
@@ -485,11 +515,11 @@ def _variable_items(
                 raise _fail(start, f"duplicate presentation context ID {context.context_id}")
             context_ids.add(context.context_id)
             contexts.append(context)
-        elif item_type == ItemType.APPLICATION_CONTEXT:
+        elif item_type == _ITEM_APPLICATION_CONTEXT:
             if application_context is not None:
                 raise _fail(offset, "second application context item", _UNEXPECTED_PARAMETER)
             application_context = _uid(view, start, end, "application context name")
-        elif item_type == ItemType.USER_INFORMATION:
+        elif item_type == _ITEM_USER_INFORMATION:
             if user_information is not None:
                 raise _fail(offset, "second user information item", _UNEXPECTED_PARAMETER)
             user_information = _user_information(view, start, end)
@@ -507,7 +537,7 @@ def _variable_items(
 _KNOWN_ITEM_TYPES = frozenset(ItemType)
 
 
-def _context_id(view: memoryview, start: int, end: int) -> int:
+def _context_id(view: _Buffer, start: int, end: int) -> int:
     if end - start < 4:
         raise _fail(start, "presentation context item shorter than 4 bytes")
     context_id = view[start]
@@ -516,21 +546,32 @@ def _context_id(view: memoryview, start: int, end: int) -> int:
     return context_id
 
 
-def _context_rq(view: memoryview, offset: int, start: int, end: int) -> PresentationContextRQItem:
+def _context_rq(view: _Buffer, offset: int, start: int, end: int) -> PresentationContextRQItem:
     context_id = _context_id(view, start, end)
     abstract_syntax: str | None = None
     transfer_syntaxes: list[str] = []
-    for sub_offset, sub_type, sub_start, sub_end in _items(
-        view, start + 4, end, "presentation context item"
-    ):
-        if sub_type == ItemType.TRANSFER_SYNTAX:
+    # The sub-item walk of ``_items``, inlined: an RQ carries up to 128 of these.
+    sub_offset = start + 4
+    while sub_offset < end:
+        if end - sub_offset < 4:
+            raise _fail(sub_offset, "truncated item header in presentation context item")
+        sub_type, length = _ITEM_HEADER.unpack_from(view, sub_offset)
+        sub_start = sub_offset + 4
+        sub_end = sub_start + length
+        if sub_end > end:
+            raise _fail(
+                sub_offset + 2,
+                f"item 0x{sub_type:02X} length {length} overruns its presentation context item",
+            )
+        if sub_type == _ITEM_TRANSFER_SYNTAX:
             transfer_syntaxes.append(_uid(view, sub_start, sub_end, "transfer syntax name"))
-        elif sub_type == ItemType.ABSTRACT_SYNTAX:
+        elif sub_type == _ITEM_ABSTRACT_SYNTAX:
             if abstract_syntax is not None:
                 raise _fail(sub_offset, "second abstract syntax", _UNEXPECTED_PARAMETER)
             abstract_syntax = _uid(view, sub_start, sub_end, "abstract syntax name")
         else:
             raise _unexpected_sub_item(sub_offset, sub_type)
+        sub_offset = sub_end
     if abstract_syntax is None:
         raise _fail(offset, f"presentation context {context_id} has no abstract syntax")
     if not transfer_syntaxes:
@@ -538,22 +579,22 @@ def _context_rq(view: memoryview, offset: int, start: int, end: int) -> Presenta
     return PresentationContextRQItem(context_id, abstract_syntax, tuple(transfer_syntaxes))
 
 
-def _context_ac(view: memoryview, offset: int, start: int, end: int) -> PresentationContextACItem:
+def _context_ac(view: _Buffer, offset: int, start: int, end: int) -> PresentationContextACItem:
     context_id = _context_id(view, start, end)
     result = view[start + 2]
-    if result > ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED:
+    if result > _LAST_CONTEXT_RESULT:
         raise _fail(start + 2, f"presentation context result {result} is not defined")
     syntax_items: list[tuple[int, int]] = []
     for sub_offset, sub_type, sub_start, sub_end in _items(
         view, start + 4, end, "presentation context item"
     ):
-        if sub_type != ItemType.TRANSFER_SYNTAX:
+        if sub_type != _ITEM_TRANSFER_SYNTAX:
             raise _unexpected_sub_item(sub_offset, sub_type)
         if syntax_items:
             raise _fail(sub_offset, "second transfer syntax", _UNEXPECTED_PARAMETER)
         syntax_items.append((sub_start, sub_end))
     transfer_syntax: str | None = None
-    if result == ContextResult.ACCEPTANCE:
+    if result == _ACCEPTANCE:
         if not syntax_items:
             raise _fail(
                 offset, f"accepted presentation context {context_id} has no transfer syntax"
@@ -577,7 +618,7 @@ def _unexpected_sub_item(offset: int, sub_type: int) -> PDUDecodeError:
 # -- user information (PS3.8 Annex D, PS3.7 D.3.3) ------------------------------------
 
 
-def _user_information(view: memoryview, start: int, end: int) -> tuple[UserInformationSubItem, ...]:
+def _user_information(view: _Buffer, start: int, end: int) -> tuple[UserInformationSubItem, ...]:
     subs: list[UserInformationSubItem] = []
     for offset, sub_type, sub_start, sub_end in _items(view, start, end, "user information item"):
         decoder = _SUB_ITEM_DECODERS.get(sub_type)
@@ -591,27 +632,27 @@ def _exact_length(offset: int, start: int, end: int, expected: int, what: str) -
         raise _fail(offset + 2, f"{what} sub-item length {end - start}, expected {expected}")
 
 
-def _maximum_length_item(view: memoryview, offset: int, start: int, end: int) -> MaximumLengthItem:
+def _maximum_length_item(view: _Buffer, offset: int, start: int, end: int) -> MaximumLengthItem:
     _exact_length(offset, start, end, 4, "maximum length")
     (value,) = struct.unpack_from(">I", view, start)
     return MaximumLengthItem(value)
 
 
 def _implementation_class_uid_item(
-    view: memoryview, offset: int, start: int, end: int
+    view: _Buffer, offset: int, start: int, end: int
 ) -> ImplementationClassUIDItem:
     return ImplementationClassUIDItem(_uid(view, start, end, "implementation class UID"))
 
 
 def _async_window_item(
-    view: memoryview, offset: int, start: int, end: int
+    view: _Buffer, offset: int, start: int, end: int
 ) -> AsynchronousOperationsWindowItem:
     _exact_length(offset, start, end, 4, "asynchronous operations window")
     invoked, performed = struct.unpack_from(">HH", view, start)
     return AsynchronousOperationsWindowItem(invoked, performed)
 
 
-def _length_prefixed(view: memoryview, start: int, end: int, what: str) -> int:
+def _length_prefixed(view: _Buffer, start: int, end: int, what: str) -> int:
     """Return where the value announced by the 2-byte length at ``start`` ends."""
     if end - start < 2:
         raise _fail(start, f"{what} length field truncated")
@@ -622,14 +663,14 @@ def _length_prefixed(view: memoryview, start: int, end: int, what: str) -> int:
     return value_end
 
 
-def _flag(view: memoryview, offset: int, what: str) -> bool:
+def _flag(view: _Buffer, offset: int, what: str) -> bool:
     value = view[offset]
     if value > 1:
         raise _fail(offset, f"{what} is {value}, expected 0 or 1")
     return bool(value)
 
 
-def _role_selection_item(view: memoryview, offset: int, start: int, end: int) -> RoleSelectionItem:
+def _role_selection_item(view: _Buffer, offset: int, start: int, end: int) -> RoleSelectionItem:
     uid_end = _length_prefixed(view, start, end, "SOP class UID")
     _exact_length(offset, start, end, uid_end - start + 2, "SCP/SCU role selection")
     uid = _uid(view, start + 2, uid_end, "SOP class UID")
@@ -639,7 +680,7 @@ def _role_selection_item(view: memoryview, offset: int, start: int, end: int) ->
 
 
 def _implementation_version_name_item(
-    view: memoryview, offset: int, start: int, end: int
+    view: _Buffer, offset: int, start: int, end: int
 ) -> ImplementationVersionNameItem:
     if not 1 <= end - start <= 16:
         raise _fail(offset + 2, "implementation version name must be 1 to 16 bytes")
@@ -647,7 +688,7 @@ def _implementation_version_name_item(
 
 
 def _extended_negotiation_item(
-    view: memoryview, offset: int, start: int, end: int
+    view: _Buffer, offset: int, start: int, end: int
 ) -> SOPClassExtendedNegotiationItem:
     uid_end = _length_prefixed(view, start, end, "SOP class UID")
     uid = _uid(view, start + 2, uid_end, "SOP class UID")
@@ -655,7 +696,7 @@ def _extended_negotiation_item(
 
 
 def _common_extended_negotiation_item(
-    view: memoryview, offset: int, start: int, end: int
+    view: _Buffer, offset: int, start: int, end: int
 ) -> SOPClassCommonExtendedNegotiationItem:
     sop_end = _length_prefixed(view, start, end, "SOP class UID")
     sop_class = _uid(view, start + 2, sop_end, "SOP class UID")
@@ -673,9 +714,7 @@ def _common_extended_negotiation_item(
     return SOPClassCommonExtendedNegotiationItem(sop_class, service_class, tuple(related))
 
 
-def _user_identity_rq_item(
-    view: memoryview, offset: int, start: int, end: int
-) -> UserIdentityRQItem:
+def _user_identity_rq_item(view: _Buffer, offset: int, start: int, end: int) -> UserIdentityRQItem:
     if end - start < 6:
         raise _fail(offset + 2, "user identity sub-item shorter than 6 bytes")
     identity_type = view[start]
@@ -697,16 +736,14 @@ def _user_identity_rq_item(
 _USER_IDENTITY_TYPES = frozenset(UserIdentityType)
 
 
-def _user_identity_ac_item(
-    view: memoryview, offset: int, start: int, end: int
-) -> UserIdentityACItem:
+def _user_identity_ac_item(view: _Buffer, offset: int, start: int, end: int) -> UserIdentityACItem:
     response_end = _length_prefixed(view, start, end, "server response")
     if response_end != end:
         raise _fail(response_end, "bytes after the user identity server response")
     return UserIdentityACItem(bytes(view[start + 2 : end]))
 
 
-_SUB_ITEM_DECODERS: dict[int, Callable[[memoryview, int, int, int], UserInformationSubItem]] = {
+_SUB_ITEM_DECODERS: dict[int, Callable[[_Buffer, int, int, int], UserInformationSubItem]] = {
     ItemType.MAXIMUM_LENGTH: _maximum_length_item,
     ItemType.IMPLEMENTATION_CLASS_UID: _implementation_class_uid_item,
     ItemType.ASYNCHRONOUS_OPERATIONS_WINDOW: _async_window_item,
@@ -722,12 +759,12 @@ _SUB_ITEM_DECODERS: dict[int, Callable[[memoryview, int, int, int], UserInformat
 # -- the other PDUs ------------------------------------------------------------------
 
 
-def _fixed_length(view: memoryview, what: str) -> None:
+def _fixed_length(view: _Buffer, what: str) -> None:
     if len(view) != PDU_HEADER_LENGTH + 4:
         raise _fail(2, f"{what} PDU length is {len(view) - 6}, expected 4")
 
 
-def _decode_associate_rj(view: memoryview) -> AAssociateRJ:
+def _decode_associate_rj(view: _Buffer) -> AAssociateRJ:
     _fixed_length(view, "A-ASSOCIATE-RJ")
     _, _, result, source, reason = _FIXED_BODY.unpack_from(view)
     if result not in _REJECT_RESULTS:
@@ -767,17 +804,17 @@ def _decode_p_data_tf(view: memoryview) -> PDataTF:
     return PDataTF(tuple(pdvs))
 
 
-def _decode_release_rq(view: memoryview) -> AReleaseRQ:
+def _decode_release_rq(view: _Buffer) -> AReleaseRQ:
     _fixed_length(view, "A-RELEASE-RQ")
     return AReleaseRQ()
 
 
-def _decode_release_rp(view: memoryview) -> AReleaseRP:
+def _decode_release_rp(view: _Buffer) -> AReleaseRP:
     _fixed_length(view, "A-RELEASE-RP")
     return AReleaseRP()
 
 
-def _decode_abort(view: memoryview) -> AAbort:
+def _decode_abort(view: _Buffer) -> AAbort:
     # Source and reason are not tested: an A-ABORT ends the association whatever they say.
     _fixed_length(view, "A-ABORT")
     return AAbort(view[8], view[9])

@@ -8,6 +8,7 @@ turns them back into bytes, nothing else changes them.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -28,6 +29,7 @@ __all__ = [
     "UserIdentityRQItem",
     "UserIdentityType",
     "UserInformationSubItem",
+    "ordered_user_information",
 ]
 
 DICOM_APPLICATION_CONTEXT = "1.2.840.10008.3.1.1.1"
@@ -181,3 +183,26 @@ UserInformationSubItem = (
     | UserIdentityRQItem
     | UserIdentityACItem
 )
+
+_USER_INFORMATION_ORDER: dict[type, int] = {
+    MaximumLengthItem: 0,
+    ImplementationClassUIDItem: 1,
+    AsynchronousOperationsWindowItem: 2,
+    RoleSelectionItem: 3,
+    ImplementationVersionNameItem: 4,
+    SOPClassExtendedNegotiationItem: 5,
+    SOPClassCommonExtendedNegotiationItem: 6,
+    UserIdentityRQItem: 7,
+    UserIdentityACItem: 7,
+}
+
+
+def ordered_user_information(
+    items: Iterable[UserInformationSubItem],
+) -> list[UserInformationSubItem]:
+    """User information sub-items in the order PS3.7 D.3.3 lists them (a stable sort).
+
+    Raises ``KeyError`` for something that is not a user information sub-item.
+    """
+    order = _USER_INFORMATION_ORDER
+    return sorted(items, key=lambda item: order[type(item)])

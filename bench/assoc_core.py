@@ -1,0 +1,221 @@
+"""Association-core benchmark: the pure CPU of one associate/release cycle, step by step.
+
+Run as ``python -m bench.assoc_core``. No sockets and no actors: each step of
+A-ASSOCIATE that is plain computation is timed on its own, on both sides,
+with the AEs of ``bench.peers`` (requested = supported = Verification plus CT
+Image Storage) and again with the 128 ``StoragePresentationContexts``:
+
+* requestor: build the A-ASSOCIATE-RQ as ``AE.associate`` does before it
+  starts an actor, encode it; decode the A-ASSOCIATE-AC and combine it with
+  what was requested (``negotiate_as_requestor``, as the association actor's
+  ``_on_AAssociateConfirmAccept`` calls it);
+* acceptor: decode the A-ASSOCIATE-RQ, answer it as the association actor's
+  ``_decide`` does (``negotiate_as_acceptor``, the rejected contexts, the
+  user information) and encode the A-ASSOCIATE-AC;
+* one notification with no handler bound (about a dozen fire per cycle).
+
+Each step is run in batches; the table shows the best and the median batch in
+microseconds per call. ``--profile STEP`` prints a cProfile of one step.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import pstats
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
+
+from dicomactors import AE, evt
+from dicomactors.negotiation import negotiate_as_acceptor, negotiate_as_requestor
+from dicomactors.pdu import AAssociateAC, AAssociateRQ, ImplementationClassUIDItem
+from dicomactors.pdu.codec import decode_pdu, encode_pdu
+from dicomactors.pdu.items import (
+    ImplementationVersionNameItem,
+    MaximumLengthItem,
+    PresentationContextACItem,
+    RoleSelectionItem,
+    UserIdentityRQItem,
+    ordered_user_information,
+)
+from dicomactors.presentation import PresentationContext, StoragePresentationContexts
+
+VERIFICATION = "1.2.840.10008.1.1"
+
+
+def small_ae() -> AE:
+    """``bench.peers``' client and server AE: Verification and CT Image Storage."""
+    ae = AE("BENCHSCU")
+    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    ae.add_requested_context(VERIFICATION)
+    ae.add_supported_context(CTImageStorage, ExplicitVRLittleEndian)
+    ae.add_supported_context(VERIFICATION)
+    return ae
+
+
+def storage_ae() -> AE:
+    """128 storage SOP classes, each with the four default transfer syntaxes, both ways."""
+    ae = AE("BENCHSCU")
+    ae.requested_contexts = StoragePresentationContexts
+    ae.supported_contexts = StoragePresentationContexts
+    return ae
+
+
+def acceptor_answer(
+    rq: AAssociateRQ, supported: tuple[PresentationContext, ...]
+) -> tuple[AAssociateAC, list[PresentationContext], list[PresentationContext]]:
+    """What ``AssociationActor._decide`` computes for an RQ that passes its checks.
+
+    Kept in step with ``dicomactors/actors/association.py`` by reading it: the
+    AE-title checks, the user information it builds, the negotiation call and
+    the rejected contexts it derives. No handler is bound (no user identity,
+    asynchronous window or extended negotiation answers).
+    """
+    user_info: list[Any] = [
+        MaximumLengthItem(16382),
+        ImplementationClassUIDItem("1.2.826.0.1.3680043.8.498.1"),
+    ]
+    next((i for i in rq.user_information if isinstance(i, UserIdentityRQItem)), None)
+    roles = {
+        i.sop_class_uid: (i.scu_role, i.scp_role)
+        for i in rq.user_information
+        if isinstance(i, RoleSelectionItem)
+    }
+    ac_items, accepted, role_items = negotiate_as_acceptor(
+        rq.presentation_contexts, supported, roles
+    )
+    accepted_ids = {c.context_id for c in accepted}
+    rejected = [
+        _rejected_context(item, rq) for item in ac_items if item.context_id not in accepted_ids
+    ]
+    user_info.extend(role_items)
+    user_info.append(ImplementationVersionNameItem("DICOMACTORS_010"))
+    ac = AAssociateAC(
+        called_ae_title=rq.called_ae_title,
+        calling_ae_title=rq.calling_ae_title,
+        presentation_contexts=tuple(ac_items),
+        user_information=tuple(ordered_user_information(user_info)),
+        application_context_name=rq.application_context_name,
+    )
+    return ac, list(accepted), rejected
+
+
+def _rejected_context(item: PresentationContextACItem, rq: AAssociateRQ) -> PresentationContext:
+    requested = next(c for c in rq.presentation_contexts if c.context_id == item.context_id)
+    context = PresentationContext()
+    context.context_id = item.context_id
+    context.abstract_syntax = requested.abstract_syntax
+    context.transfer_syntax = list(requested.transfer_syntaxes)
+    context.result = item.result
+    return context
+
+
+def requestor_answer(
+    rq: AAssociateRQ, numbered: list[PresentationContext], ac: AAssociateAC
+) -> list[PresentationContext]:
+    """What the association actor's ``_on_AAssociateConfirmAccept`` computes."""
+    proposed = {
+        i.sop_class_uid: (i.scu_role, i.scp_role)
+        for i in rq.user_information
+        if isinstance(i, RoleSelectionItem)
+    }
+    return negotiate_as_requestor(
+        numbered,
+        ac.presentation_contexts,
+        tuple(i for i in ac.user_information if isinstance(i, RoleSelectionItem)),
+        proposed_roles=proposed,
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    run: Callable[[], object]
+
+
+def steps_for(ae: AE) -> list[Step]:
+    """The steps of one cycle, each a closure over inputs made once here."""
+    rq, numbered = ae._request_pdu(None, "BENCHSCP", 16382, None)
+    rq_bytes = encode_pdu(rq)
+    supported = tuple(ae.supported_contexts)
+    ac, _, _ = acceptor_answer(rq, supported)
+    ac_bytes = encode_pdu(ac)
+    table = evt.HandlerTable()
+    return [
+        Step("build RQ", lambda: ae._request_pdu(None, "BENCHSCP", 16382, None)),
+        Step("encode RQ", lambda: encode_pdu(rq)),
+        Step("decode RQ", lambda: decode_pdu(rq_bytes)),
+        Step("acceptor negotiation + AC", lambda: acceptor_answer(rq, supported)),
+        Step("encode AC", lambda: encode_pdu(ac)),
+        Step("decode AC", lambda: decode_pdu(ac_bytes)),
+        Step("negotiate_as_requestor", lambda: requestor_answer(rq, numbered, ac)),
+        Step(
+            "notification, no handler",
+            lambda: evt.trigger_notification(table, None, evt.EVT_ACSE_RECV, primitive=rq),
+        ),
+    ]
+
+
+def time_step(run: Callable[[], object], repeats: int, budget: float) -> tuple[float, float]:
+    """(best, median) microseconds per call over ``repeats`` batches of ~``budget`` s each."""
+    start = time.perf_counter()
+    calls = 0
+    while time.perf_counter() - start < budget / 4:
+        run()
+        calls += 1
+    per_call = (time.perf_counter() - start) / calls
+    batch = max(1, int(budget / per_call))
+    results = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(batch):
+            run()
+        results.append((time.perf_counter() - start) / batch * 1e6)
+    return min(results), statistics.median(results)
+
+
+AES: dict[str, Callable[[], AE]] = {
+    "2 contexts": small_ae,
+    "128 storage contexts": storage_ae,
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeats", type=int, default=7)
+    parser.add_argument("--budget", type=float, default=0.05, help="seconds per batch")
+    parser.add_argument("--profile", metavar="STEP", help="cProfile one step (name prefix)")
+    parser.add_argument("--case", choices=list(AES), help="only this AE")
+    args = parser.parse_args()
+
+    cases = {args.case: AES[args.case]} if args.case else AES
+    if args.profile:
+        for case, make in cases.items():
+            step = next(s for s in steps_for(make()) if s.name.startswith(args.profile))
+            print(f"== {case}: {step.name}")
+            profile = cProfile.Profile()
+            profile.enable()
+            for _ in range(2000 if case == "2 contexts" else 50):
+                step.run()
+            profile.disable()
+            pstats.Stats(profile).sort_stats("tottime").print_stats(15)
+        return
+
+    totals: dict[str, list[float]] = {}
+    print(f"{'step':28} {'AE':22} {'best µs':>10} {'median µs':>10}")
+    for case, make in cases.items():
+        for step in steps_for(make()):
+            best, median = time_step(step.run, args.repeats, args.budget)
+            totals.setdefault(case, []).append(median)
+            print(f"{step.name:28} {case:22} {best:10.1f} {median:10.1f}")
+    for case, medians in totals.items():
+        print(f"{'sum of medians':28} {case:22} {'':10} {sum(medians):10.1f}")
+
+
+if __name__ == "__main__":
+    main()
