@@ -185,6 +185,7 @@ def test_dimse_actor_hands_the_spooled_data_set_up_as_a_view(tmp_path: Path) -> 
 
     from dicomactors.actors.dimse import DIMSEActor
     from dicomactors.actors.messages import DIMSEReceived, PDataIndication
+    from dicomactors.actors.runtime import Strand
 
     received: list[DIMSEReceived] = []
     got = threading.Event()
@@ -196,7 +197,7 @@ def test_dimse_actor_hands_the_spooled_data_set_up_as_a_view(tmp_path: Path) -> 
                 got.set()
 
     upper = Upper.start()
-    dimse = DIMSEActor.start(upper, sink_factory=spool_to_disk(tmp_path))
+    dimse = DIMSEActor.start(Strand("spool-test"), upper, sink_factory=spool_to_disk(tmp_path))
     try:
         dataset = b"\x01\x02" * 50_000
         command = CStoreRQ(1, "1.2.840.10008.5.1.4.1.1.2", "1.2.3")

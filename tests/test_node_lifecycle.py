@@ -17,22 +17,31 @@ def _requestor() -> AE:
     return ae
 
 
-def _wait_for_acceptors(server) -> None:
-    """The acceptor side ends when its DUL sees the close: wait for each, no sleeping."""
-    for acceptor in list(server.ae.active_associations):
+def _record_acceptors(server) -> list:
+    """Every association the server accepts from now on (its facade), in order."""
+    acceptors: list = []
+    server.bind(evt.EVT_CONN_OPEN, lambda event: acceptors.append(event.assoc))
+    return acceptors
+
+
+def _wait_for_acceptors(server, acceptors: list) -> None:
+    """The acceptor side ends when its DUL sees the close: join each one's threads."""
+    for acceptor in acceptors:
         assert acceptor.join(10)
+    acceptors.clear()
     assert server.active_associations == []
 
 
 def test_a_thousand_associate_release_cycles_leave_nothing_behind(scp):
     _scp_ae, server, port = scp
+    acceptors = _record_acceptors(server)
     ae = _requestor()
     # One cycle first: the shared timer thread and imports are one-off costs.
     warm = ae.associate("127.0.0.1", port)
     assert warm.is_established
     warm.release()
     assert warm.join(10)
-    _wait_for_acceptors(server)
+    _wait_for_acceptors(server, acceptors)
     before = Resources.now()
 
     for _ in range(1000):
@@ -42,7 +51,7 @@ def test_a_thousand_associate_release_cycles_leave_nothing_behind(scp):
         assert assoc.is_released
         assert assoc.join(10), "the requestor's actors did not stop"
 
-    _wait_for_acceptors(server)
+    _wait_for_acceptors(server, acceptors)
     assert ae.active_associations == []
     after = Resources.now()
     assert after == before, f"before {before}, after {after}"

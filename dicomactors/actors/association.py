@@ -45,6 +45,7 @@ from dicomactors.actors.messages import (
     TransportOpened,
     TransportReleased,
 )
+from dicomactors.actors.runtime import Strand, StrandActor
 from dicomactors.actors.service import HandleRequest, ServiceActor
 from dicomactors.dimse import CCancelRQ
 from dicomactors.negotiation import negotiate_as_acceptor, negotiate_as_requestor
@@ -180,7 +181,7 @@ class _Negotiated:
     peer_max_pdu: int = 0
 
 
-class AssociationActor(pykka.ThreadingActor):
+class AssociationActor(StrandActor):
     def __init__(
         self,
         facade: Association,
@@ -190,7 +191,8 @@ class AssociationActor(pykka.ThreadingActor):
         sock: socket.socket | None = None,
         server: pykka.ActorRef[Any] | None = None,
     ) -> None:
-        super().__init__()
+        # The association, DIMSE and DUL actors of one association share a strand.
+        super().__init__(Strand(f"assoc-{facade.name}"))
         self.facade = facade
         self.config = config
         self.handlers = handlers
@@ -221,8 +223,7 @@ class AssociationActor(pykka.ThreadingActor):
         # so that when ``Association.join`` returns the association has really gone.
         threads = self.facade._threads
         threads.append(threading.current_thread())
-        self.service = ServiceActor.start(self.facade, self.handlers, self.actor_ref, threads)
-        self.dimse = DIMSEActor.start(self.actor_ref, threads=threads)
+        self.dimse = DIMSEActor.start(self.strand, self.actor_ref, threads=threads)
         dul_config = DULConfig(
             acse_timeout=self.config.acse_timeout,
             network_timeout=self.config.network_timeout,
@@ -230,6 +231,7 @@ class AssociationActor(pykka.ThreadingActor):
             tls_handshake_timeout=self.config.acse_timeout,
         )
         self.dul = DULActor.start(
+            self.strand,
             self.actor_ref,
             self.dimse,
             dul_config,
@@ -501,7 +503,12 @@ class AssociationActor(pykka.ThreadingActor):
             return
         cancel = threading.Event()
         self.cancels[msg.message_id] = cancel
-        assert self.service is not None
+        if self.service is None:
+            # Started with the first request from the peer: an SCU that is never
+            # asked anything has no handler thread.
+            self.service = ServiceActor.start(
+                self.facade, self.handlers, self.actor_ref, self.facade._threads
+            )
         self.service.tell(HandleRequest(context, msg, message.dataset, cancel))
 
     def _on_DIMSEProtocolFailure(self, message: DIMSEProtocolFailure) -> None:

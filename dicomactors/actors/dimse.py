@@ -22,6 +22,7 @@ from dicomactors.actors.messages import (
     PDataRequest,
     SendDIMSE,
 )
+from dicomactors.actors.runtime import Strand, StrandActor
 from dicomactors.dimse import (
     DatasetSinkFactory,
     DIMSEError,
@@ -38,14 +39,15 @@ class AttachDUL:
     dul: pykka.ActorRef[Any]
 
 
-class DIMSEActor(pykka.ThreadingActor):
+class DIMSEActor(StrandActor):
     def __init__(
         self,
+        strand: Strand,
         upper: pykka.ActorRef[Any],
         sink_factory: DatasetSinkFactory | None = None,
         threads: list[threading.Thread] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(strand)
         self.threads = threads if threads is not None else []
         self.upper = upper
         self.dul: pykka.ActorRef[Any] | None = None

@@ -1,15 +1,17 @@
 """The DUL actor: one per connection, the only owner of its socket and ARTIM.
 
 It holds the PS3.8 state, feeds every primitive, PDU and timer into the pure
-:func:`dicomactors.fsm.step`, and carries out the effects it returns. PDUs
-arrive from the connection's :class:`SocketReader` thread; primitives arrive
-from the association actor (A-ASSOCIATE, A-RELEASE, A-ABORT) and the DIMSE
-actor (P-DATA). Indications go up with ``tell``: P-DATA to the DIMSE actor,
-everything else to the association actor.
+:func:`dicomactors.fsm.step`, and carries out the effects it returns. It reads
+its own socket: the strand it runs on polls the socket and calls
+:meth:`DULActor._on_readable`, which turns what arrived into PDUs
+(:class:`dicomactors.actors.transport.Receiver`) and handles each as a
+:class:`PDUReceived`. Primitives arrive from the association actor
+(A-ASSOCIATE, A-RELEASE, A-ABORT) and the DIMSE actor (P-DATA). Indications
+go up with ``tell``: P-DATA to the DIMSE actor, everything else to the
+association actor. Its timers (ARTIM, idle, reply) fire on its strand too.
 
-When the state returns to Sta1 the socket is closed, the reader thread
-joined, the association actor told with :class:`TransportReleased`, and the
-actor stops itself.
+When the state returns to Sta1 the socket is closed, the association actor
+told with :class:`TransportReleased`, and the actor stops itself.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import socket
 import ssl
 import threading
 from dataclasses import dataclass
+from time import monotonic
 from typing import Any
 
 import pykka
@@ -44,18 +47,21 @@ from dicomactors.actors.messages import (
     PDataIndication,
     PDataRequest,
     PDUReceived,
-    TLSEstablished,
     TransportClosed,
     TransportOpened,
     TransportReleased,
 )
+from dicomactors.actors.runtime import Strand, StrandActor
 from dicomactors.actors.timers import ActorTimer
 from dicomactors.actors.transport import (
-    SocketReader,
+    Receiver,
     close_socket,
     connect,
+    continue_handshake,
+    discard_input,
     pdata_parts,
     send_buffers,
+    start_tls_server,
     tune_socket,
 )
 from dicomactors.fsm import Effect, Event, State
@@ -69,6 +75,7 @@ from dicomactors.pdu import (
     AReleaseRP,
     AReleaseRQ,
     PDataTF,
+    PDUDecodeError,
     PDUReader,
     encode_pdu,
 )
@@ -124,13 +131,24 @@ class _Connected:
 
 
 @dataclass(frozen=True, slots=True)
+class _ReadMore:
+    """Posted to itself when a read stopped at its budget: read on after the queue."""
+
+
+@dataclass(frozen=True, slots=True)
+class _HandshakeTimeout:
+    generation: int
+
+
+@dataclass(frozen=True, slots=True)
 class _Stop:
     """Sent by the owner when it must go away now (e.g. server shutdown)."""
 
 
-class DULActor(pykka.ThreadingActor):
+class DULActor(StrandActor):
     def __init__(
         self,
+        strand: Strand,
         upper: pykka.ActorRef[Any],
         dimse: pykka.ActorRef[Any],
         config: DULConfig,
@@ -140,7 +158,7 @@ class DULActor(pykka.ThreadingActor):
         name: str = "dul",
         threads: list[threading.Thread] | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(strand)
         self.threads = threads if threads is not None else []
         self.upper = upper
         self.dimse = dimse
@@ -150,10 +168,16 @@ class DULActor(pykka.ThreadingActor):
         self.sock = sock
         self.tls_server = tls_server
         self.name = name
-        self.reader_thread: SocketReader | None = None
-        self.artim = ActorTimer(lambda g: self.actor_ref.tell(ArtimExpired(g)))
-        self.idle = ActorTimer(lambda g: self.actor_ref.tell(IdleTimeout(g)))
-        self.reply = ActorTimer(lambda g: self.actor_ref.tell(_ReplyTimeout(g)))
+        self.receiver: Receiver | None = None
+        self.handshaking = False
+        self.draining = False
+        # The idle timer is armed once and checks, when it fires, how long the
+        # connection has really been idle: no timer restart per PDU.
+        self.last_activity = monotonic()
+        self.artim = ActorTimer(lambda g: self.actor_ref.tell(ArtimExpired(g)), strand)
+        self.idle = ActorTimer(lambda g: self.actor_ref.tell(IdleTimeout(g)), strand)
+        self.reply = ActorTimer(lambda g: self.actor_ref.tell(_ReplyTimeout(g)), strand)
+        self.handshake = ActorTimer(lambda g: self.actor_ref.tell(_HandshakeTimeout(g)), strand)
         self._close_reason = ""
         self._finished = False
         self._pdata_out: list[bytes | memoryview] = []
@@ -176,10 +200,8 @@ class DULActor(pykka.ThreadingActor):
         self.artim.stop()
         self.idle.stop()
         self.reply.stop()
-        if self.sock is not None:
-            close_socket(self.sock)
-        if self.reader_thread is not None and self.reader_thread.is_alive():
-            self.reader_thread.join(timeout=5)
+        self.handshake.stop()
+        self._close_transport()
         if not self._finished:
             self._finished = True
             try:
@@ -201,8 +223,9 @@ class DULActor(pykka.ThreadingActor):
         kind = type(message)
         if kind is PDUReceived:
             pdu = message.pdu
-            self.idle.start(self.config.network_timeout)
             self._step(_PDU_EVENTS[type(pdu)], pdu)
+        elif kind is _ReadMore:
+            self._on_readable()
         elif kind is InvalidPDUReceived:
             self._step(Event.EVT19_INVALID_PDU_RECEIVED, message.error)
         elif kind is TransportClosed:
@@ -225,14 +248,15 @@ class DULActor(pykka.ThreadingActor):
                 self._step(Event.EVT18_ARTIM_EXPIRED, None)
         elif kind is IdleTimeout:
             if self.idle.is_current(message.generation):
-                self._local_abort("network timeout: no PDU for the network_timeout")
+                self._idle_check()
+        elif kind is _HandshakeTimeout:
+            if self.handshake.is_current(message.generation) and self.handshaking:
+                self._lost("TLS handshake did not finish within the acse_timeout")
         elif kind is _ReplyTimeout:
             if self.reply.is_current(message.generation):
                 self._local_abort("acse timeout: the peer did not answer in time")
         elif kind is _Connected:
             self._step(Event.EVT2_TRANSPORT_CONNECTED, None)
-        elif kind is TLSEstablished:
-            self.sock = message.sock
         elif kind is _Stop:
             self._local_abort("stopped by its owner")
             if self.state is not State.STA1_IDLE:
@@ -287,7 +311,7 @@ class DULActor(pykka.ThreadingActor):
         elif effect is Effect.ACCEPT_TRANSPORT:
             assert self.sock is not None
             tune_socket(self.sock)
-            self._start_reader()
+            self._start_reading()
             self._opened()
         elif effect is Effect.SEND_ASSOCIATE_RQ:
             self._send(self._pending_rq)
@@ -340,8 +364,8 @@ class DULActor(pykka.ThreadingActor):
             self.artim.start(self.config.acse_timeout)
         elif effect is Effect.STOP_ARTIM:
             self.artim.stop()
-        elif effect is Effect.CLOSE_TRANSPORT and self.sock is not None:
-            close_socket(self.sock)
+        elif effect is Effect.CLOSE_TRANSPORT:
+            self._close_transport()
 
     @staticmethod
     def _describe_fault(event: Event, payload: Any) -> str:
@@ -368,7 +392,7 @@ class DULActor(pykka.ThreadingActor):
             self.upper.tell(ConnectionFailed(str(exc)))
             self.state = State.STA1_IDLE
             return
-        self._start_reader()
+        self._start_reading()
         self._opened()
         self.actor_ref.tell(_Connected())
 
@@ -379,48 +403,119 @@ class DULActor(pykka.ThreadingActor):
             remote = self.sock.getpeername()[:2]
         except OSError:
             local = remote = ("", 0)
+        self.last_activity = monotonic()
         self.idle.start(self.config.network_timeout)
         self.upper.tell(TransportOpened(local, remote))
 
-    def _start_reader(self) -> None:
+    def _start_reading(self) -> None:
+        """Make the socket non-blocking and have the strand call us when it is readable."""
         assert self.sock is not None
         reader = PDUReader()
         if self.config.max_pdu_length:
             # Our Maximum Length Received bounds the P-DATA-TF variable field
             # (PS3.8 D.1): a larger PDU is refused by the reader (Evt19, A-ABORT).
             reader.max_pdu_length = self.config.max_pdu_length
-        self.reader_thread = SocketReader(
-            self.sock,
-            reader,
-            self.actor_ref.tell,
-            name=f"{self.name}-reader",
-            tls_server=self.tls_server,
-            handshake_timeout=self.config.tls_handshake_timeout,
-        )
-        self.reader_thread.start()
+        self.sock.setblocking(False)
+        if self.tls_server is not None:
+            try:
+                self.sock = start_tls_server(self.sock, self.tls_server)
+            except (OSError, ssl.SSLError) as exc:
+                self.actor_ref.tell(TransportClosed(f"connection lost: TLS failed: {exc}"))
+                return
+            self.handshaking = True
+            self.handshake.start(self.config.tls_handshake_timeout)
+        self.receiver = Receiver(self.sock, reader)
+        self.strand.watch(self.sock, self._on_readable)
+
+    def _on_readable(self) -> None:
+        """The socket has something: a handshake step, bytes to discard, or PDUs."""
+        try:
+            self._read()
+        except Exception as exc:  # a bug here must not leave a socket open
+            LOGGER.exception("%s: unexpected error reading, closing the connection", self.name)
+            self._close_reason = f"internal error: {exc}"
+            self.actor_ref.stop(block=False)
+
+    def _read(self) -> None:
+        sock, receiver = self.sock, self.receiver
+        if sock is None or receiver is None:
+            return
+        if self.handshaking:
+            try:
+                if not continue_handshake(sock, self.config.network_timeout):  # type: ignore[arg-type]
+                    return
+            except (OSError, ssl.SSLError) as exc:
+                self._lost(f"connection lost: TLS handshake failed: {exc}")
+                return
+            self.handshaking = False
+            self.handshake.stop()
+        if self.draining:
+            try:
+                closed = discard_input(sock)
+            except OSError as exc:
+                self._lost(f"connection lost: {exc}")
+                return
+            if closed:
+                self._lost("peer closed the connection")
+            return
+        self.last_activity = monotonic()
+        try:
+            pdus, closed, more = receiver.read()
+        except PDUDecodeError as exc:
+            for pdu in receiver.held():
+                self._receive(PDUReceived(pdu))
+            self.draining = True
+            self._receive(InvalidPDUReceived(exc))
+            return
+        except OSError as exc:
+            for pdu in receiver.held():
+                self._receive(PDUReceived(pdu))
+            self._lost(f"connection lost: {exc}")
+            return
+        for pdu in pdus:
+            self._receive(PDUReceived(pdu))
+        if closed:
+            self._lost("peer closed the connection")
+        elif more:
+            self.actor_ref.tell(_ReadMore())
+
+    def _lost(self, reason: str) -> None:
+        """The connection is gone (closed by the peer, failed): Evt17 once."""
+        if self.receiver is None:
+            return
+        self.strand.unwatch()
+        self.receiver = None
+        self._receive(TransportClosed(reason))
+
+    def _close_transport(self) -> None:
+        """Close the socket (no more polling on it first)."""
+        self.strand.unwatch()
+        self.receiver = None
+        if self.sock is not None:
+            close_socket(self.sock)
+
+    def _idle_check(self) -> None:
+        timeout = self.config.network_timeout
+        if timeout is None:
+            return
+        idle_for = monotonic() - self.last_activity
+        if idle_for < timeout:
+            self.idle.start(timeout - idle_for)
+        else:
+            self._local_abort("network timeout: no PDU for the network_timeout")
 
     def _send(self, pdu: Any) -> None:
-        if self.sock is None:
-            return
-        try:
-            self.sock.sendall(encode_pdu(pdu))
-        except OSError as exc:
-            self._close_reason = f"send failed: {exc}"
-            close_socket(self.sock)
-        else:
-            self.idle.start(self.config.network_timeout)
+        self._write([encode_pdu(pdu)])
 
     def _send_pdata(self, pdu: PDataTF) -> None:
         """Queue one P-DATA-TF; send the queue when the PDU ends a fragment sequence.
 
         The PDUs of a message go out together in gathered writes (header and
-        fragment buffers, never joined), and the idle timer is restarted once per
-        write rather than once per PDU. Every P-DATA request the DIMSE actor makes
-        is a whole message, so its last PDU always ends a sequence and nothing is
-        left queued; a long message is also flushed every ``_SEND_BATCH`` bytes.
+        fragment buffers, never joined). Every P-DATA request the DIMSE actor
+        makes is a whole message, so its last PDU always ends a sequence and
+        nothing is left queued; a long message is also flushed every
+        ``_SEND_BATCH`` bytes.
         """
-        if self.sock is None:
-            return
         pending = self._pdata_out
         pending.extend(pdata_parts(pdu))
         self._pdata_out_size += len(pending[-1])
@@ -428,13 +523,19 @@ class DULActor(pykka.ThreadingActor):
             return
         self._pdata_out = []
         self._pdata_out_size = 0
+        self._write(pending)
+
+    def _write(self, buffers: list[bytes | memoryview]) -> None:
+        if self.sock is None or self.receiver is None:
+            return  # closed (or never opened): nothing can be sent any more
         try:
-            send_buffers(self.sock, pending)
+            send_buffers(self.sock, buffers, self.config.network_timeout)
         except OSError as exc:
             self._close_reason = f"send failed: {exc}"
-            close_socket(self.sock)
+            self._close_transport()
+            self.actor_ref.tell(TransportClosed(self._close_reason))
         else:
-            self.idle.start(self.config.network_timeout)
+            self.last_activity = monotonic()
 
 
 #: Bytes of P-DATA queued before a gathered write even in the middle of a message.

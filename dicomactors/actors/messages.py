@@ -46,13 +46,6 @@ class TransportClosed:
 
 
 @dataclass(frozen=True, slots=True)
-class TLSEstablished:
-    """The acceptor's TLS handshake finished: send through this socket from now on."""
-
-    sock: ssl.SSLSocket
-
-
-@dataclass(frozen=True, slots=True)
 class ArtimExpired:
     generation: int
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import pykka
 
+from dicomactors.actors.runtime import ThreadActor
+
 LOGGER = logging.getLogger("dicomactors.server")
 
 #: Builds the association for an accepted socket; True means over the limit.
@@ -78,7 +80,7 @@ def listen(address: tuple[str, int], backlog: int = 128) -> socket.socket:
     return sock
 
 
-class ServerActor(pykka.ThreadingActor):
+class ServerActor(ThreadActor):
     def __init__(
         self,
         sock: socket.socket,

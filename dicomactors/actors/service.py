@@ -16,6 +16,7 @@ from typing import Any
 import pykka
 
 from dicomactors import events as evt
+from dicomactors.actors.runtime import ThreadActor
 from dicomactors.services import dispatch
 
 LOGGER = logging.getLogger("dicomactors.service")
@@ -29,7 +30,7 @@ class HandleRequest:
     cancel: threading.Event
 
 
-class ServiceActor(pykka.ThreadingActor):
+class ServiceActor(ThreadActor):
     def __init__(
         self,
         facade: Any,

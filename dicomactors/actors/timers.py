@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from time import monotonic
+from typing import Any
 
 
 @dataclass(order=True)
@@ -89,9 +90,13 @@ class ActorTimer:
     the generation it was armed with, and the actor ignores stale ones.
     """
 
-    def __init__(self, post: Callable[[int], None]) -> None:
+    def __init__(self, post: Callable[[int], None], scheduler: Any = None) -> None:
         self._post = post
-        self._handle: TimerHandle | None = None
+        # Anything with ``call_later(delay, callback)`` returning a handle with
+        # ``cancel()``: a strand (timers fire on the actor's own thread) or, by
+        # default, the process-wide timer thread.
+        self._scheduler = scheduler if scheduler is not None else SCHEDULER
+        self._handle: Any = None
         self.generation = 0
 
     @property
@@ -104,7 +109,7 @@ class ActorTimer:
             return
         self.generation += 1
         generation = self.generation
-        self._handle = SCHEDULER.call_later(seconds, lambda: self._post(generation))
+        self._handle = self._scheduler.call_later(seconds, lambda: self._post(generation))
 
     def stop(self) -> None:
         if self._handle is not None:

@@ -1,37 +1,29 @@
-"""Sockets: connecting, TLS, and the blocking reader thread of a connection.
+"""Sockets: connecting, TLS, and reading and writing a connection without blocking.
 
-The reader thread is the only place that calls ``recv``. It blocks there (no
-polling), turns bytes into PDUs with the pure :class:`PDUReader` and tells the
-DUL actor about them, in order, followed by the close. A PDU that arrived
-just before the peer closed is therefore always delivered before the close.
+A connection's socket belongs to its DUL actor, which reads and writes it on
+the actor's own strand (see :mod:`dicomactors.actors.runtime`): the strand
+polls the socket and, when it is readable, the DUL calls
+:meth:`Receiver.read`, which takes what the kernel has, turns the bytes into
+PDUs with the pure :class:`PDUReader` and returns them. Nothing else reads or
+writes the socket, so a TLS connection is never used from two threads.
 
-P-DATA is delivered per message part rather than per PDU (:class:`PDataBatch`):
-the PDVs of consecutive P-DATA-TF PDUs travel to the DUL as one P-DATA-TF once
-a fragment sequence ends, so the DUL and DIMSE actors see a 512 KiB data set
-in 16 KiB PDUs as one message instead of 33.
+P-DATA is returned per message part rather than per PDU (:class:`PDataBatch`):
+the PDVs of consecutive P-DATA-TF PDUs come back as one P-DATA-TF once a
+fragment sequence ends, so the DUL and DIMSE actors see a 512 KiB data set in
+16 KiB PDUs as one message instead of 33.
 """
 
 from __future__ import annotations
 
 import logging
+import select
 import socket
 import ssl
 import struct
-import threading
-from collections.abc import Callable
 from time import monotonic
 
-import pykka
-
-from dicomactors.actors.messages import (
-    Address,
-    InvalidPDUReceived,
-    PDUReceived,
-    TLSClient,
-    TLSEstablished,
-    TransportClosed,
-)
-from dicomactors.pdu import PDataTF, PDUDecodeError, PDUReader, encode_pdu
+from dicomactors.actors.messages import Address, TLSClient
+from dicomactors.pdu import PDataTF, PDUReader, encode_pdu
 from dicomactors.pdu.pdus import PDU, PresentationDataValue
 
 LOGGER = logging.getLogger("dicomactors.transport")
@@ -89,19 +81,35 @@ def pdata_parts(pdu: PDataTF) -> list[bytes | memoryview]:
     return [header, pdv.data]
 
 
-def send_buffers(sock: socket.socket, buffers: list[bytes | memoryview]) -> None:
+def wait_ready(sock: socket.socket, events: int, timeout: float | None) -> None:
+    """Block until ``sock`` is ready for ``events`` (POLLIN/POLLOUT); OSError on timeout."""
+    poller = select.poll()
+    poller.register(sock.fileno(), events)
+    if not poller.poll(None if timeout is None else max(1, int(timeout * 1000))):
+        raise TimeoutError(f"socket not ready within {timeout} s")
+
+
+def send_buffers(
+    sock: socket.socket, buffers: list[bytes | memoryview], timeout: float | None = None
+) -> None:
     """Send ``buffers`` back to back, with as few system calls as the kernel allows.
 
     A plain socket gets them in ``sendmsg`` calls (gathered writes, no joining);
-    a TLS socket, which has no ``sendmsg``, gets them joined into one record stream.
+    a TLS socket, which has no ``sendmsg``, gets them joined into one record
+    stream. The socket may be non-blocking: when the kernel's buffer is full
+    this waits until it drains, up to ``timeout`` seconds without progress.
     """
     if isinstance(sock, ssl.SSLSocket):
-        sock.sendall(b"".join(buffers))
+        _send_tls(sock, memoryview(b"".join(buffers)), timeout)
         return
     pending = [memoryview(b).cast("B") for b in buffers if len(b)]
     while pending:
         batch = pending[:_MAX_BUFFERS]
-        sent = sock.sendmsg(batch)
+        try:
+            sent = sock.sendmsg(batch)
+        except BlockingIOError:
+            wait_ready(sock, select.POLLOUT, timeout)
+            continue
         # Drop what went out; a partial send leaves the rest of one buffer.
         index = 0
         while index < len(batch) and sent >= len(batch[index]):
@@ -110,6 +118,19 @@ def send_buffers(sock: socket.socket, buffers: list[bytes | memoryview]) -> None
         del pending[:index]
         if sent:
             pending[0] = pending[0][sent:]
+
+
+def _send_tls(sock: ssl.SSLSocket, data: memoryview, timeout: float | None) -> None:
+    while data:
+        try:
+            sent = sock.send(data)
+        except (ssl.SSLWantWriteError, BlockingIOError):
+            wait_ready(sock, select.POLLOUT, timeout)
+            continue
+        except ssl.SSLWantReadError:
+            wait_ready(sock, select.POLLIN, timeout)
+            continue
+        data = data[sent:]
 
 
 def close_socket(sock: socket.socket) -> None:
@@ -122,18 +143,6 @@ def close_socket(sock: socket.socket) -> None:
         sock.close()
     except OSError:
         pass
-
-
-def _quiet(deliver: Callable[[object], None]) -> Callable[[object], None]:
-    """``deliver`` that ignores a receiver that has already stopped."""
-
-    def send(message: object) -> None:
-        try:
-            deliver(message)
-        except pykka.ActorDeadError:
-            pass
-
-    return send
 
 
 #: P-DATA held back in the reader is delivered once it reaches this many bytes...
@@ -194,75 +203,78 @@ class PDataBatch:
         return [pdu]
 
 
-class SocketReader(threading.Thread):
-    """Blocks on ``recv_into`` and tells ``deliver`` about PDUs and the close."""
+#: Bytes one :meth:`Receiver.read` takes before letting the strand serve its messages.
+READ_BUDGET = 4 * 1024 * 1024
 
-    def __init__(
-        self,
-        sock: socket.socket,
-        reader: PDUReader,
-        deliver: Callable[[object], None],
-        name: str,
-        tls_server: ssl.SSLContext | None = None,
-        handshake_timeout: float | None = None,
-    ) -> None:
-        super().__init__(name=name, daemon=True)
+
+class Receiver:
+    """Reads whatever a non-blocking socket holds and returns it as PDUs."""
+
+    def __init__(self, sock: socket.socket, reader: PDUReader) -> None:
         self.sock = sock
         self._reader = reader
-        self._deliver = _quiet(deliver)
-        self._tls_server = tls_server
-        self._handshake_timeout = handshake_timeout
         self._batch = PDataBatch()
 
-    def _handshake(self) -> None:
-        assert self._tls_server is not None
-        raw = self.sock
-        raw.settimeout(self._handshake_timeout)
-        tls = self._tls_server.wrap_socket(raw, server_side=True)
-        tls.settimeout(None)
-        self.sock = tls
+    def read(self, budget: int = READ_BUDGET) -> tuple[list[PDU], bool, bool]:
+        """``(pdus, closed, more)``: the PDUs now complete, whether the peer closed,
+        and whether the budget ran out with data possibly left to read.
 
-    def run(self) -> None:
-        reason = "peer closed the connection"
-        try:
-            if self._tls_server is not None:
-                self._handshake()
-                self._deliver(TLSEstablished(self.sock))  # type: ignore[arg-type]
-            self._read()
-        except PDUDecodeError as exc:
-            self._deliver_held()
-            self._deliver(InvalidPDUReceived(exc))
-            reason = self._drain()
-        except (OSError, ValueError) as exc:
-            reason = f"connection lost: {exc}"
-        self._deliver_held()
-        self._deliver(TransportClosed(reason))
-
-    def _deliver_held(self) -> None:
-        for pdu in self._batch.flush():
-            self._deliver(PDUReceived(pdu))
-
-    def _read(self) -> None:
+        Raises :class:`PDUDecodeError` for a malformed PDU and ``OSError`` when
+        the connection fails; call :meth:`held` then for what was complete before.
+        """
         reader = self._reader
         recv_into = self.sock.recv_into
-        deliver = self._deliver
         batch = self._batch
-        while True:
-            buf = reader.recv_buffer()
-            n = recv_into(buf)
-            if n == 0:
-                return
-            pdus = reader.advance(n)
+        out: list[PDU] = []
+        taken = 0
+        while taken < budget:
+            try:
+                count = recv_into(reader.recv_buffer())
+            except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                return out, False, False
+            if count == 0:
+                out.extend(batch.flush())
+                return out, True, False
+            taken += count
+            pdus = reader.advance(count)
             if pdus:
-                for pdu in batch.add(pdus, monotonic()):
-                    deliver(PDUReceived(pdu))
+                out.extend(batch.add(pdus, monotonic()))
+        return out, False, True
 
-    def _drain(self) -> str:
-        """After a bad PDU: discard input until the peer or the DUL closes."""
-        scratch = bytearray(65536)
+    def held(self) -> list[PDU]:
+        """P-DATA held back for the rest of its fragment sequence."""
+        return self._batch.flush()
+
+
+def discard_input(sock: socket.socket) -> bool:
+    """After a malformed PDU: throw away what is readable; True once the peer closed."""
+    scratch = bytearray(65536)
+    while True:
         try:
-            while self.sock.recv_into(scratch):
-                pass
-        except (OSError, ValueError) as exc:
-            return f"connection lost: {exc}"
-        return "peer closed the connection"
+            if not sock.recv_into(scratch):
+                return True
+        except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return False
+
+
+def start_tls_server(sock: socket.socket, context: ssl.SSLContext) -> ssl.SSLSocket:
+    """Wrap an accepted socket for TLS; the handshake is driven by :func:`continue_handshake`."""
+    tls = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+    tls.setblocking(False)
+    return tls
+
+
+def continue_handshake(sock: ssl.SSLSocket, timeout: float | None) -> bool:
+    """Take the TLS handshake as far as the peer's bytes allow; True once it is done.
+
+    Raises ``ssl.SSLError`` (or ``OSError``) when the handshake fails.
+    """
+    while True:
+        try:
+            sock.do_handshake()
+        except ssl.SSLWantReadError:
+            return False
+        except ssl.SSLWantWriteError:
+            wait_ready(sock, select.POLLOUT, timeout)
+            continue
+        return True

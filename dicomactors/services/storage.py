@@ -88,7 +88,7 @@ class SpoolFileSink:
 def spool_to_disk(directory: str | Path | None = None) -> DatasetSinkFactory:
     """A sink factory that streams every C-STORE data set to a file in ``directory``.
 
-    Give it to the DIMSE actor (``DIMSEActor(upper, sink_factory=spool_to_disk())``):
+    Give it to the DIMSE actor (``DIMSEActor.start(strand, upper, sink_factory=spool_to_disk())``):
     a received instance then never sits in memory, whatever its size.
     """
 
