@@ -26,9 +26,9 @@ from dicomactors.actors.association import (
 from dicomactors.actors.messages import TLSClient
 from dicomactors.aetitle import normalize_ae_title
 from dicomactors.association import Association
-from dicomactors.negotiation import assign_context_ids
-from dicomactors.pdu import AAssociateRQ, ImplementationClassUIDItem, MaximumLengthItem
-from dicomactors.pdu.items import ImplementationVersionNameItem, ordered_user_information
+from dicomactors.negotiation import assign_context_ids, base_user_information
+from dicomactors.pdu import AAssociateRQ
+from dicomactors.pdu.items import ordered_user_information
 from dicomactors.pdu_primitives import (
     AsynchronousOperationsWindowNegotiation,
     ImplementationClassUIDNotification,
@@ -281,27 +281,25 @@ class AE:
         numbered = assign_context_ids(requested)
         if isinstance(max_pdu, bool) or not isinstance(max_pdu, int) or max_pdu < 0:
             raise ValueError(f"max_pdu must be an int >= 0, not {max_pdu!r}")
-        user_info: list[Any] = [
-            MaximumLengthItem(max_pdu),
-            ImplementationClassUIDItem(str(self.implementation_class_uid)),
-        ]
         version = self.implementation_version_name
+        extended: list[Any] = []
         for item in ext_neg or ():
             if isinstance(item, ImplementationVersionNameNotification):
                 version = item.implementation_version_name
             elif isinstance(item, ImplementationClassUIDNotification | MaximumLengthNotification):
                 continue
             elif isinstance(item, _EXTENDED_TYPES):
-                user_info.append(item.to_item())
+                extended.append(item.to_item())
             else:
                 raise TypeError(f"{item!r} is not an extended negotiation item")
-        if version:
-            user_info.append(ImplementationVersionNameItem(version))
+        user_info = base_user_information(max_pdu, str(self.implementation_class_uid), version)
+        if extended:
+            user_info = tuple(ordered_user_information([*user_info, *extended]))
         rq = AAssociateRQ(
             called_ae_title=called,
             calling_ae_title=self.ae_title,
             presentation_contexts=tuple(c.to_rq_item() for c in numbered),
-            user_information=tuple(ordered_user_information(user_info)),
+            user_information=user_info,
         )
         return rq, numbered
 

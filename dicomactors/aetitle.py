@@ -41,6 +41,6 @@ def normalize_ae_title(value: str | bytes) -> str:
         raise ValueError(f"AE title must be ASCII, got {title!r}")
     if "\\" in title:
         raise ValueError(f"AE title must not contain a backslash, got {title!r}")
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in title):
+    if not title.isprintable():  # for ASCII: true of control characters only
         raise ValueError(f"AE title must not contain control characters, got {title!r}")
     return title

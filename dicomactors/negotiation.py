@@ -13,14 +13,19 @@ come in, fresh items and contexts go out.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from operator import attrgetter
 
 from dicomactors.pdu.items import (
     ContextResult,
+    ImplementationClassUIDItem,
+    ImplementationVersionNameItem,
+    MaximumLengthItem,
     PresentationContextACItem,
     PresentationContextRQItem,
     RoleSelectionItem,
+    UserInformationSubItem,
 )
 from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext, as_uid
 
@@ -28,6 +33,7 @@ __all__ = [
     "RoleProposal",
     "agree_roles",
     "assign_context_ids",
+    "base_user_information",
     "negotiate_as_acceptor",
     "negotiate_as_requestor",
 ]
@@ -220,3 +226,22 @@ def assign_context_ids(contexts: Sequence[PresentationContext]) -> list[Presenta
             f"most {MAX_PRESENTATION_CONTEXTS} (odd context IDs 1 to 255)"
         )
     return [context.copy(2 * index + 1) for index, context in enumerate(contexts)]
+
+
+@functools.lru_cache(maxsize=64)
+def base_user_information(
+    maximum_length: int, implementation_class_uid: str, implementation_version_name: str | None
+) -> tuple[UserInformationSubItem, ...]:
+    """The user information sub-items every A-ASSOCIATE-RQ and -AC of an AE carries.
+
+    Maximum length, implementation class UID and (when there is one) version
+    name, in the order of PS3.7 D.3.3. The items are immutable, so the same
+    tuple is handed out for the same settings rather than made per association.
+    """
+    items: list[UserInformationSubItem] = [
+        MaximumLengthItem(maximum_length),
+        ImplementationClassUIDItem(implementation_class_uid),
+    ]
+    if implementation_version_name:
+        items.append(ImplementationVersionNameItem(implementation_version_name))
+    return tuple(items)

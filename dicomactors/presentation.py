@@ -248,10 +248,9 @@ class PresentationContext:
             raise ValueError(
                 f"context {self.context_id} ({self.abstract_syntax}) has no transfer syntax"
             )
+        # A UID is a str: the item keeps the UIDs themselves, no copies as plain str.
         return PresentationContextRQItem(
-            self.context_id,
-            str(self.abstract_syntax),
-            tuple(str(ts) for ts in self.transfer_syntax),
+            self.context_id, self.abstract_syntax, tuple(self.transfer_syntax)
         )
 
     @classmethod

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 from dicomactors.pdu.errors import PDUDecodeError
 from dicomactors.pdu.items import (
@@ -174,9 +175,11 @@ def _encode_associate_rq(pdu: AAssociateRQ) -> bytes:
     for context in pdu.presentation_contexts:
         syntaxes = b"".join(
             [
-                _item(_ITEM_ABSTRACT_SYNTAX, context.abstract_syntax.encode("ascii")),
+                _syntax_item(
+                    _ABSTRACT_SYNTAX_ITEMS, _ITEM_ABSTRACT_SYNTAX, context.abstract_syntax
+                ),
                 *[
-                    _item(_ITEM_TRANSFER_SYNTAX, uid.encode("ascii"))
+                    _syntax_item(_TRANSFER_SYNTAX_ITEMS, _ITEM_TRANSFER_SYNTAX, uid)
                     for uid in context.transfer_syntaxes
                 ],
             ]
@@ -194,8 +197,9 @@ def _encode_associate_ac(pdu: AAssociateAC) -> bytes:
     contexts = []
     for context in pdu.presentation_contexts:
         # A rejected context still carries the sub-item; its value is not significant.
-        uid = (context.transfer_syntax or "").encode("ascii")
-        syntax = _item(_ITEM_TRANSFER_SYNTAX, uid)
+        syntax = _syntax_item(
+            _TRANSFER_SYNTAX_ITEMS, _ITEM_TRANSFER_SYNTAX, context.transfer_syntax or ""
+        )
         contexts.append(
             _CONTEXT_AC_HEADER.pack(
                 _ITEM_PRESENTATION_CONTEXT_AC,
@@ -206,6 +210,22 @@ def _encode_associate_ac(pdu: AAssociateAC) -> bytes:
             + syntax
         )
     return _encode_associate(pdu, contexts)
+
+
+def _syntax_item(table: dict[str, bytes], item_type: int, uid: str) -> bytes:
+    """An abstract or transfer syntax sub-item; the few UIDs every association names are
+    encoded once and looked up after that."""
+    item = table.get(uid)
+    if item is None:
+        item = _item(item_type, uid.encode("ascii"))
+        if len(table) < _SYNTAX_ITEMS_LIMIT:
+            table[uid] = item
+    return item
+
+
+_ABSTRACT_SYNTAX_ITEMS: dict[str, bytes] = {}
+_TRANSFER_SYNTAX_ITEMS: dict[str, bytes] = {}
+_SYNTAX_ITEMS_LIMIT = 4096
 
 
 def _encode_sub_item(sub: UserInformationSubItem) -> bytes:
@@ -457,13 +477,16 @@ def _associate_fields(view: _Buffer, is_request: bool) -> tuple[int, str, str]:
 
 def _decode_associate_rq(pdu: memoryview) -> AAssociateRQ:
     view = bytes(pdu)
+    known = _DECODED_RQ.get(view)
+    if known is not None:
+        return known
     protocol_version, called, calling = _associate_fields(view, is_request=True)
     application_context, contexts, user_information = _variable_items(
         view, _ITEM_PRESENTATION_CONTEXT_RQ, _context_rq
     )
     if not contexts:
         raise _fail(_VARIABLE_FIELD_OFFSET, "A-ASSOCIATE-RQ has no presentation context")
-    return AAssociateRQ(
+    rq = AAssociateRQ(
         called_ae_title=called,
         calling_ae_title=calling,
         presentation_contexts=tuple(contexts),  # type: ignore[arg-type]
@@ -471,15 +494,19 @@ def _decode_associate_rq(pdu: memoryview) -> AAssociateRQ:
         application_context_name=application_context,
         protocol_version=protocol_version,
     )
+    return _remember(_DECODED_RQ, view, rq)
 
 
 def _decode_associate_ac(pdu: memoryview) -> AAssociateAC:
     view = bytes(pdu)
+    known = _DECODED_AC.get(view)
+    if known is not None:
+        return known
     protocol_version, called, calling = _associate_fields(view, is_request=False)
     application_context, contexts, user_information = _variable_items(
         view, _ITEM_PRESENTATION_CONTEXT_AC, _context_ac
     )
-    return AAssociateAC(
+    ac = AAssociateAC(
         called_ae_title=called,
         calling_ae_title=calling,
         presentation_contexts=tuple(contexts),  # type: ignore[arg-type]
@@ -487,6 +514,28 @@ def _decode_associate_ac(pdu: memoryview) -> AAssociateAC:
         application_context_name=application_context,
         protocol_version=protocol_version,
     )
+    return _remember(_DECODED_AC, view, ac)
+
+
+# A peer that associates again and again sends the same A-ASSOCIATE bytes each time (same
+# titles, contexts and user information), and the values decoded from them are immutable:
+# the last few are kept and handed out again. Only PDUs that decoded without error are kept,
+# so what a faulty PDU raises does not change. Bounded in count and size: a peer sending ever
+# new PDUs only empties the table.
+_DECODED_RQ: dict[bytes, AAssociateRQ] = {}
+_DECODED_AC: dict[bytes, AAssociateAC] = {}
+_DECODED_LIMIT = 32
+_DECODED_MAX_BYTES = 64 * 1024
+
+_Decoded = TypeVar("_Decoded", AAssociateRQ, AAssociateAC)
+
+
+def _remember(table: dict[bytes, _Decoded], pdu: bytes, value: _Decoded) -> _Decoded:
+    if len(pdu) <= _DECODED_MAX_BYTES:
+        if len(table) >= _DECODED_LIMIT:
+            table.clear()
+        table[pdu] = value
+    return value
 
 
 _ContextDecoder = Callable[
