@@ -34,6 +34,11 @@ class NotificationEvent:
     def __str__(self) -> str:
         return self.name
 
+    def __hash__(self) -> int:
+        # Handler tables are keyed by event: the name alone tells events apart, and
+        # hashing it is cheaper than hashing every field as the generated hash does.
+        return hash(self.name)
+
 
 @dataclass(frozen=True, slots=True)
 class InterventionEvent:
@@ -44,6 +49,11 @@ class InterventionEvent:
 
     def __str__(self) -> str:
         return self.name
+
+    def __hash__(self) -> int:
+        # Handler tables are keyed by event: the name alone tells events apart, and
+        # hashing it is cheaper than hashing every field as the generated hash does.
+        return hash(self.name)
 
 
 EventType = NotificationEvent | InterventionEvent
@@ -297,7 +307,11 @@ class HandlerTable:
 
 def trigger_notification(table: HandlerTable, assoc: Any, event: EventType, **attrs: Any) -> None:
     """Call every handler bound to a notification event; exceptions are logged."""
-    bindings = table.get(event)
+    # Several fire per association and usually nothing is bound at all: an empty
+    # table answers without hashing the event.
+    if not table._table:
+        return
+    bindings = table._table.get(event)
     if not bindings:
         return
     evt = Event(assoc, event, **attrs)
@@ -315,14 +329,15 @@ def trigger_intervention(table: HandlerTable, assoc: Any, event: EventType, **at
     rejection that fits the service.
     """
     bindings = table.get(event)
-    evt = Event(assoc, event, **attrs)
     if bindings:
         binding = bindings[0]
-        return binding.handler(evt, *binding.args)
+        return binding.handler(Event(assoc, event, **attrs), *binding.args)
+    if event in _DEFAULT_ANSWERS:
+        return _DEFAULT_ANSWERS[event]
     default = get_default_handler(event)
     if default is None:
         raise NoHandlerError(event)
-    return default(evt)
+    return default(Event(assoc, event, **attrs))
 
 
 class NoHandlerError(LookupError):
@@ -333,8 +348,12 @@ class NoHandlerError(LookupError):
         self.event = event
 
 
+_DEFAULT_ANSWERS: dict[EventType, Any] = {EVT_C_ECHO: 0x0000}
+"""What the defaults that never look at their event answer: no Event is built for them."""
+
+
 def _echo_default(event: Event) -> int:
-    return 0x0000
+    return int(_DEFAULT_ANSWERS[EVT_C_ECHO])
 
 
 _DEFAULTS: dict[EventType, Callable[..., Any]] = {EVT_C_ECHO: _echo_default}

@@ -8,12 +8,13 @@ again, and a bad value must still fail as it did.
 
 from __future__ import annotations
 
+import pickle
 import warnings
 
 import pytest
 from pydicom.uid import UID, CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittleEndian
 
-from dicomactors import AE
+from dicomactors import AE, evt
 from dicomactors.aetitle import normalize_ae_title
 from dicomactors.negotiation import (
     assign_context_ids,
@@ -315,3 +316,51 @@ def test_control_characters_in_an_ae_title_are_refused(title: str) -> None:
 
 def test_printable_ae_title_is_kept() -> None:
     assert normalize_ae_title("  A~ !B  ") == "A~ !B"
+
+
+# -- events --------------------------------------------------------------------------
+
+
+def test_notification_with_nothing_bound_calls_nothing() -> None:
+    calls: list[evt.Event] = []
+    empty = evt.HandlerTable()
+    evt.trigger_notification(empty, "assoc", evt.EVT_ACSE_RECV, primitive=1)
+    other = evt.HandlerTable([evt.Binding(evt.EVT_RELEASED, calls.append)])
+    evt.trigger_notification(other, "assoc", evt.EVT_ACSE_RECV, primitive=1)
+    assert calls == []
+    evt.trigger_notification(other, "assoc", evt.EVT_RELEASED, reason="x")
+    assert [(c.assoc, c.event, c.reason) for c in calls] == [("assoc", evt.EVT_RELEASED, "x")]
+
+
+def test_bindings_found_by_an_equal_event() -> None:
+    table = evt.HandlerTable([evt.Binding(evt.EVT_C_STORE, print)])
+    twin = pickle.loads(pickle.dumps(evt.EVT_C_STORE))
+    assert twin == evt.EVT_C_STORE and hash(twin) == hash(evt.EVT_C_STORE)
+    assert table.get(twin)[0].handler is print
+    assert evt.EVT_C_STORE != evt.EVT_C_FIND
+    assert len({*evt.NOTIFICATION_EVENTS, *evt.INTERVENTION_EVENTS}) == len(
+        evt.NOTIFICATION_EVENTS
+    ) + len(evt.INTERVENTION_EVENTS)
+
+
+def test_intervention_defaults() -> None:
+    empty = evt.HandlerTable()
+    assert evt.trigger_intervention(empty, "assoc", evt.EVT_C_ECHO, request=None) == 0x0000
+    default = evt.get_default_handler(evt.EVT_C_ECHO)
+    assert default is not None and default(None) == 0x0000
+    with pytest.raises(evt.NoHandlerError, match="EVT_C_STORE"):
+        evt.trigger_intervention(empty, "assoc", evt.EVT_C_STORE, request=None)
+
+
+def test_a_bound_echo_handler_gets_its_event() -> None:
+    seen: list[tuple[evt.Event, str]] = []
+
+    def handler(event: evt.Event, extra: str) -> int:
+        seen.append((event, extra))
+        return 0x0122
+
+    table = evt.HandlerTable([evt.Binding(evt.EVT_C_ECHO, handler, ("x",))])
+    assert evt.trigger_intervention(table, "assoc", evt.EVT_C_ECHO, request=7) == 0x0122
+    assert [(e.assoc, e.event, e.request, extra) for e, extra in seen] == [
+        ("assoc", evt.EVT_C_ECHO, 7, "x")
+    ]
