@@ -144,6 +144,7 @@ def negotiate_as_acceptor(
 
 
 _ACCEPTANCE = ContextResult.ACCEPTANCE
+_NO_REASON = ContextResult.NO_REASON
 _USER_REJECTION = ContextResult.USER_REJECTION
 _NOT_SUPPORTED = ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED
 _NO_TRANSFER_SYNTAX = ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED
@@ -184,22 +185,16 @@ def negotiate_as_requestor(
 
     output: list[PresentationContext] = []
     for rq in requested:
-        syntax = rq.abstract_syntax
-        if rq.context_id is None or syntax is None:
+        syntax, context_id = rq.abstract_syntax, rq.context_id
+        if context_id is None or syntax is None:
             raise ValueError("requested contexts need a context_id and an abstract syntax")
-        context = PresentationContext._checked(syntax, [], rq.context_id)
-        context.set_negotiated_roles(as_scu=False, as_scp=False)
-        answer = answers.get(rq.context_id)
-        if answer is None or (
-            answer.result == ContextResult.ACCEPTANCE and answer.transfer_syntax is None
-        ):
-            context.result = ContextResult.NO_REASON
-            output.append(context)
-            continue
-
-        context.result = answer.result
-        if answer.result == ContextResult.ACCEPTANCE and answer.transfer_syntax is not None:
-            context.add_transfer_syntax(answer.transfer_syntax)
+        answer = answers.get(context_id)
+        if answer is None or (answer.result == _ACCEPTANCE and answer.transfer_syntax is None):
+            context = PresentationContext._checked(syntax, [], context_id, _NO_REASON)
+            context.set_negotiated_roles(as_scu=False, as_scp=False)
+        elif answer.result == _ACCEPTANCE and answer.transfer_syntax is not None:
+            agreed_syntax = as_uid(answer.transfer_syntax, "transfer_syntax")
+            context = PresentationContext._checked(syntax, [agreed_syntax], context_id, _ACCEPTANCE)
             if proposed_roles is not None:
                 proposal = proposed_roles.get(syntax)
             elif rq.scu_role is None and rq.scp_role is None:
@@ -208,6 +203,9 @@ def negotiate_as_requestor(
                 proposal = (bool(rq.scu_role), bool(rq.scp_role))
             agreed = agree_roles(proposal, replies.get(syntax, (None, None)))
             context.set_negotiated_roles(*(agreed if agreed is not None else (True, False)))
+        else:
+            context = PresentationContext._checked(syntax, [], context_id, answer.result)
+            context.set_negotiated_roles(as_scu=False, as_scp=False)
         output.append(context)
 
     output.sort(key=_BY_CONTEXT_ID)
