@@ -194,7 +194,8 @@ class Association:
         self._done = threading.Event()
         self._actor: pykka.ActorRef[Any] | None = None
         self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
+        # What to join: each strand's and thread actor's ``done`` (see actors.runtime).
+        self._threads: list[Any] = []
         self._outstanding: set[Future[Any]] = set()
 
     # -- status published by the association actor --------------------------
@@ -306,9 +307,9 @@ class Association:
         if not self._done.wait(timeout):
             return False
         me = threading.current_thread()
-        for thread in self._threads:
-            if thread is not me:
-                thread.join(timeout)
+        for done in self._threads:
+            if done.thread is not me:
+                done.join(timeout)
         return True
 
     def __enter__(self) -> Association:

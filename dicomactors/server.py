@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pykka
 
 from dicomactors import events as evt
+from dicomactors.actors.runtime import Done
 from dicomactors.actors.server import (
     ActiveAssociations,
     CloseListener,
@@ -53,11 +54,13 @@ class AssociationServer:
         self._stopped = threading.Event()
         self._sock = listen(address)
         self.server_address: tuple[str, int] = self._sock.getsockname()[:2]
+        self._actor_done = Done()
         self._actor = ServerActor.start(
             self._sock,
             lambda sock, over, ref: ae._accept(sock, over, ref, self),
             lambda: ae.maximum_associations,
             ae._live_acceptors,
+            self._actor_done,
         )
 
     @property
@@ -108,6 +111,7 @@ class AssociationServer:
         for assoc in remaining:
             assoc.join(timeout=10)
         self._actor.stop(timeout=10)
+        self._actor_done.join(10)
         self._stopped.set()
         self.ae._server_closed(self)
 

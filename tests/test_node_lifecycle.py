@@ -77,7 +77,8 @@ def test_server_shutdown_stops_every_actor_and_thread():
     leftover = [
         t
         for t in threading.enumerate()
-        if t.ident not in before_threads and t.name != "dicomactors-timers"
+        if t.ident not in before_threads
+        and t.name not in ("dicomactors-timers", "dicomactors-idle")
     ]
     assert leftover == []
 

@@ -219,11 +219,10 @@ class AssociationActor(StrandActor):
 
     def on_start(self) -> None:
         name = f"assoc-{self.facade.name}"
-        # Every actor adds its thread here when it starts; the facade joins them,
-        # so that when ``Association.join`` returns the association has really gone.
-        threads = self.facade._threads
-        threads.append(threading.current_thread())
-        self.dimse = DIMSEActor.start(self.strand, self.actor_ref, threads=threads)
+        # The strand's and the service actor's ``done`` go here; the facade joins
+        # them, so that when ``Association.join`` returns the association has gone.
+        self.facade._threads.append(self.strand.done)
+        self.dimse = DIMSEActor.start(self.strand, self.actor_ref)
         dul_config = DULConfig(
             acse_timeout=self.config.acse_timeout,
             network_timeout=self.config.network_timeout,
@@ -238,7 +237,6 @@ class AssociationActor(StrandActor):
             sock=self.sock,
             tls_server=self.config.tls_server,
             name=name,
-            threads=threads,
         )
         self.dimse.tell(AttachDUL(self.dul))
 

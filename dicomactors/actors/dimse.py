@@ -8,7 +8,6 @@ The message layer itself is the pure :mod:`dicomactors.dimse`.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,16 +44,11 @@ class DIMSEActor(StrandActor):
         strand: Strand,
         upper: pykka.ActorRef[Any],
         sink_factory: DatasetSinkFactory | None = None,
-        threads: list[threading.Thread] | None = None,
     ) -> None:
         super().__init__(strand)
-        self.threads = threads if threads is not None else []
         self.upper = upper
         self.dul: pykka.ActorRef[Any] | None = None
         self.assembler = MessageAssembler(sink_factory)
-
-    def on_start(self) -> None:
-        self.threads.append(threading.current_thread())
 
     def on_receive(self, message: Any) -> Any:
         kind = type(message)

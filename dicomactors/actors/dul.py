@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-import threading
 from dataclasses import dataclass
 from time import monotonic
 from typing import Any
@@ -156,10 +155,8 @@ class DULActor(StrandActor):
         sock: socket.socket | None = None,
         tls_server: ssl.SSLContext | None = None,
         name: str = "dul",
-        threads: list[threading.Thread] | None = None,
     ) -> None:
         super().__init__(strand)
-        self.threads = threads if threads is not None else []
         self.upper = upper
         self.dimse = dimse
         self.config = config
@@ -186,7 +183,6 @@ class DULActor(StrandActor):
     # -- lifecycle ---------------------------------------------------------
 
     def on_start(self) -> None:
-        self.threads.append(threading.current_thread())
         if self.sock is not None:
             self._step(Event.EVT5_TRANSPORT_INDICATION, None)
 
@@ -204,10 +200,7 @@ class DULActor(StrandActor):
         self._close_transport()
         if not self._finished:
             self._finished = True
-            try:
-                self.upper.tell(TransportReleased(self._close_reason or "stopped"))
-            except pykka.ActorDeadError:
-                pass
+            self._up(TransportReleased(self._close_reason or "stopped"))
 
     # -- messages ----------------------------------------------------------
 
@@ -265,9 +258,16 @@ class DULActor(StrandActor):
         else:
             LOGGER.warning("%s: unexpected message %r", self.name, message)
 
+    def _up(self, message: Any) -> None:
+        """Tell the association actor, unless it has already gone."""
+        try:
+            self.upper.tell(message)
+        except pykka.ActorDeadError:
+            pass
+
     def _local_abort(self, reason: str) -> None:
         self._close_reason = reason
-        self.upper.tell(AAbortIndication(None, reason))
+        self._up(AAbortIndication(None, reason))
         self._step(
             Event.EVT15_A_ABORT_LOCAL,
             AAbortRequest(AAbort(AbortSource.SERVICE_PROVIDER, AbortReason.NOT_SPECIFIED)),
@@ -336,12 +336,12 @@ class DULActor(StrandActor):
                 self._close_reason = self._describe_fault(event, payload)
             self._send(pdu)
         elif effect is Effect.INDICATE_ASSOCIATE:
-            self.upper.tell(AAssociateIndication(payload))
+            self._up(AAssociateIndication(payload))
         elif effect is Effect.CONFIRM_ASSOCIATE_ACCEPTED:
-            self.upper.tell(AAssociateConfirmAccept(payload))
+            self._up(AAssociateConfirmAccept(payload))
         elif effect is Effect.CONFIRM_ASSOCIATE_REJECTED:
             self._close_reason = "association rejected"
-            self.upper.tell(AAssociateConfirmReject(payload))
+            self._up(AAssociateConfirmReject(payload))
         elif effect is Effect.INDICATE_P_DATA:
             self.dimse.tell(PDataIndication(payload))
         elif effect is Effect.INDICATE_RELEASE:
@@ -349,17 +349,17 @@ class DULActor(StrandActor):
             # that the association sees the peer's last requests before the release.
             self.dimse.tell(ForwardUp(AReleaseIndication()))
         elif effect is Effect.INDICATE_RELEASE_COLLISION:
-            self.upper.tell(AReleaseIndication(collision=True))
+            self._up(AReleaseIndication(collision=True))
         elif effect is Effect.CONFIRM_RELEASE:
             self._close_reason = "released"
-            self.upper.tell(AReleaseConfirm())
+            self._up(AReleaseConfirm())
         elif effect is Effect.INDICATE_ABORT:
             self._close_reason = "aborted by the peer"
-            self.upper.tell(AAbortIndication(payload, "A-ABORT received from the peer"))
+            self._up(AAbortIndication(payload, "A-ABORT received from the peer"))
         elif effect is Effect.INDICATE_P_ABORT:
             reason = self._describe_fault(event, payload)
             self._close_reason = self._close_reason or reason
-            self.upper.tell(AAbortIndication(None, reason))
+            self._up(AAbortIndication(None, reason))
         elif effect is Effect.START_ARTIM:
             self.artim.start(self.config.acse_timeout)
         elif effect is Effect.STOP_ARTIM:
@@ -389,7 +389,7 @@ class DULActor(StrandActor):
             )
         except (OSError, ssl.SSLError) as exc:
             self._close_reason = f"connection failed: {exc}"
-            self.upper.tell(ConnectionFailed(str(exc)))
+            self._up(ConnectionFailed(str(exc)))
             self.state = State.STA1_IDLE
             return
         self._start_reading()
@@ -405,7 +405,7 @@ class DULActor(StrandActor):
             local = remote = ("", 0)
         self.last_activity = monotonic()
         self.idle.start(self.config.network_timeout)
-        self.upper.tell(TransportOpened(local, remote))
+        self._up(TransportOpened(local, remote))
 
     def _start_reading(self) -> None:
         """Make the socket non-blocking and have the strand call us when it is readable."""

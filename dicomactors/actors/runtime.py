@@ -50,12 +50,129 @@ from pykka.messages import _ActorStop
 LOGGER = logging.getLogger("dicomactors.runtime")
 
 
+class Done:
+    """Joinable like a thread: set when a strand or thread actor has finished its loop.
+
+    The thread itself goes back to :data:`WORKERS` for the next one.
+    """
+
+    __slots__ = ("_event", "thread")
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+        # The pool thread running the loop, while it runs (a loop never joins itself).
+        self.thread: threading.Thread | None = None
+
+    def set(self) -> None:
+        self._event.set()
+
+    def is_alive(self) -> bool:
+        return not self._event.is_set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._event.wait(timeout)
+
+
+class _Worker:
+    __slots__ = ("inbox", "thread")
+
+    def __init__(self) -> None:
+        self.inbox: queue.SimpleQueue[tuple[Callable[[], None], Done, str]] = queue.SimpleQueue()
+        self.thread: threading.Thread | None = None
+
+
+class Workers:
+    """Threads that run strands and thread actors, kept for the next one when done.
+
+    Starting a thread costs about 150 µs of CPU here and the starter waits for
+    it to run; an association needs one or two. A finished loop hands its
+    thread back; an idle thread waits ``idle_seconds`` for new work, then ends.
+    At most ``keep`` idle threads are kept. The threads are daemon threads, like
+    pynetdicom's: an association left open does not keep the program alive.
+    """
+
+    def __init__(self, keep: int = 64, idle_seconds: float = 10.0) -> None:
+        self.keep = keep
+        self.idle_seconds = idle_seconds
+        self._idle: list[_Worker] = []
+        self._lock = threading.Lock()
+
+    def run(self, target: Callable[[], None], name: str, done: Done | None = None) -> Done:
+        """Run ``target`` on a thread of the pool; the returned :class:`Done` joins it."""
+        done = done if done is not None else Done()
+        with self._lock:
+            worker = self._idle.pop() if self._idle else None
+        if worker is not None:
+            worker.inbox.put((target, done, name))
+            return done
+        worker = _Worker()
+        worker.thread = threading.Thread(
+            target=self._serve, args=(worker, (target, done, name)), name=name, daemon=True
+        )
+        worker.thread.start()
+        return done
+
+    def idle_threads(self) -> int:
+        """Threads waiting for work now (what a thread count should leave out)."""
+        with self._lock:
+            return len(self._idle)
+
+    def _serve(self, worker: _Worker, job: tuple[Callable[[], None], Done, str] | None) -> None:
+        thread = threading.current_thread()
+        while job is not None:
+            target, done, name = job
+            thread.name = name
+            done.thread = thread
+            try:
+                target()
+            except BaseException:  # the loops handle their own errors; never lose a thread
+                LOGGER.exception("%s ended with an error", name)
+            with self._lock:
+                parked = len(self._idle) < self.keep
+                if parked:
+                    self._idle.append(worker)
+            thread.name = "dicomactors-idle"
+            done.thread = None
+            # Parked before ``done`` is set: whoever joins sees this thread idle.
+            done.set()
+            if not parked:
+                return
+            job = self._next(worker)
+
+    def _next(self, worker: _Worker) -> tuple[Callable[[], None], Done, str] | None:
+        try:
+            return worker.inbox.get(timeout=self.idle_seconds)
+        except queue.Empty:
+            pass
+        with self._lock:
+            if worker in self._idle:
+                self._idle.remove(worker)
+                return None
+        # Taken from the idle list just now: its job is on the way.
+        return worker.inbox.get()
+
+
+WORKERS = Workers()
+"""The process-wide pool every strand and thread actor runs on."""
+
+
 class ThreadActor(pykka.ThreadingActor):
-    """pykka's ThreadingActor with a C ``SimpleQueue`` inbox (no Python-level lock)."""
+    """pykka's ThreadingActor on a pooled thread, with a C ``SimpleQueue`` inbox.
+
+    ``done`` joins its loop (the thread itself goes back to the pool).
+    """
+
+    done: Done
 
     @staticmethod
     def _create_actor_inbox() -> Any:
         return queue.SimpleQueue()
+
+    def _start_actor_loop(self) -> None:
+        # A subclass may have made ``done`` in its __init__ so that its owner holds it;
+        # it is set before the loop starts, so on_start can hand it on.
+        self.done = getattr(self, "done", None) or Done()
+        WORKERS.run(self._actor_loop, type(self).__name__, self.done)
 
 
 class _Setup:
@@ -145,7 +262,9 @@ class Strand:
         self._sleeping = False
         self._watched: int | None = None
         self._on_readable: Callable[[], None] | None = None
-        self.thread = threading.Thread(target=self._run, name=name)
+        self._started = False
+        self._thread: threading.Thread | None = None
+        self.done = Done()
 
     # -- called by the actors ---------------------------------------------
 
@@ -154,13 +273,14 @@ class Strand:
             if self._ended:
                 raise RuntimeError(f"strand {self.name} has ended: it takes no new actors")
             self._live += 1
-            start = self.thread.ident is None
+            start = not self._started
+            self._started = True
         self._queue.put((actor, _SETUP))
         if start:
-            self.thread.start()
+            WORKERS.run(self._run, self.name, self.done)
 
     def post(self, actor: StrandActor, envelope: Any) -> None:
-        if threading.current_thread() is self.thread:
+        if threading.current_thread() is self._thread:
             if envelope.reply_to is not None and actor not in self._running:
                 self._handle_now(actor, envelope)
             else:
@@ -195,6 +315,7 @@ class Strand:
     # -- the thread ---------------------------------------------------------
 
     def _run(self) -> None:
+        self._thread = threading.current_thread()
         backlog = self._backlog
         get_nowait = self._queue.get_nowait
         try:
@@ -213,6 +334,7 @@ class Strand:
                 self._ended = True
             self.unwatch()
             self._waker.close()
+            self._thread = None
         # Whatever arrived for actors that have stopped meanwhile.
         while backlog:
             _refuse(*backlog.popleft())

@@ -17,7 +17,7 @@ from typing import Any
 
 import pykka
 
-from dicomactors.actors.runtime import ThreadActor
+from dicomactors.actors.runtime import Done, ThreadActor
 
 LOGGER = logging.getLogger("dicomactors.server")
 
@@ -87,8 +87,11 @@ class ServerActor(ThreadActor):
         factory: AssociationFactory,
         maximum_associations: Callable[[], int],
         live_count: Callable[[], int],
+        done: Done | None = None,
     ) -> None:
         super().__init__()
+        if done is not None:
+            self.done = done
         self.sock = sock
         self.factory = factory
         self.maximum_associations = maximum_associations

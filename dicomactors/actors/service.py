@@ -36,16 +36,17 @@ class ServiceActor(ThreadActor):
         facade: Any,
         handlers: evt.HandlerTable,
         association: pykka.ActorRef[Any],
-        threads: list[threading.Thread] | None = None,
+        joinables: list[Any] | None = None,
     ) -> None:
         super().__init__()
-        self.threads = threads if threads is not None else []
+        # Where to leave this actor's ``done`` (the facade joins them).
+        self.joinables = joinables if joinables is not None else []
         self.facade = facade
         self.handlers = handlers
         self.association = association
 
     def on_start(self) -> None:
-        self.threads.append(threading.current_thread())
+        self.joinables.append(self.done)
 
     def on_receive(self, message: Any) -> Any:
         if type(message) is not HandleRequest:
