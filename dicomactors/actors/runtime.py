@@ -231,6 +231,10 @@ class _Timer:
         return self.due < other.due
 
 
+#: Messages handled in a row before the strand looks at its socket and timers anyway.
+_LOOK_AROUND_EVERY = 32
+
+
 class Strand:
     """One thread serving the messages of several actors, in the order they arrive.
 
@@ -318,6 +322,7 @@ class Strand:
         self._thread = threading.current_thread()
         backlog = self._backlog
         get_nowait = self._queue.get_nowait
+        handled = 0
         try:
             while self._live:
                 if backlog:
@@ -327,8 +332,16 @@ class Strand:
                         item = get_nowait()
                     except queue.Empty:
                         self._wait()
+                        handled = 0
                         continue
                 self._handle(*item)
+                handled += 1
+                if handled >= _LOOK_AROUND_EVERY:
+                    # A busy queue must not starve the socket and the timers (a
+                    # C-CANCEL arriving while a handler floods us with responses).
+                    handled = 0
+                    self._fire_timers()
+                    self._dispatch(self._poll.poll(0))
         finally:
             with self._lock:
                 self._ended = True
@@ -356,6 +369,9 @@ class Strand:
             events = self._poll.poll(None if timeout is None else max(1, int(timeout * 1000)))
         finally:
             self._sleeping = False
+        self._dispatch(events)
+
+    def _dispatch(self, events: list[tuple[int, int]]) -> None:
         for fd, flags in events:
             if fd == self._waker.fd:
                 self._waker.clear()
