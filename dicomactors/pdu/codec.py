@@ -17,6 +17,11 @@ must be printable ASCII and not all spaces.
 
 P-DATA-TF decoding hands out each PDV's data as a memoryview slice of the input, so a
 fragment is copied only once, when DIMSE reassembly joins the fragments.
+
+A peer that associates again and again sends the same A-ASSOCIATE bytes each time: the
+last few A-ASSOCIATE-RQ/AC values decoded (immutable) are handed out again for the same
+bytes, and the syntax sub-items every association names are encoded once. Both tables
+are bounded; neither changes what a faulty PDU raises.
 """
 
 from __future__ import annotations
