@@ -39,6 +39,7 @@ from dicomactors.negotiation import (
     base_user_information,
     negotiate_as_acceptor,
     negotiate_as_requestor,
+    rejected_contexts,
 )
 from dicomactors.pdu import AAssociateAC, AAssociateRQ, ImplementationClassUIDItem, codec
 from dicomactors.pdu.codec import decode_pdu, encode_pdu
@@ -117,8 +118,9 @@ def acceptor_answer_suggested(
 ) -> tuple[AAssociateAC, list[PresentationContext], list[PresentationContext]]:
     """``acceptor_answer`` with what the report suggests for ``_decide``.
 
-    The fixed user information items come from ``base_user_information``; the
-    rejected contexts are found through a mapping of the RQ's items by ID.
+    The fixed user information items come from ``base_user_information``, the
+    rejected contexts from ``rejected_contexts`` (one pass, nothing when all
+    were accepted), and the items are sorted only when role items were added.
     """
     user_info: list[Any] = list(
         base_user_information(16382, "1.2.826.0.1.3680043.8.498.1", "DICOMACTORS_010")
@@ -131,15 +133,7 @@ def acceptor_answer_suggested(
     ac_items, accepted, role_items = negotiate_as_acceptor(
         rq.presentation_contexts, supported, roles
     )
-    rejected: list[PresentationContext] = []
-    if len(accepted) < len(ac_items):
-        requested = {c.context_id: c for c in rq.presentation_contexts}
-        accepted_ids = {c.context_id for c in accepted}
-        rejected = [
-            _rejected_from(item, requested[item.context_id])
-            for item in ac_items
-            if item.context_id not in accepted_ids
-        ]
+    rejected = rejected_contexts(rq.presentation_contexts, ac_items)
     if role_items:
         user_info.extend(role_items)
         user_info = ordered_user_information(user_info)
@@ -151,13 +145,6 @@ def acceptor_answer_suggested(
         application_context_name=rq.application_context_name,
     )
     return ac, accepted, rejected
-
-
-def _rejected_from(item: PresentationContextACItem, requested: Any) -> PresentationContext:
-    context = PresentationContext(requested.abstract_syntax, requested.transfer_syntaxes)
-    context.context_id = item.context_id
-    context.result = item.result
-    return context
 
 
 def _rejected_context(item: PresentationContextACItem, rq: AAssociateRQ) -> PresentationContext:

@@ -36,6 +36,7 @@ __all__ = [
     "base_user_information",
     "negotiate_as_acceptor",
     "negotiate_as_requestor",
+    "rejected_contexts",
 ]
 
 RoleProposal = tuple[bool, bool]
@@ -149,6 +150,30 @@ _USER_REJECTION = ContextResult.USER_REJECTION
 _NOT_SUPPORTED = ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED
 _NO_TRANSFER_SYNTAX = ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED
 _BY_CONTEXT_ID = attrgetter("context_id")
+
+
+def rejected_contexts(
+    rq_items: Sequence[PresentationContextRQItem],
+    ac_items: Sequence[PresentationContextACItem],
+) -> list[PresentationContext]:
+    """The requested contexts an acceptor's answer did not accept, as the acceptor sees them.
+
+    Each carries its ID, abstract syntax, every transfer syntax that was
+    requested and the ``result`` it was given; in the order of ``ac_items``.
+    """
+    refused = [item for item in ac_items if item.result != _ACCEPTANCE]
+    if not refused:
+        return []
+    requested: dict[int, PresentationContextRQItem] = {}
+    for rq in rq_items:
+        requested.setdefault(rq.context_id, rq)
+    out: list[PresentationContext] = []
+    for item in refused:
+        rq = requested[item.context_id]
+        context = PresentationContext(rq.abstract_syntax, rq.transfer_syntaxes, item.context_id)
+        context.result = item.result
+        out.append(context)
+    return out
 
 
 def _choose_transfer_syntax(

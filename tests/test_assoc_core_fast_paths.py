@@ -21,6 +21,7 @@ from dicomactors.negotiation import (
     base_user_information,
     negotiate_as_acceptor,
     negotiate_as_requestor,
+    rejected_contexts,
 )
 from dicomactors.pdu import codec
 from dicomactors.pdu.codec import decode_pdu, encode_pdu
@@ -364,3 +365,20 @@ def test_a_bound_echo_handler_gets_its_event() -> None:
     assert [(e.assoc, e.event, e.request, extra) for e, extra in seen] == [
         ("assoc", evt.EVT_C_ECHO, 7, "x")
     ]
+
+
+def test_rejected_contexts_are_what_was_requested_with_the_result() -> None:
+    supported = [build_context(CTImageStorage, ExplicitVRLittleEndian)]
+    rq = [
+        PresentationContextRQItem(1, CTImageStorage, (ExplicitVRLittleEndian,)),
+        PresentationContextRQItem(3, CTImageStorage, (ImplicitVRLittleEndian, "1.2.840.10008.1.2")),
+        PresentationContextRQItem(5, VERIFICATION, (ImplicitVRLittleEndian,)),
+    ]
+    items, accepted, _ = negotiate_as_acceptor(rq, supported)
+    assert [c.context_id for c in accepted] == [1]
+    rejected = rejected_contexts(rq, items)
+    assert [(c.context_id, c.abstract_syntax, c.transfer_syntax, c.result) for c in rejected] == [
+        (3, CTImageStorage, [ImplicitVRLittleEndian], 4),
+        (5, VERIFICATION, [ImplicitVRLittleEndian], 3),
+    ]
+    assert rejected_contexts(rq[:1], items[:1]) == []
