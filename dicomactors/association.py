@@ -443,7 +443,7 @@ class Association:
         self, context_id: int, message: Any, dataset: bytes | memoryview | None
     ) -> Iterator[ResponseReceived]:
         """Send a request; yield its responses until a final one (or failure)."""
-        responses: queue.Queue[ResponseReceived] = queue.Queue()
+        responses: queue.SimpleQueue[ResponseReceived] = queue.SimpleQueue()
         if not self._tell(SendRequest(context_id, message, dataset, responses)):
             return
         while True:

@@ -133,7 +133,7 @@ class SendRequest:
     context_id: int
     message: Any
     dataset: bytes | memoryview | None
-    responses: queue.Queue[Any] | None
+    responses: queue.SimpleQueue[Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +170,7 @@ class _ToDUL:
 
 @dataclass
 class _Pending:
-    responses: queue.Queue[Any] | None
+    responses: queue.SimpleQueue[Any] | None
     context_id: int
 
 
@@ -243,12 +243,17 @@ class AssociationActor(StrandActor):
     def on_stop(self) -> None:
         self._finish_waiters("association ended")
         self._tell_dul(STOP)
-        for ref in (self.dul, self.dimse, self.service):
+        # The DUL and DIMSE actors share this strand: stopping them is immediate.
+        # The service actor may be inside a handler: it is told to stop, and
+        # Association.join waits for it (its ``done`` is in the facade's list).
+        for ref in (self.dul, self.dimse):
             if ref is not None:
-                try:
-                    ref.stop(block=True, timeout=10)
-                except pykka.Timeout:
-                    LOGGER.error("%s did not stop within 10 s", ref)
+                ref.stop(block=True, timeout=10)
+        if self.service is not None:
+            try:
+                self.service.stop(block=False)
+            except pykka.ActorDeadError:
+                pass
         self.facade._closed(reason=self.close_reason)
         if self.server is not None:
             from dicomactors.actors.server import AssociationEnded
