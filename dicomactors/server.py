@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, cast
 import pykka
 
 from dicomactors import events as evt
-from dicomactors.actors.runtime import Done
+from dicomactors.actors.runtime import Strand
 from dicomactors.actors.server import (
     ActiveAssociations,
     CloseListener,
@@ -54,13 +54,14 @@ class AssociationServer:
         self._stopped = threading.Event()
         self._sock = listen(address)
         self.server_address: tuple[str, int] = self._sock.getsockname()[:2]
-        self._actor_done = Done()
+        strand = Strand(f"server-{self.server_address[1]}")
+        self._actor_done = strand.done
         self._actor = ServerActor.start(
+            strand,
             self._sock,
             lambda sock, over, ref: ae._accept(sock, over, ref, self),
             lambda: ae.maximum_associations,
             ae._live_acceptors,
-            self._actor_done,
         )
 
     @property

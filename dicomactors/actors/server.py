@@ -1,23 +1,23 @@
 """The server actor: a listening socket and the associations it accepted.
 
-A plain thread blocks in ``accept`` and tells the actor about each
-connection; the actor asks the facade's factory to build the association
-(facade and actors) for it, counts the live ones against the association
-limit, and forgets each one when its association actor reports it ended.
+It runs on a strand of its own that polls the listening socket: when a
+connection is waiting it accepts it (and any others queued) and asks the
+facade's factory to build the association (facade and actors) for it, counts
+the live ones against the association limit, and forgets each one when its
+association actor reports it ended.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pykka
 
-from dicomactors.actors.runtime import Done, ThreadActor
+from dicomactors.actors.runtime import Strand, StrandActor
 
 LOGGER = logging.getLogger("dicomactors.server")
 
@@ -46,25 +46,6 @@ class ActiveAssociations:
     pass
 
 
-class _AcceptThread(threading.Thread):
-    def __init__(self, sock: socket.socket, deliver: Callable[[Any], None]) -> None:
-        super().__init__(name=f"accept-{sock.getsockname()[1]}", daemon=True)
-        self.sock = sock
-        self.deliver = deliver
-
-    def run(self) -> None:
-        while True:
-            try:
-                conn, address = self.sock.accept()
-            except OSError:
-                return  # the listening socket was closed: shutdown
-            try:
-                self.deliver(ConnectionAccepted(conn, address[:2]))
-            except pykka.ActorDeadError:
-                conn.close()
-                return
-
-
 def listen(address: tuple[str, int], backlog: int = 128) -> socket.socket:
     """A listening TCP socket on ``address`` (IPv6 when the host has a colon)."""
     host = address[0]
@@ -80,28 +61,39 @@ def listen(address: tuple[str, int], backlog: int = 128) -> socket.socket:
     return sock
 
 
-class ServerActor(ThreadActor):
+class ServerActor(StrandActor):
     def __init__(
         self,
+        strand: Strand,
         sock: socket.socket,
         factory: AssociationFactory,
         maximum_associations: Callable[[], int],
         live_count: Callable[[], int],
-        done: Done | None = None,
     ) -> None:
-        super().__init__()
-        if done is not None:
-            self.done = done
+        super().__init__(strand)
         self.sock = sock
         self.factory = factory
         self.maximum_associations = maximum_associations
         self.live_count = live_count
         self.active: list[Any] = []
-        self.accept_thread = _AcceptThread(sock, self.actor_ref.tell)
         self.closed = False
 
     def on_start(self) -> None:
-        self.accept_thread.start()
+        self.sock.setblocking(False)
+        self.strand.watch(self.sock, self._accept_waiting)
+
+    def _accept_waiting(self) -> None:
+        """Accept every connection the kernel has queued (the socket is non-blocking)."""
+        while not self.closed:
+            try:
+                conn, address = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                LOGGER.exception("accept failed on %s", self.sock)
+                return
+            conn.setblocking(True)
+            self.on_receive(ConnectionAccepted(conn, address[:2]))
 
     def on_stop(self) -> None:
         self._close_listener()
@@ -134,10 +126,9 @@ class ServerActor(ThreadActor):
         if self.closed:
             return
         self.closed = True
+        self.strand.unwatch()
         try:
             self.sock.shutdown(socket.SHUT_RDWR)
         except OSError:
             pass
         self.sock.close()
-        if self.accept_thread.is_alive() and self.accept_thread is not threading.current_thread():
-            self.accept_thread.join(timeout=5)
