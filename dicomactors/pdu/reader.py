@@ -42,6 +42,9 @@ DEFAULT_MAX_ASSOCIATE_LENGTH = 1024 * 1024
 """Cap on the PDU-length field of an A-ASSOCIATE-RQ or -AC."""
 
 _SCRATCH_SIZE = 256 * 1024
+_FIRST_SCRATCH_SIZE = 16 * 1024
+"""The scratch buffer starts small (most associations exchange a few small PDUs) and
+grows to ``_SCRATCH_SIZE`` the first time a receive fills it."""
 _IN_PLACE_SIZE = 64 * 1024
 """A PDU at least this long that is not complete in the scratch buffer gets its own
 buffer and is received in place; a smaller one waits in the scratch buffer, so that
@@ -69,7 +72,7 @@ class PDUReader:
     ) -> None:
         self.max_pdu_length = max_pdu_length
         self.max_associate_length = max_associate_length
-        self._scratch = bytearray(_SCRATCH_SIZE)
+        self._scratch = bytearray(_FIRST_SCRATCH_SIZE)
         self._scratch_view = memoryview(self._scratch)
         self._scratch_filled = 0
         # The PDU being received in place, header included, once its header is known
@@ -126,10 +129,21 @@ class PDUReader:
                 self._body = None
                 return [decode_pdu(body)]
             self._scratch_filled += count
-            return self._cut_scratch()
+            full = self._scratch_filled == len(self._scratch)
+            pdus = self._cut_scratch()
+            if full and len(self._scratch) < _SCRATCH_SIZE:
+                self._grow_scratch()
+            return pdus
         except PDUDecodeError as exc:
             self._error = exc
             raise
+
+    def _grow_scratch(self) -> None:
+        bigger = bytearray(_SCRATCH_SIZE)
+        bigger[: self._scratch_filled] = self._scratch_view[: self._scratch_filled]
+        self._scratch_view.release()
+        self._scratch = bigger
+        self._scratch_view = memoryview(bigger)
 
     def _cut_scratch(self) -> list[PDU]:
         view = self._scratch_view
