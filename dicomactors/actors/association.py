@@ -45,7 +45,7 @@ from dicomactors.actors.messages import (
     TransportOpened,
     TransportReleased,
 )
-from dicomactors.actors.runtime import Strand, StrandActor
+from dicomactors.actors.runtime import Strand, StrandActor, stop_soon
 from dicomactors.actors.service import HandleRequest, ServiceActor
 from dicomactors.dimse import CCancelRQ
 from dicomactors.negotiation import negotiate_as_acceptor, negotiate_as_requestor
@@ -181,6 +181,10 @@ class _Negotiated:
     peer_max_pdu: int = 0
 
 
+#: Message type -> name of the AssociationActor method that handles it.
+_HANDLER_NAMES: dict[type, str] = {}
+
+
 class AssociationActor(StrandActor):
     def __init__(
         self,
@@ -243,17 +247,12 @@ class AssociationActor(StrandActor):
     def on_stop(self) -> None:
         self._finish_waiters("association ended")
         self._tell_dul(STOP)
-        # The DUL and DIMSE actors share this strand: stopping them is immediate.
-        # The service actor may be inside a handler: it is told to stop, and
-        # Association.join waits for it (its ``done`` is in the facade's list).
-        for ref in (self.dul, self.dimse):
+        # Each is told to stop after what it was already sent (the DUL closes the
+        # socket then); the service actor may be inside a handler. Association.join
+        # waits for all of them: the strand's and the service's ``done``.
+        for ref in (self.dul, self.dimse, self.service):
             if ref is not None:
-                ref.stop(block=True, timeout=10)
-        if self.service is not None:
-            try:
-                self.service.stop(block=False)
-            except pykka.ActorDeadError:
-                pass
+                stop_soon(ref)
         self.facade._closed(reason=self.close_reason)
         if self.server is not None:
             from dicomactors.actors.server import AssociationEnded
@@ -265,7 +264,7 @@ class AssociationActor(StrandActor):
 
     def on_failure(self, *args: Any) -> None:
         self.close_reason = "internal error"
-        self.actor_ref.stop(block=False)
+        self.stop_soon()
 
     def _notify(self, event: Any, **attrs: Any) -> None:
         evt.trigger_notification(self.handlers, self.facade, event, **attrs)
@@ -273,7 +272,11 @@ class AssociationActor(StrandActor):
     # -- messages ----------------------------------------------------------
 
     def on_receive(self, message: Any) -> Any:
-        handler = getattr(self, "_on_" + type(message).__name__, None)
+        kind = type(message)
+        name = _HANDLER_NAMES.get(kind)
+        if name is None:
+            name = _HANDLER_NAMES[kind] = "_on_" + kind.__name__
+        handler = getattr(self, name, None)
         if handler is None:
             LOGGER.warning("association actor: unexpected message %r", message)
             return None
@@ -396,6 +399,9 @@ class AssociationActor(StrandActor):
             self.facade._update(established=True)
             self._notify(evt.EVT_ACCEPTED)
             self._notify(evt.EVT_ESTABLISHED)
+            # The peer's first request is on its way: its handler thread gets
+            # ready while the A-ASSOCIATE-AC travels.
+            self._start_service()
 
     def _on_AAssociateConfirmAccept(self, message: AAssociateConfirmAccept) -> None:
         ac = message.pdu
@@ -473,7 +479,7 @@ class AssociationActor(StrandActor):
         self._finish_waiters(message.reason)
         self._notify(evt.EVT_CONN_CLOSE, address=self.facade._remote)
         self.close_reason = message.reason
-        self.actor_ref.stop(block=False)
+        self.stop_soon()
 
     # DIMSE -> actor
 
@@ -506,13 +512,16 @@ class AssociationActor(StrandActor):
             return
         cancel = threading.Event()
         self.cancels[msg.message_id] = cancel
+        self._start_service().tell(HandleRequest(context, msg, message.dataset, cancel))
+
+    def _start_service(self) -> pykka.ActorRef[Any]:
+        """The service actor, started now if it was not: a requestor that is never
+        asked anything has none; an acceptor starts it once it has accepted."""
         if self.service is None:
-            # Started with the first request from the peer: an SCU that is never
-            # asked anything has no handler thread.
             self.service = ServiceActor.start(
                 self.facade, self.handlers, self.actor_ref, self.facade._threads
             )
-        self.service.tell(HandleRequest(context, msg, message.dataset, cancel))
+        return self.service
 
     def _on_DIMSEProtocolFailure(self, message: DIMSEProtocolFailure) -> None:
         LOGGER.error("DIMSE protocol error: %s; aborting", message.reason)

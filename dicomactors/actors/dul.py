@@ -210,7 +210,7 @@ class DULActor(StrandActor):
         except Exception as exc:  # a bug here must not leave a socket open
             LOGGER.exception("%s: unexpected error, closing the connection", self.name)
             self._close_reason = f"internal error: {exc}"
-            self.actor_ref.stop(block=False)
+            self.stop_soon()
 
     def _receive(self, message: Any) -> None:
         kind = type(message)
@@ -254,7 +254,7 @@ class DULActor(StrandActor):
             self._local_abort("stopped by its owner")
             if self.state is not State.STA1_IDLE:
                 self._close_reason = self._close_reason or "stopped by its owner"
-                self.actor_ref.stop(block=False)
+                self.stop_soon()
         else:
             LOGGER.warning("%s: unexpected message %r", self.name, message)
 
@@ -303,7 +303,7 @@ class DULActor(StrandActor):
         elif self.state not in _AWAITING_PEER:
             self.reply.stop()
         if self.state is State.STA1_IDLE and not self._finished:
-            self.actor_ref.stop(block=False)
+            self.stop_soon()
 
     def _apply(self, effect: Effect, action: fsm.Action, event: Event, payload: Any) -> None:
         if effect is Effect.CONNECT_TRANSPORT:
@@ -434,7 +434,7 @@ class DULActor(StrandActor):
         except Exception as exc:  # a bug here must not leave a socket open
             LOGGER.exception("%s: unexpected error reading, closing the connection", self.name)
             self._close_reason = f"internal error: {exc}"
-            self.actor_ref.stop(block=False)
+            self.stop_soon()
 
     def _read(self) -> None:
         sock, receiver = self.sock, self.receiver

@@ -503,3 +503,15 @@ class StrandActor(pykka.Actor):
 
     def _start_actor_loop(self) -> None:
         self.strand.attach(self)
+
+    def stop_soon(self) -> None:
+        """Stop after the messages already queued (pykka's stop, minus the future)."""
+        stop_soon(self.actor_ref)
+
+
+def stop_soon(ref: pykka.ActorRef[Any]) -> None:
+    """Tell ``ref`` to stop after its queued messages; nothing to wait on, no error if gone."""
+    try:
+        ref.tell(_ActorStop())
+    except ActorDeadError:
+        pass
