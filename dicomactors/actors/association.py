@@ -48,7 +48,12 @@ from dicomactors.actors.messages import (
 from dicomactors.actors.runtime import Strand, StrandActor, stop_soon
 from dicomactors.actors.service import HandleRequest, ServiceActor
 from dicomactors.dimse import CCancelRQ
-from dicomactors.negotiation import negotiate_as_acceptor, negotiate_as_requestor
+from dicomactors.negotiation import (
+    base_user_information,
+    negotiate_as_acceptor,
+    negotiate_as_requestor,
+    rejected_contexts,
+)
 from dicomactors.pdu import (
     AAbort,
     AAssociateAC,
@@ -57,16 +62,13 @@ from dicomactors.pdu import (
     AbortReason,
     AbortSource,
     AsynchronousOperationsWindowItem,
-    ImplementationClassUIDItem,
-    ImplementationVersionNameItem,
-    MaximumLengthItem,
     RoleSelectionItem,
     SOPClassCommonExtendedNegotiationItem,
     SOPClassExtendedNegotiationItem,
     UserIdentityACItem,
     UserIdentityRQItem,
 )
-from dicomactors.pdu.items import DICOM_APPLICATION_CONTEXT
+from dicomactors.pdu.items import DICOM_APPLICATION_CONTEXT, ordered_user_information
 
 if TYPE_CHECKING:
     from dicomactors.association import Association
@@ -573,10 +575,15 @@ class AssociationActor(StrandActor):
         if cfg.require_calling_aet and rq.calling_ae_title not in cfg.require_calling_aet:
             return AAssociateRJ(1, 1, 3)
 
-        user_info: list[Any] = [
-            MaximumLengthItem(cfg.maximum_pdu_size),
-            ImplementationClassUIDItem(cfg.implementation_class_uid),
-        ]
+        # Maximum length, implementation class UID and version name: the same
+        # immutable items for every association of this AE.
+        user_info: list[Any] = list(
+            base_user_information(
+                cfg.maximum_pdu_size,
+                cfg.implementation_class_uid,
+                cfg.implementation_version_name,
+            )
+        )
         identity = next((i for i in rq.user_information if isinstance(i, UserIdentityRQItem)), None)
         if identity is not None and self.handlers.get(evt.EVT_USER_ID):
             try:
@@ -604,25 +611,21 @@ class AssociationActor(StrandActor):
         ac_items, accepted, role_items = negotiate_as_acceptor(
             rq.presentation_contexts, cfg.supported_contexts, roles
         )
-        accepted_ids = {c.context_id for c in accepted}
-        rejected = [
-            _rejected_context(item, rq) for item in ac_items if item.context_id not in accepted_ids
-        ]
+        rejected = rejected_contexts(rq.presentation_contexts, ac_items)
         self.negotiated.accepted = list(accepted)
         self.negotiated.rejected = rejected
         self.negotiated.peer_max_pdu = rq.maximum_length or 0
         self.facade._set_contexts(self.negotiated.accepted, rejected)
+        extra = len(user_info)
         user_info.extend(role_items)
         user_info.extend(self._extended_responses(rq))
-        if cfg.implementation_version_name:
-            user_info.append(ImplementationVersionNameItem(cfg.implementation_version_name))
-        if identity is not None and any(isinstance(i, UserIdentityACItem) for i in user_info):
-            pass
+        if len(user_info) > extra or identity is not None:
+            user_info = ordered_user_information(user_info)
         return AAssociateAC(
             called_ae_title=rq.called_ae_title,
             calling_ae_title=rq.calling_ae_title,
             presentation_contexts=tuple(ac_items),
-            user_information=tuple(_ordered(user_info)),
+            user_information=tuple(user_info),
             application_context_name=rq.application_context_name,
         )
 
@@ -680,36 +683,6 @@ class AssociationActor(StrandActor):
                 agreed = {}
             self.facade._set_common_extended(dict(agreed or {}))
         return out
-
-
-_USER_INFO_ORDER = {
-    MaximumLengthItem: 0,
-    ImplementationClassUIDItem: 1,
-    AsynchronousOperationsWindowItem: 2,
-    RoleSelectionItem: 3,
-    ImplementationVersionNameItem: 4,
-    SOPClassExtendedNegotiationItem: 5,
-    SOPClassCommonExtendedNegotiationItem: 6,
-    UserIdentityRQItem: 7,
-    UserIdentityACItem: 7,
-}
-
-
-def _ordered(items: list[Any]) -> list[Any]:
-    """User information sub-items in the order PS3.7 D.3.3 lists them."""
-    return sorted(items, key=lambda i: _USER_INFO_ORDER[type(i)])
-
-
-def _rejected_context(item: Any, rq: AAssociateRQ) -> Any:
-    from dicomactors.presentation import PresentationContext
-
-    requested = next(c for c in rq.presentation_contexts if c.context_id == item.context_id)
-    context = PresentationContext()
-    context.context_id = item.context_id
-    context.abstract_syntax = requested.abstract_syntax
-    context.transfer_syntax = list(requested.transfer_syntaxes)
-    context.result = item.result
-    return context
 
 
 def _is_pending_status(status: int) -> bool:

@@ -95,6 +95,7 @@ class Workers:
         self.keep = keep
         self.idle_seconds = idle_seconds
         self._idle: list[_Worker] = []
+        self._all: set[threading.Thread] = set()
         self._lock = threading.Lock()
 
     def run(self, target: Callable[[], None], name: str, done: Done | None = None) -> Done:
@@ -112,6 +113,11 @@ class Workers:
         worker.thread.start()
         return done
 
+    def threads(self) -> set[threading.Thread]:
+        """Every thread of the pool now, busy or idle."""
+        with self._lock:
+            return set(self._all)
+
     def idle_threads(self) -> int:
         """Threads waiting for work now (what a thread count should leave out)."""
         with self._lock:
@@ -119,6 +125,20 @@ class Workers:
 
     def _serve(self, worker: _Worker, job: tuple[Callable[[], None], Done, str] | None) -> None:
         thread = threading.current_thread()
+        with self._lock:
+            self._all.add(thread)
+        try:
+            self._work(worker, job, thread)
+        finally:
+            with self._lock:
+                self._all.discard(thread)
+
+    def _work(
+        self,
+        worker: _Worker,
+        job: tuple[Callable[[], None], Done, str] | None,
+        thread: threading.Thread,
+    ) -> None:
         while job is not None:
             target, done, name = job
             thread.name = name
