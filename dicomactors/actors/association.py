@@ -47,7 +47,7 @@ from dicomactors.actors.messages import (
 )
 from dicomactors.actors.runtime import Strand, StrandActor, stop_soon
 from dicomactors.actors.service import HandleRequest, ServiceActor
-from dicomactors.dimse import CCancelRQ
+from dicomactors.dimse import CCancelRQ, CEchoRQ
 from dicomactors.negotiation import (
     base_user_information,
     negotiate_as_acceptor,
@@ -69,6 +69,7 @@ from dicomactors.pdu import (
     UserIdentityRQItem,
 )
 from dicomactors.pdu.items import DICOM_APPLICATION_CONTEXT, ordered_user_information
+from dicomactors.services.verification import default_echo_response
 
 if TYPE_CHECKING:
     from dicomactors.association import Association
@@ -401,9 +402,6 @@ class AssociationActor(StrandActor):
             self.facade._update(established=True)
             self._notify(evt.EVT_ACCEPTED)
             self._notify(evt.EVT_ESTABLISHED)
-            # The peer's first request is on its way: its handler thread gets
-            # ready while the A-ASSOCIATE-AC travels.
-            self._start_service()
 
     def _on_AAssociateConfirmAccept(self, message: AAssociateConfirmAccept) -> None:
         ac = message.pdu
@@ -502,6 +500,13 @@ class AssociationActor(StrandActor):
             if cancel is not None:
                 cancel.set()
             return
+        if type(msg) is CEchoRQ and not self.cancels:
+            # No user code to run for the default C-ECHO answer: no hop to the
+            # service actor (and none started for an association that only echoes).
+            echo = default_echo_response(self.handlers, msg)
+            if echo is not None:
+                self._send_dimse(message.context_id, echo, None)
+                return
         if responded_to is not None:
             pending = self.pending.get(responded_to)
             if pending is None:
@@ -517,8 +522,8 @@ class AssociationActor(StrandActor):
         self._start_service().tell(HandleRequest(context, msg, message.dataset, cancel))
 
     def _start_service(self) -> pykka.ActorRef[Any]:
-        """The service actor, started now if it was not: a requestor that is never
-        asked anything has none; an acceptor starts it once it has accepted."""
+        """The service actor, started with the first request that needs it: an
+        association that is never asked anything else has none."""
         if self.service is None:
             self.service = ServiceActor.start(
                 self.facade, self.handlers, self.actor_ref, self.facade._threads

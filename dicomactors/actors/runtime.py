@@ -37,6 +37,7 @@ import select
 import socket
 import sys
 import threading
+from _thread import get_ident
 from collections import deque
 from collections.abc import Callable
 from time import monotonic
@@ -45,9 +46,12 @@ from typing import Any
 import pykka
 from pykka import ActorDeadError, ThreadingFuture
 from pykka._envelope import Envelope
-from pykka.messages import _ActorStop
+from pykka.messages import ProxyCall, ProxyGetAttr, ProxySetAttr, _ActorStop
 
 LOGGER = logging.getLogger("dicomactors.runtime")
+
+#: Messages pykka itself handles (Actor._handle_receive); the rest go to on_receive.
+_PYKKA_MESSAGES = frozenset({_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr})
 
 
 class Done:
@@ -287,7 +291,7 @@ class Strand:
         self._watched: int | None = None
         self._on_readable: Callable[[], None] | None = None
         self._started = False
-        self._thread: threading.Thread | None = None
+        self._ident: int | None = None
         self.done = Done()
 
     # -- called by the actors ---------------------------------------------
@@ -304,7 +308,7 @@ class Strand:
             WORKERS.run(self._run, self.name, self.done)
 
     def post(self, actor: StrandActor, envelope: Any) -> None:
-        if threading.current_thread() is self._thread:
+        if get_ident() == self._ident:
             if envelope.reply_to is not None and actor not in self._running:
                 self._handle_now(actor, envelope)
             else:
@@ -339,7 +343,7 @@ class Strand:
     # -- the thread ---------------------------------------------------------
 
     def _run(self) -> None:
-        self._thread = threading.current_thread()
+        self._ident = get_ident()
         backlog = self._backlog
         get_nowait = self._queue.get_nowait
         handled = 0
@@ -367,7 +371,7 @@ class Strand:
                 self._ended = True
             self.unwatch()
             self._waker.close()
-            self._thread = None
+            self._ident = None
         # Whatever arrived for actors that have stopped meanwhile.
         while backlog:
             _refuse(*backlog.popleft())
@@ -433,7 +437,11 @@ class Strand:
             return
         self._running.append(actor)
         try:
-            response = actor._handle_receive(envelope.message)
+            message = envelope.message
+            if type(message) in _PYKKA_MESSAGES:  # stop and proxy calls: pykka's own
+                response = actor._handle_receive(message)
+            else:
+                response = actor.on_receive(message)
             if envelope.reply_to is not None:
                 envelope.reply_to.set(response)
         except Exception:

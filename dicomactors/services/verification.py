@@ -9,6 +9,21 @@ from dicomactors.dimse import CEchoRSP
 from dicomactors.services.common import PROCESSING_FAILURE, run_status_handler
 
 
+def default_echo_response(handlers: evt.HandlerTable, rq: Any) -> CEchoRSP | None:
+    """The C-ECHO-RSP when no handler is bound to EVT_C_ECHO (Success), else ``None``.
+
+    No user code runs for it, so the association actor answers such a C-ECHO
+    itself instead of handing it to the service actor.
+    """
+    if handlers.get(evt.EVT_C_ECHO):
+        return None
+    return CEchoRSP(
+        message_id_being_responded_to=rq.message_id,
+        status=0x0000,
+        affected_sop_class_uid=rq.affected_sop_class_uid,
+    )
+
+
 def handle_c_echo(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any) -> None:
     rq = request.message
     status, extra = run_status_handler(
