@@ -24,6 +24,7 @@ from dicomactors.actors.association import (
     RequestAssociation,
 )
 from dicomactors.actors.messages import TLSClient
+from dicomactors.actors.runtime import Strand
 from dicomactors.aetitle import normalize_ae_title
 from dicomactors.association import Association
 from dicomactors.negotiation import assign_context_ids, base_user_information
@@ -330,18 +331,22 @@ class AE:
         assoc = Association(self, "requestor", handlers)
         assoc.requestor.requested_contexts = numbered
         config = self._config(maximum_pdu_size=max_pdu)
-        assoc._actor = AssociationActor.start(assoc, config, handlers)
-        self._association_started(assoc)
         tls = None
         if tls_args is not None:
             context, hostname = tls_args
             if not isinstance(context, ssl.SSLContext):
                 raise TypeError("tls_args must be (ssl.SSLContext, server_hostname or None)")
             tls = TLSClient(context, hostname)
+        # The request is queued before the strand's thread starts: it runs
+        # on_start and the request in one go.
+        strand = Strand(f"assoc-{assoc.name}", held=True)
+        assoc._actor = AssociationActor.start(assoc, config, handlers, strand=strand)
+        self._association_started(assoc)
         done: Future[AssociateOutcome] = Future()
         assoc._actor.tell(
             RequestAssociation(rq, (addr, port), tuple(numbered), done, bind_address, tls)
         )
+        strand.start()
         wait = None
         if self.acse_timeout is not None:
             wait = self.acse_timeout + (self.connection_timeout or 75) + 5

@@ -14,8 +14,8 @@ import queue
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
-from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
+from time import monotonic
 from typing import TYPE_CHECKING, Any
 
 import pykka
@@ -304,13 +304,14 @@ class Association:
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait until the association has ended and its actors' threads are gone."""
-        if not self._done.wait(timeout):
-            return False
+        # The strand's loop ends last, after the association actor has closed the
+        # facade: waiting for it first is usually the only wait.
         me = threading.current_thread()
+        deadline = None if timeout is None else monotonic() + timeout
         for done in self._threads:
             if done.thread is not me:
-                done.join(timeout)
-        return True
+                done.join(None if deadline is None else max(0.0, deadline - monotonic()))
+        return self._done.wait(None if deadline is None else max(0.0, deadline - monotonic()))
 
     def __enter__(self) -> Association:
         return self
@@ -391,11 +392,13 @@ class Association:
         """
         if not self.is_established:
             return
-        try:
-            self._call(ReleaseAssociation, _plus(self.acse_timeout, 5))
-        except FutureTimeout:
+        # The DUL aborts by itself if the A-RELEASE-RP does not come within the
+        # acse_timeout, so waiting for the association to end is waiting for the
+        # release (one wait, not one for the RP and another for the close).
+        self._tell(ReleaseAssociation(Future()))
+        if not self.join(_plus(self.acse_timeout, 5)):
             self.abort()
-        self.join(_plus(self.acse_timeout, 5))
+            self.join(10)
 
     def abort(self) -> None:
         """Abort the association (A-ABORT, service-user source)."""

@@ -197,9 +197,10 @@ class AssociationActor(StrandActor):
         *,
         sock: socket.socket | None = None,
         server: pykka.ActorRef[Any] | None = None,
+        strand: Strand | None = None,
     ) -> None:
         # The association, DIMSE and DUL actors of one association share a strand.
-        super().__init__(Strand(f"assoc-{facade.name}"))
+        super().__init__(strand if strand is not None else Strand(f"assoc-{facade.name}"))
         self.facade = facade
         self.config = config
         self.handlers = handlers

@@ -273,8 +273,11 @@ class Strand:
     has ended.
     """
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, held: bool = False) -> None:
+        """``held``: do not start the thread with the first actor but on :meth:`start`,
+        so that the first messages are queued before it runs (one wake-up less)."""
         self.name = name
+        self._held = held
         self._queue: queue.SimpleQueue[tuple[StrandActor, Any]] = queue.SimpleQueue()
         # Items taken off the queue early by a synchronous ask, still to be handled.
         self._backlog: deque[tuple[StrandActor, Any]] = deque()
@@ -301,9 +304,18 @@ class Strand:
             if self._ended:
                 raise RuntimeError(f"strand {self.name} has ended: it takes no new actors")
             self._live += 1
-            start = not self._started
-            self._started = True
+            start = not self._started and not self._held
+            self._started = self._started or start
         self._queue.put((actor, _SETUP))
+        if start:
+            WORKERS.run(self._run, self.name, self.done)
+
+    def start(self) -> None:
+        """Start a strand made with ``held=True`` (its first messages are queued)."""
+        with self._lock:
+            self._held = False
+            start = not self._started and self._live > 0
+            self._started = self._started or start
         if start:
             WORKERS.run(self._run, self.name, self.done)
 
