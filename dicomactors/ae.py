@@ -14,6 +14,7 @@ import ssl
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
+from time import monotonic
 from typing import Any, Literal, overload
 
 from dicomactors import events as evt
@@ -346,10 +347,13 @@ class AE:
         assoc._actor.tell(
             RequestAssociation(rq, (addr, port), tuple(numbered), done, bind_address, tls)
         )
-        strand.start()
         wait = None
         if self.acse_timeout is not None:
             wait = self.acse_timeout + (self.connection_timeout or 75) + 5
+        # This thread would only wait for the outcome: it serves the strand itself
+        # until then (connect, A-ASSOCIATE-RQ, the AC or RJ), and a worker thread
+        # takes over from there.
+        strand.start(until=done.done, deadline=None if wait is None else monotonic() + wait)
         outcome = done.result(timeout=wait)
         if outcome.kind == "failed":
             LOGGER.error("association request failed: %s", outcome.reason)
@@ -450,5 +454,11 @@ class AE:
             tls_server=server.ssl_context,
         )
         self._association_started(assoc)
-        assoc._actor = AssociationActor.start(assoc, config, handlers, sock=sock, server=server_ref)
+        # The server's thread serves the new strand until it has nothing to do
+        # (its A-ASSOCIATE-RQ is usually there already), then hands it to a worker.
+        strand = Strand(f"assoc-{assoc.name}", held=True)
+        assoc._actor = AssociationActor.start(
+            assoc, config, handlers, sock=sock, server=server_ref, strand=strand
+        )
+        strand.start(inline=True)
         return assoc

@@ -310,14 +310,36 @@ class Strand:
         if start:
             WORKERS.run(self._run, self.name, self.done)
 
-    def start(self) -> None:
-        """Start a strand made with ``held=True`` (its first messages are queued)."""
+    def start(
+        self,
+        *,
+        inline: bool = False,
+        until: Callable[[], bool] | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        """Start a strand made with ``held=True`` (its first messages are queued).
+
+        With ``inline`` the calling thread serves the strand first: its queued
+        messages, and its socket and timers without blocking, until it has
+        nothing to do right now. With ``until`` it serves it, sleeping in its
+        poll as a worker would, until ``until()`` is true or ``deadline`` (a
+        ``monotonic`` time) passes. Only then does a worker thread take over.
+        A caller that would otherwise hand the strand to a worker and wait for
+        it (an SCU waiting for its A-ASSOCIATE-AC, a server that has just
+        accepted) saves the hand-over on the way: about one thread wake-up.
+        """
         with self._lock:
             self._held = False
             start = not self._started and self._live > 0
             self._started = self._started or start
-        if start:
-            WORKERS.run(self._run, self.name, self.done)
+        if not start:
+            return
+        serve_here = inline or until is not None
+        if serve_here and self._serve(until, block=until is not None, deadline=deadline):
+            self._finish()
+            self.done.set()
+            return
+        WORKERS.run(self._run, self.name, self.done)
 
     def post(self, actor: StrandActor, envelope: Any) -> None:
         if get_ident() == self._ident:
@@ -355,19 +377,39 @@ class Strand:
     # -- the thread ---------------------------------------------------------
 
     def _run(self) -> None:
+        """A worker's loop: serve until every actor has stopped."""
+        self._serve(None, block=True)
+        self._finish()
+
+    def _serve(
+        self, until: Callable[[], bool] | None, *, block: bool, deadline: float | None = None
+    ) -> bool:
+        """Serve messages, the socket and timers; True once every actor has stopped.
+
+        Stops early (False) when ``until()`` is true, when ``deadline`` passes,
+        or, without ``block``, as soon as there is nothing to do right now.
+        """
         self._ident = get_ident()
         backlog = self._backlog
         get_nowait = self._queue.get_nowait
         handled = 0
         try:
             while self._live:
+                if until is not None and until():
+                    return False
                 if backlog:
                     item = backlog.popleft()
                 else:
                     try:
                         item = get_nowait()
                     except queue.Empty:
-                        self._wait()
+                        if not block:
+                            if self._look_around():
+                                continue
+                            return False
+                        if deadline is not None and monotonic() >= deadline:
+                            return False
+                        self._wait(deadline)
                         handled = 0
                         continue
                 self._handle(*item)
@@ -376,14 +418,26 @@ class Strand:
                     # A busy queue must not starve the socket and the timers (a
                     # C-CANCEL arriving while a handler floods us with responses).
                     handled = 0
-                    self._fire_timers()
-                    self._dispatch(self._poll.poll(0))
+                    self._look_around()
+            return True
         finally:
-            with self._lock:
-                self._ended = True
-            self.unwatch()
-            self._waker.close()
             self._ident = None
+
+    def _look_around(self) -> bool:
+        """Due timers and a readable socket, without waiting; True if there was any."""
+        queued = not self._queue.empty()
+        self._fire_timers()
+        events = self._poll.poll(0)
+        self._dispatch(events)
+        return bool(events) or queued or not self._queue.empty()
+
+    def _finish(self) -> None:
+        """Every actor has stopped: release the socket and the waker, refuse what is left."""
+        with self._lock:
+            self._ended = True
+        self.unwatch()
+        self._waker.close()
+        backlog = self._backlog
         # Whatever arrived for actors that have stopped meanwhile.
         while backlog:
             _refuse(*backlog.popleft())
@@ -393,9 +447,12 @@ class Strand:
             except queue.Empty:
                 break
 
-    def _wait(self) -> None:
+    def _wait(self, deadline: float | None = None) -> None:
         """Fire due timers; with nothing queued, sleep until a message, timer or read."""
         timeout = self._fire_timers()
+        if deadline is not None:
+            left = max(0.0, deadline - monotonic())
+            timeout = left if timeout is None else min(timeout, left)
         if not self._queue.empty():
             return
         self._sleeping = True
