@@ -23,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -177,36 +177,43 @@ class Bench:
         return median(rates), rates
 
     def store_rates(self, max_pdu: int, dcmtk_pdu: int) -> dict[str, tuple[float, list[float]]]:
-        """Instances per second for each sender -> receiver pair at this PDU size."""
-        results: dict[str, tuple[float, list[float]]] = {}
-        n = self.repeats
-        with python_scp("dicomactors", max_pdu) as scp:
-            results["dicomactors->dicomactors"] = self._rate(
-                [python_store("dicomactors", scp.port, max_pdu, self.store_dir) for _ in range(n)]
-            )
-        with python_scp("pynetdicom", max_pdu) as scp:
-            results["pynetdicom->pynetdicom"] = self._rate(
-                [python_store("pynetdicom", scp.port, max_pdu, self.store_dir) for _ in range(n)]
-            )
-        with dcmtk_scp(dcmtk_pdu) as scp:
-            results["dcmtk->dcmtk"] = self._rate(
-                [dcmtk_store(scp.port, dcmtk_pdu, self.store_dir) for _ in range(n)]
-            )
-            results["dicomactors->dcmtk"] = self._rate(
-                [python_store("dicomactors", scp.port, dcmtk_pdu, self.store_dir) for _ in range(n)]
-            )
-        with python_scp("dicomactors", dcmtk_pdu) as scp:
-            results["dcmtk->dicomactors"] = self._rate(
-                [dcmtk_store(scp.port, dcmtk_pdu, self.store_dir) for _ in range(n)]
-            )
+        """Instances per second for each sender -> receiver pair at this PDU size.
+
+        Every SCP runs for the whole case and the pairs take turns, one run each
+        per round: a machine that slows down for a while (a shared VM does) slows
+        every pair alike instead of the one that happened to run then.
+        """
+        directory = self.store_dir
+        with (
+            python_scp("dicomactors", max_pdu) as ours,
+            python_scp("pynetdicom", max_pdu) as theirs,
+            dcmtk_scp(dcmtk_pdu) as dcmtk,
+            python_scp("dicomactors", dcmtk_pdu) as ours_at_dcmtk_pdu,
+        ):
+            pairs: dict[str, Callable[[], dict[str, Any]]] = {
+                "dicomactors->dicomactors": lambda: python_store(
+                    "dicomactors", ours.port, max_pdu, directory
+                ),
+                "pynetdicom->pynetdicom": lambda: python_store(
+                    "pynetdicom", theirs.port, max_pdu, directory
+                ),
+                "dcmtk->dcmtk": lambda: dcmtk_store(dcmtk.port, dcmtk_pdu, directory),
+                "dicomactors->dcmtk": lambda: python_store(
+                    "dicomactors", dcmtk.port, dcmtk_pdu, directory
+                ),
+                "dcmtk->dicomactors": lambda: dcmtk_store(
+                    ours_at_dcmtk_pdu.port, dcmtk_pdu, directory
+                ),
+            }
             if dcmtk_pdu != max_pdu:
-                results["dicomactors->dicomactors@dcmtk"] = self._rate(
-                    [
-                        python_store("dicomactors", scp.port, dcmtk_pdu, self.store_dir)
-                        for _ in range(n)
-                    ]
+                pairs["dicomactors->dicomactors@dcmtk"] = lambda: python_store(
+                    "dicomactors", ours_at_dcmtk_pdu.port, dcmtk_pdu, directory
                 )
-        return results
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in pairs}
+            for _ in range(self.repeats):
+                for name, run in pairs.items():
+                    runs[name].append(run())
+        return {name: self._rate(done) for name, done in runs.items()}
 
     def store_cases(self) -> None:
         size = f"{self.instances} x 512 KiB"
@@ -273,27 +280,19 @@ class Bench:
 
     def echo_case(self) -> None:
         count = 50 if self.quick else 200
-        rates: dict[str, list[float]] = {}
-        for impl in ("dicomactors", "pynetdicom"):
-            with python_scp(impl, 16 * KIB) as scp:
-                runs = []
-                for _ in range(self.repeats):
-                    result = run_json(
-                        [
-                            *PYTHON,
-                            "echo-loop",
-                            "--impl",
-                            impl,
-                            "--port",
-                            str(scp.port),
-                            "--count",
-                            str(count),
-                        ]
-                    )
+        rates: dict[str, list[float]] = {"dicomactors": [], "pynetdicom": []}
+        # Both SCPs up for the whole case, the two loops taking turns (see store_rates).
+        with (
+            python_scp("dicomactors", 16 * KIB) as our_scp,
+            python_scp("pynetdicom", 16 * KIB) as their_scp,
+        ):
+            for _ in range(self.repeats):
+                for impl, scp in (("dicomactors", our_scp), ("pynetdicom", their_scp)):
+                    argv = [*PYTHON, "echo-loop", "--impl", impl, "--port", str(scp.port)]
+                    result = run_json([*argv, "--count", str(count)])
                     if result["failed"]:
                         raise RuntimeError(f"{impl}: {result['failed']} echo cycles failed")
-                    runs.append(result["count"] / result["seconds"])
-                rates[impl] = runs
+                    rates[impl].append(result["count"] / result["seconds"])
         ours, theirs = median(rates["dicomactors"]), median(rates["pynetdicom"])
         self.rows.append(
             Row(
