@@ -177,8 +177,6 @@ class DULActor(StrandActor):
         self.handshake = ActorTimer(lambda g: self.actor_ref.tell(_HandshakeTimeout(g)), strand)
         self._close_reason = ""
         self._finished = False
-        self._pdata_out: list[bytes | memoryview] = []
-        self._pdata_out_size = 0
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -321,8 +319,7 @@ class DULActor(StrandActor):
                 self._close_reason = "protocol version not supported"
             self._send(payload)
         elif effect is Effect.SEND_P_DATA:
-            for pdu in payload.pdus:
-                self._send_pdata(pdu)
+            self._send_pdata(payload.pdus)
         elif effect is Effect.SEND_RELEASE_RQ:
             self._send(AReleaseRQ())
         elif effect is Effect.SEND_RELEASE_RP:
@@ -507,23 +504,25 @@ class DULActor(StrandActor):
     def _send(self, pdu: Any) -> None:
         self._write([encode_pdu(pdu)])
 
-    def _send_pdata(self, pdu: PDataTF) -> None:
-        """Queue one P-DATA-TF; send the queue when the PDU ends a fragment sequence.
+    def _send_pdata(self, pdus: tuple[PDataTF, ...]) -> None:
+        """Send the P-DATA-TF PDUs of one request in gathered writes.
 
-        The PDUs of a message go out together in gathered writes (header and
-        fragment buffers, never joined). Every P-DATA request the DIMSE actor
-        makes is a whole message, so its last PDU always ends a sequence and
-        nothing is left queued; a long message is also flushed every
-        ``_SEND_BATCH`` bytes.
+        A request from the DIMSE actor is one whole message, command and data
+        set: its PDUs (header and fragment buffers, never joined) go out
+        together, in writes of up to ``_SEND_BATCH`` bytes, so that the peer
+        is woken once for a command and its data set rather than once each.
         """
-        pending = self._pdata_out
-        pending.extend(pdata_parts(pdu))
-        self._pdata_out_size += len(pending[-1])
-        if pdu.pdvs and not pdu.pdvs[-1].is_last and self._pdata_out_size < _SEND_BATCH:
-            return
-        self._pdata_out = []
-        self._pdata_out_size = 0
-        self._write(pending)
+        pending: list[bytes | memoryview] = []
+        size = 0
+        for pdu in pdus:
+            pending.extend(pdata_parts(pdu))
+            size += len(pending[-1])
+            if size >= _SEND_BATCH:
+                self._write(pending)
+                pending = []
+                size = 0
+        if pending:
+            self._write(pending)
 
     def _write(self, buffers: list[bytes | memoryview]) -> None:
         if self.sock is None or self.receiver is None:
