@@ -342,6 +342,7 @@ class AE:
         # on_start and the request in one go.
         strand = Strand(f"assoc-{assoc.name}", held=True)
         assoc._actor = AssociationActor.start(assoc, config, handlers, strand=strand)
+        assoc._strand = strand
         self._association_started(assoc)
         done: Future[AssociateOutcome] = Future()
         assoc._actor.tell(
@@ -460,5 +461,6 @@ class AE:
         assoc._actor = AssociationActor.start(
             assoc, config, handlers, sock=sock, server=server_ref, strand=strand
         )
+        assoc._strand = strand
         strand.start(inline=True)
         return assoc

@@ -52,6 +52,7 @@ from dicomactors.pdu_primitives import (
 )
 
 if TYPE_CHECKING:
+    from dicomactors.actors.runtime import Strand
     from dicomactors.presentation import PresentationContext
 
 LOGGER = logging.getLogger("dicomactors.association")
@@ -196,6 +197,8 @@ class Association:
         self._lock = threading.Lock()
         # What to join: each strand's and thread actor's ``done`` (see actors.runtime).
         self._threads: list[Any] = []
+        # The strand the association's actors run on (set when they start).
+        self._strand: Strand | None = None
         self._outstanding: set[Future[Any]] = set()
 
     # -- status published by the association actor --------------------------
@@ -395,8 +398,14 @@ class Association:
         # The DUL aborts by itself if the A-RELEASE-RP does not come within the
         # acse_timeout, so waiting for the association to end is waiting for the
         # release (one wait, not one for the RP and another for the close).
-        self._tell(ReleaseAssociation(Future()))
-        if not self.join(_plus(self.acse_timeout, 5)):
+        release = ReleaseAssociation(Future())
+        wait = _plus(self.acse_timeout, 5)
+        if self._strand is None:
+            self._tell(release)
+        else:
+            # Served here until the association has ended (see _request).
+            self._strand.serve_while(None, self._deadline(wait), first=lambda: self._tell(release))
+        if not self.join(wait):
             self.abort()
             self.join(10)
 
@@ -437,6 +446,10 @@ class Association:
             f" with this AE as {role.upper()}: request one before associating"
         )
 
+    @staticmethod
+    def _deadline(timeout: float | None) -> float | None:
+        return None if timeout is None else monotonic() + timeout
+
     def _message_id(self, msg_id: int) -> int:
         if not 0 <= msg_id <= 0xFFFF:
             raise ValueError(f"msg_id must be between 0 and 65535, not {msg_id}")
@@ -447,9 +460,26 @@ class Association:
     ) -> Iterator[ResponseReceived]:
         """Send a request; yield its responses until a final one (or failure)."""
         responses: queue.SimpleQueue[ResponseReceived] = queue.SimpleQueue()
-        if not self._tell(SendRequest(context_id, message, dataset, responses)):
+        told: list[bool] = []
+
+        def tell() -> None:
+            told.append(self._tell(SendRequest(context_id, message, dataset, responses)))
+
+        def answered() -> bool:
+            return not responses.empty()
+
+        # This thread only waits for the strand: it serves it meanwhile if its
+        # worker is asleep (sends the request, takes the response off the socket).
+        strand = self._strand
+        if strand is None:
+            tell()
+        else:
+            strand.serve_while(answered, self._deadline(self.dimse_timeout), first=tell)
+        if not told[0]:
             return
         while True:
+            if strand is not None and responses.empty():
+                strand.serve_while(answered, self._deadline(self.dimse_timeout))
             try:
                 got = responses.get(timeout=self.dimse_timeout)
             except queue.Empty:

@@ -210,6 +210,10 @@ class _Waker:
     """A file descriptor another thread makes readable to end the strand's poll."""
 
     def __init__(self) -> None:
+        # wake() and close() never overlap: a closed descriptor's number may be
+        # reused at once by another file, which must not receive our 8 bytes.
+        self._lock = threading.Lock()
+        self._closed = False
         if hasattr(os, "eventfd"):
             self.fd = self._write_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         else:  # pragma: no cover - not Linux
@@ -218,10 +222,13 @@ class _Waker:
             os.set_blocking(self._write_fd, False)
 
     def wake(self) -> None:
-        try:
-            os.write(self._write_fd, _ONE)
-        except (BlockingIOError, OSError):
-            pass  # already readable (or closing): the poll ends either way
+        with self._lock:
+            if self._closed:
+                return
+            try:
+                os.write(self._write_fd, _ONE)
+            except OSError:
+                pass  # already readable: the poll ends either way
 
     def clear(self) -> None:
         try:
@@ -230,6 +237,8 @@ class _Waker:
             pass
 
     def close(self) -> None:
+        with self._lock:
+            self._closed = True
         for fd in {self.fd, self._write_fd}:
             try:
                 os.close(fd)
@@ -290,7 +299,14 @@ class Strand:
         self._waker = _Waker()
         self._poll = select.poll()
         self._poll.register(self._waker.fd, select.POLLIN)
-        self._sleeping = False
+        # Threads asleep in a poll on this strand (a message from elsewhere wakes them).
+        self._sleepers: set[int] = set()
+        # Held by the thread serving the strand; a worker lets go of it while it
+        # sleeps, so that a thread about to wait for the strand can serve it instead.
+        self._serving = threading.Lock()
+        self._worker: int | None = None
+        # When the worker's current poll ends by itself (None: only on an event).
+        self._worker_wakes_at: float | None = None
         self._watched: int | None = None
         self._on_readable: Callable[[], None] | None = None
         self._started = False
@@ -334,12 +350,50 @@ class Strand:
             self._started = self._started or start
         if not start:
             return
-        serve_here = inline or until is not None
-        if serve_here and self._serve(until, block=until is not None, deadline=deadline):
-            self._finish()
-            self.done.set()
-            return
+        if inline or until is not None:
+            with self._serving:
+                ended = self._serve(until, block=until is not None, deadline=deadline)
+            if ended:
+                self._finish()
+                self.done.set()
+                return
         WORKERS.run(self._run, self.name, self.done)
+
+    def serve_while(
+        self,
+        until: Callable[[], bool] | None,
+        deadline: float | None = None,
+        first: Callable[[], object] | None = None,
+    ) -> None:
+        """Call ``first`` (e.g. tell an actor a request), then serve the strand on this
+        thread until ``until()`` (None: until it ends) or ``deadline`` -- if its
+        worker is asleep. If the worker is busy, only ``first`` is called.
+
+        For a thread that would only wait for the strand (a facade method waiting
+        for a response): its request is queued without waking the worker, and it
+        takes the response off the socket itself instead of being woken by the
+        worker for it. The worker sleeps on; it is woken when this thread is done.
+        """
+        if get_ident() == self._ident or not self._serving.acquire(blocking=False):
+            if first is not None:
+                first()
+            return
+        try:
+            self._ident = get_ident()
+            if first is not None:
+                first()
+            if self._started and not self._ended and self._live:
+                self._serve(until, block=True, deadline=deadline)
+        finally:
+            self._ident = None
+            self._serving.release()
+            # The worker sleeps on unless it has something new to see: messages
+            # queued meanwhile, a timer due before the one it sleeps for, the end.
+            due = self._next_due()
+            wakes_at = self._worker_wakes_at
+            earlier = due is not None and (wakes_at is None or due < wakes_at)
+            if earlier or not self._live or not self._queue.empty():
+                self._waker.wake()
 
     def post(self, actor: StrandActor, envelope: Any) -> None:
         if get_ident() == self._ident:
@@ -349,7 +403,7 @@ class Strand:
                 self._queue.put((actor, envelope))
             return
         self._queue.put((actor, envelope))
-        if self._sleeping:
+        if self._sleepers:
             self._waker.wake()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
@@ -378,7 +432,9 @@ class Strand:
 
     def _run(self) -> None:
         """A worker's loop: serve until every actor has stopped."""
-        self._serve(None, block=True)
+        self._worker = get_ident()
+        with self._serving:
+            self._serve(None, block=True)
         self._finish()
 
     def _serve(
@@ -427,7 +483,7 @@ class Strand:
         """Due timers and a readable socket, without waiting; True if there was any."""
         queued = not self._queue.empty()
         self._fire_timers()
-        events = self._poll.poll(0)
+        events = self._poller().poll(0)
         self._dispatch(events)
         return bool(events) or queued or not self._queue.empty()
 
@@ -455,14 +511,42 @@ class Strand:
             timeout = left if timeout is None else min(timeout, left)
         if not self._queue.empty():
             return
-        self._sleeping = True
+        me = get_ident()
+        self._sleepers.add(me)
         try:
             if not self._queue.empty():  # posted between the check above and the flag
                 return
-            events = self._poll.poll(None if timeout is None else max(1, int(timeout * 1000)))
+            poller = self._poller()
+            if self._worker == me:
+                self._worker_wakes_at = None if timeout is None else monotonic() + timeout
+            # Only the worker lets go of the strand while it sleeps. A thread that
+            # took it over keeps it: it alone must see what it is waiting for.
+            let_go = self._worker == me
+            if let_go:
+                self._serving.release()
+            try:
+                events = poller.poll(None if timeout is None else max(1, int(timeout * 1000)))
+            finally:
+                if let_go:
+                    self._serving.acquire()
+                    self._ident = me
         finally:
-            self._sleeping = False
-        self._dispatch(events)
+            self._sleepers.discard(me)
+        if self._live:
+            # Stale if another thread served the strand meanwhile: a read then
+            # finds nothing, a closed socket is no longer watched.
+            self._dispatch(events)
+
+    def _poller(self) -> Any:
+        """The strand's poll object for its worker (or before it has one); a fresh one
+        for a thread serving it meanwhile (one poll object cannot be polled twice at once)."""
+        if self._worker is None or self._worker == get_ident():
+            return self._poll
+        poller = select.poll()
+        poller.register(self._waker.fd, select.POLLIN)
+        if self._watched is not None:
+            poller.register(self._watched, select.POLLIN)
+        return poller
 
     def _dispatch(self, events: list[tuple[int, int]]) -> None:
         for fd, flags in events:
@@ -473,6 +557,11 @@ class Strand:
                     self.unwatch()
                 else:
                     self._on_readable()
+
+    def _next_due(self) -> float | None:
+        """When the next timer that is not cancelled is due (None: no timer)."""
+        due = [timer.due for timer in self._timers if not timer.cancelled]
+        return min(due) if due else None
 
     def _fire_timers(self) -> float | None:
         """Run the callbacks of due timers; seconds until the next one (None: none)."""
