@@ -527,7 +527,7 @@ class AssociationActor(StrandActor):
         association that is never asked anything else has none."""
         if self.service is None:
             self.service = ServiceActor.start(
-                self.facade, self.handlers, self.actor_ref, self.facade._threads
+                self.facade, self.handlers, self.actor_ref, self.facade._threads, self.strand
             )
         return self.service
 

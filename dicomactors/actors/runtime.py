@@ -364,10 +364,12 @@ class Strand:
         until: Callable[[], bool] | None,
         deadline: float | None = None,
         first: Callable[[], object] | None = None,
+        block: bool = True,
     ) -> None:
         """Call ``first`` (e.g. tell an actor a request), then serve the strand on this
         thread until ``until()`` (None: until it ends) or ``deadline`` -- if its
-        worker is asleep. If the worker is busy, only ``first`` is called.
+        worker is asleep. If the worker is busy, only ``first`` is called. Without
+        ``block``, serve only until there is nothing to do right now.
 
         For a thread that would only wait for the strand (a facade method waiting
         for a response): its request is queued without waking the worker, and it
@@ -383,7 +385,7 @@ class Strand:
             if first is not None:
                 first()
             if self._started and not self._ended and self._live:
-                self._serve(until, block=True, deadline=deadline)
+                self._serve(until, block=block, deadline=deadline)
         finally:
             self._ident = None
             self._serving.release()

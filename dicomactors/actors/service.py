@@ -16,7 +16,7 @@ from typing import Any
 import pykka
 
 from dicomactors import events as evt
-from dicomactors.actors.runtime import ThreadActor
+from dicomactors.actors.runtime import Strand, ThreadActor
 from dicomactors.services import dispatch
 
 LOGGER = logging.getLogger("dicomactors.service")
@@ -37,8 +37,12 @@ class ServiceActor(ThreadActor):
         handlers: evt.HandlerTable,
         association: pykka.ActorRef[Any],
         joinables: list[Any] | None = None,
+        strand: Strand | None = None,
     ) -> None:
         super().__init__()
+        # The association's strand: a response is handled on this thread when
+        # the strand's worker is asleep, instead of waking it (Strand.serve_while).
+        self.strand = strand
         # Where to leave this actor's ``done`` (the facade joins them).
         self.joinables = joinables if joinables is not None else []
         self.facade = facade
@@ -54,18 +58,24 @@ class ServiceActor(ThreadActor):
             return
         from dicomactors.actors.association import RequestDone, SendResponse
 
-        def send(msg: Any, dataset: bytes | memoryview | None = None) -> None:
+        def tell(what: Any) -> None:
             try:
-                self.association.tell(SendResponse(message.context.context_id, msg, dataset))
+                self.association.tell(what)
             except pykka.ActorDeadError:
-                LOGGER.info("association gone: %s not sent", type(msg).__name__)
+                LOGGER.info("association gone: %s not delivered", type(what).__name__)
+
+        def to_association(what: Any) -> None:
+            if self.strand is None:
+                tell(what)
+            else:
+                self.strand.serve_while(None, first=lambda: tell(what), block=False)
+
+        def send(msg: Any, dataset: bytes | memoryview | None = None) -> None:
+            to_association(SendResponse(message.context.context_id, msg, dataset))
 
         try:
             dispatch(self.facade, self.handlers, message, send)
         except Exception:
             LOGGER.exception("dispatching %s failed", type(message.message).__name__)
         finally:
-            try:
-                self.association.tell(RequestDone(message.message.message_id))
-            except pykka.ActorDeadError:
-                pass
+            to_association(RequestDone(message.message.message_id))
