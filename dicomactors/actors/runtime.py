@@ -385,7 +385,7 @@ class Strand:
             if first is not None:
                 first()
             if self._started and not self._ended and self._live:
-                self._serve(until, block=block, deadline=deadline)
+                self._serve(until, block=block, deadline=deadline, look=block)
         finally:
             self._ident = None
             self._serving.release()
@@ -440,7 +440,12 @@ class Strand:
         self._finish()
 
     def _serve(
-        self, until: Callable[[], bool] | None, *, block: bool, deadline: float | None = None
+        self,
+        until: Callable[[], bool] | None,
+        *,
+        block: bool,
+        deadline: float | None = None,
+        look: bool = True,
     ) -> bool:
         """Serve messages, the socket and timers; True once every actor has stopped.
 
@@ -462,7 +467,10 @@ class Strand:
                         item = get_nowait()
                     except queue.Empty:
                         if not block:
-                            if self._look_around():
+                            # A thread passing through (not the strand's own
+                            # worker) leaves the socket and timers to the worker,
+                            # which polls them anyway.
+                            if look and self._look_around():
                                 continue
                             return False
                         if deadline is not None and monotonic() >= deadline:
