@@ -41,14 +41,10 @@ from dicomactors.negotiation import (
     negotiate_as_requestor,
     rejected_contexts,
 )
-from dicomactors.pdu import AAssociateAC, AAssociateRQ, ImplementationClassUIDItem, codec
+from dicomactors.pdu import AAssociateAC, AAssociateRQ, codec
 from dicomactors.pdu.codec import decode_pdu, encode_pdu
 from dicomactors.pdu.items import (
-    ImplementationVersionNameItem,
-    MaximumLengthItem,
-    PresentationContextACItem,
     RoleSelectionItem,
-    UserIdentityRQItem,
     ordered_user_information,
 )
 from dicomactors.presentation import PresentationContext, StoragePresentationContexts
@@ -79,45 +75,6 @@ def acceptor_answer(
 ) -> tuple[AAssociateAC, list[PresentationContext], list[PresentationContext]]:
     """What ``AssociationActor._decide`` computes for an RQ that passes its checks.
 
-    Kept in step with ``dicomactors/actors/association.py`` by reading it: the
-    AE-title checks, the user information it builds, the negotiation call and
-    the rejected contexts it derives. No handler is bound (no user identity,
-    asynchronous window or extended negotiation answers).
-    """
-    user_info: list[Any] = [
-        MaximumLengthItem(16382),
-        ImplementationClassUIDItem("1.2.826.0.1.3680043.8.498.1"),
-    ]
-    next((i for i in rq.user_information if isinstance(i, UserIdentityRQItem)), None)
-    roles = {
-        i.sop_class_uid: (i.scu_role, i.scp_role)
-        for i in rq.user_information
-        if isinstance(i, RoleSelectionItem)
-    }
-    ac_items, accepted, role_items = negotiate_as_acceptor(
-        rq.presentation_contexts, supported, roles
-    )
-    accepted_ids = {c.context_id for c in accepted}
-    rejected = [
-        _rejected_context(item, rq) for item in ac_items if item.context_id not in accepted_ids
-    ]
-    user_info.extend(role_items)
-    user_info.append(ImplementationVersionNameItem("DICOMACTORS_010"))
-    ac = AAssociateAC(
-        called_ae_title=rq.called_ae_title,
-        calling_ae_title=rq.calling_ae_title,
-        presentation_contexts=tuple(ac_items),
-        user_information=tuple(ordered_user_information(user_info)),
-        application_context_name=rq.application_context_name,
-    )
-    return ac, list(accepted), rejected
-
-
-def acceptor_answer_suggested(
-    rq: AAssociateRQ, supported: tuple[PresentationContext, ...]
-) -> tuple[AAssociateAC, list[PresentationContext], list[PresentationContext]]:
-    """``acceptor_answer`` with what the report suggests for ``_decide``.
-
     The fixed user information items come from ``base_user_information``, the
     rejected contexts from ``rejected_contexts`` (one pass, nothing when all
     were accepted), and the items are sorted only when role items were added.
@@ -145,16 +102,6 @@ def acceptor_answer_suggested(
         application_context_name=rq.application_context_name,
     )
     return ac, accepted, rejected
-
-
-def _rejected_context(item: PresentationContextACItem, rq: AAssociateRQ) -> PresentationContext:
-    requested = next(c for c in rq.presentation_contexts if c.context_id == item.context_id)
-    context = PresentationContext()
-    context.context_id = item.context_id
-    context.abstract_syntax = requested.abstract_syntax
-    context.transfer_syntax = list(requested.transfer_syntaxes)
-    context.result = item.result
-    return context
 
 
 def requestor_answer(
@@ -202,11 +149,6 @@ def steps_for(ae: AE) -> list[Step]:
         Step("decode RQ", lambda: decode_pdu(rq_bytes)),
         Step("decode RQ, first sight", lambda: _decode_afresh(rq_bytes), False),
         Step("acceptor negotiation + AC", lambda: acceptor_answer(rq, supported)),
-        Step(
-            "  same, suggested _decide",
-            lambda: acceptor_answer_suggested(rq, supported),
-            False,
-        ),
         Step("encode AC", lambda: encode_pdu(ac)),
         Step("decode AC", lambda: decode_pdu(ac_bytes)),
         Step("decode AC, first sight", lambda: _decode_afresh(ac_bytes), False),
