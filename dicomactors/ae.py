@@ -354,7 +354,12 @@ class AE:
         # This thread would only wait for the outcome: it serves the strand itself
         # until then (connect, A-ASSOCIATE-RQ, the AC or RJ), and a worker thread
         # takes over from there.
-        strand.start(until=done.done, deadline=None if wait is None else monotonic() + wait)
+        # (A flag set by the future: Future.done takes a lock at every look.)
+        decided: list[bool] = []
+        done.add_done_callback(lambda _: decided.append(True))
+        strand.start(
+            until=lambda: bool(decided), deadline=None if wait is None else monotonic() + wait
+        )
         outcome = done.result(timeout=wait)
         if outcome.kind == "failed":
             LOGGER.error("association request failed: %s", outcome.reason)

@@ -54,7 +54,15 @@ __all__ = [
 ]
 
 
-class State(Enum):
+class _Member(Enum):
+    """Members are singletons compared by identity: hashed by identity too, in C
+    (Enum's own ``__hash__`` is Python code hashing the name; every step of the
+    state machine looks members up in dicts)."""
+
+    __hash__ = object.__hash__
+
+
+class State(_Member):
     """The states of PS3.8 Tables 9-1 to 9-5."""
 
     STA1_IDLE = 1
@@ -72,7 +80,7 @@ class State(Enum):
     STA13_AWAITING_TRANSPORT_CLOSE = 13
 
 
-class Event(Enum):
+class Event(_Member):
     """The events of PS3.8 Table 9-10."""
 
     EVT1_A_ASSOCIATE_RQ_LOCAL = 1
@@ -96,7 +104,7 @@ class Event(Enum):
     EVT19_INVALID_PDU_RECEIVED = 19
 
 
-class Action(Enum):
+class Action(_Member):
     """The actions of PS3.8 Tables 9-6 to 9-9, plus what an empty cell means here."""
 
     AE_1 = "AE-1"
@@ -131,7 +139,7 @@ class Action(Enum):
     IGNORE = "ignore"
 
 
-class Effect(Enum):
+class Effect(_Member):
     """One thing the caller must do; a transition lists them in the order to do them."""
 
     CONNECT_TRANSPORT = "connect transport"

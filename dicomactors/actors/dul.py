@@ -286,14 +286,15 @@ class DULActor(StrandActor):
             )
             return
         previous, self.state = self.state, transition.next_state
-        LOGGER.debug(
-            "%s: %s + %s -> %s -> %s",
-            self.name,
-            previous.name,
-            event.name,
-            transition.action.value,
-            self.state.name,
-        )
+        if LOGGER.isEnabledFor(logging.DEBUG):  # the names cost more than the step
+            LOGGER.debug(
+                "%s: %s + %s -> %s -> %s",
+                self.name,
+                previous.name,
+                event.name,
+                transition.action.value,
+                self.state.name,
+            )
         for effect in transition.effects:
             self._apply(effect, transition.action, event, payload)
         if self.state in _AWAITING_PEER and previous not in _AWAITING_PEER:
