@@ -36,7 +36,7 @@ def test_a_thousand_associate_release_cycles_leave_nothing_behind(scp):
     _scp_ae, server, port = scp
     acceptors = _record_acceptors(server)
     ae = _requestor()
-    # One cycle first: the shared timer thread and imports are one-off costs.
+    # One cycle first: imports and the first pool threads are one-off costs.
     warm = ae.associate("127.0.0.1", port)
     assert warm.is_established
     warm.release()
@@ -77,8 +77,7 @@ def test_server_shutdown_stops_every_actor_and_thread():
     leftover = [
         t
         for t in threading.enumerate()
-        if t.ident not in before_threads
-        and t.name not in ("dicomactors-timers", "dicomactors-idle")
+        if t.ident not in before_threads and t.name != "dicomactors-idle"
     ]
     assert leftover == []
 
