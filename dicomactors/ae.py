@@ -17,6 +17,8 @@ from concurrent.futures import Future
 from time import monotonic
 from typing import Any, Literal, overload
 
+import pykka
+
 from dicomactors import events as evt
 from dicomactors.actors.association import (
     AssociateOutcome,
@@ -340,14 +342,10 @@ class AE:
             tls = TLSClient(context, hostname)
         # The request is queued before the strand's thread starts: it runs
         # on_start and the request in one go.
-        strand = Strand(f"assoc-{assoc.name}", held=True)
-        assoc._actor = AssociationActor.start(assoc, config, handlers, strand=strand)
-        assoc._strand = strand
+        actor, strand = self._start_actors(assoc, config, handlers)
         self._association_started(assoc)
         done: Future[AssociateOutcome] = Future()
-        assoc._actor.tell(
-            RequestAssociation(rq, (addr, port), tuple(numbered), done, bind_address, tls)
-        )
+        actor.tell(RequestAssociation(rq, (addr, port), tuple(numbered), done, bind_address, tls))
         wait = None
         if self.acse_timeout is not None:
             wait = self.acse_timeout + (self.connection_timeout or 75) + 5
@@ -462,10 +460,16 @@ class AE:
         self._association_started(assoc)
         # The server's thread serves the new strand until it has nothing to do
         # (its A-ASSOCIATE-RQ is usually there already), then hands it to a worker.
-        strand = Strand(f"assoc-{assoc.name}", held=True)
-        assoc._actor = AssociationActor.start(
-            assoc, config, handlers, sock=sock, server=server_ref, strand=strand
-        )
-        assoc._strand = strand
+        _, strand = self._start_actors(assoc, config, handlers, sock=sock, server=server_ref)
         strand.start(inline=True)
         return assoc
+
+    @staticmethod
+    def _start_actors(
+        assoc: Association, config: AssociationConfig, handlers: evt.HandlerTable, **kwargs: Any
+    ) -> tuple[pykka.ActorRef[Any], Strand]:
+        """Start ``assoc``'s actors on a held strand (its thread starts on ``start``)."""
+        strand = Strand(f"assoc-{assoc.name}", held=True)
+        actor = AssociationActor.start(assoc, config, handlers, strand=strand, **kwargs)
+        assoc._actor, assoc._strand = actor, strand
+        return actor, strand

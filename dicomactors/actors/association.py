@@ -195,12 +195,12 @@ class AssociationActor(StrandActor):
         config: AssociationConfig,
         handlers: evt.HandlerTable,
         *,
+        strand: Strand,
         sock: socket.socket | None = None,
         server: pykka.ActorRef[Any] | None = None,
-        strand: Strand | None = None,
     ) -> None:
         # The association, DIMSE and DUL actors of one association share a strand.
-        super().__init__(strand if strand is not None else Strand(f"assoc-{facade.name}"))
+        super().__init__(strand)
         self.facade = facade
         self.config = config
         self.handlers = handlers
