@@ -67,10 +67,10 @@ def _serve_until_stdin_closes(port: int, stats: _Stats, stop: Any) -> None:
     _emit(stats.report())
 
 
-def dicomactors_scp(args: argparse.Namespace) -> None:
-    from dicomactors import AE, evt
-
-    ae = AE("BENCHSCP")
+def _serve(args: argparse.Namespace, ae_class: Any, evt: Any, stored_size: Any) -> None:
+    """The same storage SCP on either stack: ``stored_size(event)`` reads the data set's
+    length the way a user of that stack would (so both touch the bytes)."""
+    ae = ae_class("BENCHSCP")
     ae.maximum_pdu_size = args.max_pdu
     ae.maximum_associations = args.max_associations
     ae.network_timeout = 120
@@ -79,8 +79,7 @@ def dicomactors_scp(args: argparse.Namespace) -> None:
     stats = _Stats(lambda: len(ae.active_associations))
 
     def on_store(event: Any) -> int:
-        data = event.encoded_dataset_bytes
-        stats.stored(len(data) if data is not None else 0)
+        stats.stored(stored_size(event))
         return 0x0000
 
     server = ae.start_server(
@@ -88,28 +87,22 @@ def dicomactors_scp(args: argparse.Namespace) -> None:
     )
     assert server is not None
     _serve_until_stdin_closes(server.server_address[1], stats, server.shutdown)
+
+
+def dicomactors_scp(args: argparse.Namespace) -> None:
+    from dicomactors import AE, evt
+
+    def stored_size(event: Any) -> int:
+        data = event.encoded_dataset_bytes
+        return len(data) if data is not None else 0
+
+    _serve(args, AE, evt, stored_size)
 
 
 def pynetdicom_scp(args: argparse.Namespace) -> None:
     from pynetdicom import AE, evt
 
-    ae = AE("BENCHSCP")
-    ae.maximum_pdu_size = args.max_pdu
-    ae.maximum_associations = args.max_associations
-    ae.network_timeout = 120
-    ae.add_supported_context(CTImageStorage, ExplicitVRLittleEndian)
-    ae.add_supported_context(VERIFICATION)
-    stats = _Stats(lambda: len(ae.active_associations))
-
-    def on_store(event: Any) -> int:
-        stats.stored(len(event.request.DataSet.getvalue()))
-        return 0x0000
-
-    server = ae.start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
-    )
-    assert server is not None
-    _serve_until_stdin_closes(server.server_address[1], stats, server.shutdown)
+    _serve(args, AE, evt, lambda event: len(event.request.DataSet.getvalue()))
 
 
 def _client_ae(impl: str, max_pdu: int) -> Any:
