@@ -311,8 +311,11 @@ class Association:
         # facade: waiting for it first is usually the only wait.
         me = threading.current_thread()
         deadline = None if timeout is None else monotonic() + timeout
+        # From a handler running on the strand, the strand cannot end before it returns.
+        strand = self._strand
+        inside = strand.done if strand is not None and strand.serving_here() else None
         for done in self._threads:
-            if done.thread is not me:
+            if done.thread is not me and done is not inside:
                 done.join(None if deadline is None else max(0.0, deadline - monotonic()))
         return self._done.wait(None if deadline is None else max(0.0, deadline - monotonic()))
 
@@ -380,7 +383,18 @@ class Association:
                 return None
             self._outstanding.add(future)
         try:
-            if not self._tell(build(future)):
+            strand = self._strand
+            if strand is not None and strand.serving_here():
+                # Called from a handler on the strand: serve it until answered.
+                told = []
+                strand.serve_while(
+                    future.done,
+                    self._deadline(timeout),
+                    first=lambda: told.append(self._tell(build(future))),
+                )
+                if not told[0]:
+                    return None
+            elif not self._tell(build(future)):
                 return None
             return future.result(timeout=timeout)
         finally:

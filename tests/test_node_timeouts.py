@@ -96,6 +96,9 @@ def test_dimse_timeout_aborts_and_returns_an_empty_status():
         status = assoc.send_c_echo()
         assert status == Dataset()
         assert 0.4 < time.monotonic() - start < 3
+        # The SCP reads the A-ABORT once its C-ECHO handler returns (short requests are
+        # handled on the association's own thread); the SCU waits for it to close.
+        release_handler.set()
         assert assoc.join(5)
         assert assoc.is_aborted
     finally:

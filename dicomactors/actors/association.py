@@ -2,10 +2,10 @@
 
 One per association, requestor or acceptor. It owns the association's DIMSE
 and DUL actors (started in that order, stopped in reverse) and its service
-actor, which runs user handlers so that a slow handler never stalls the
-protocol. It talks to the facade (:class:`dicomactors.association.Association`)
-only by resolving futures and queues the facade handed it, and by publishing
-the association's status on the facade.
+actors, which run user handlers (see :mod:`dicomactors.actors.service`).
+It talks to the facade (:class:`dicomactors.association.Association`) only by
+resolving futures and queues the facade handed it, and by publishing the
+association's status on the facade.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ from dicomactors.actors.messages import (
     TransportReleased,
 )
 from dicomactors.actors.runtime import Strand, StrandActor, stop_soon
-from dicomactors.actors.service import HandleRequest, ServiceActor
+from dicomactors.actors.service import HandleRequest, ServiceActor, StrandServiceActor
 from dicomactors.dimse import CCancelRQ, CEchoRQ
 from dicomactors.negotiation import (
     base_user_information,
@@ -69,6 +69,7 @@ from dicomactors.pdu import (
     UserIdentityRQItem,
 )
 from dicomactors.pdu.items import DICOM_APPLICATION_CONTEXT, ordered_user_information
+from dicomactors.services import ON_STRAND
 from dicomactors.services.verification import default_echo_response
 
 if TYPE_CHECKING:
@@ -218,6 +219,9 @@ class AssociationActor(StrandActor):
         self.dimse: pykka.ActorRef[Any] | None = None
         self.dul: pykka.ActorRef[Any] | None = None
         self.service: pykka.ActorRef[Any] | None = None
+        self.strand_service: pykka.ActorRef[Any] | None = None
+        # Requests handed to the service thread and not yet done (see _serve_request).
+        self.on_service_thread: set[int] = set()
         self.close_reason = ""
         self.release_deferred = False
         self.release_response_deferred = False
@@ -254,7 +258,7 @@ class AssociationActor(StrandActor):
         # Each is told to stop after what it was already sent (the DUL closes the
         # socket then); the service actor may be inside a handler. Association.join
         # waits for all of them: the strand's and the service's ``done``.
-        for ref in (self.dul, self.dimse, self.service):
+        for ref in (self.dul, self.dimse, self.service, self.strand_service):
             if ref is not None:
                 stop_soon(ref)
         self.facade._closed(reason=self.close_reason)
@@ -363,6 +367,7 @@ class AssociationActor(StrandActor):
 
     def _on_RequestDone(self, message: RequestDone) -> None:
         self.cancels.pop(message.message_id, None)
+        self.on_service_thread.discard(message.message_id)
         if not self.cancels:
             if self.release_deferred:
                 self._release_after_sent()
@@ -520,11 +525,26 @@ class AssociationActor(StrandActor):
             return
         cancel = threading.Event()
         self.cancels[msg.message_id] = cancel
-        self._start_service().tell(HandleRequest(context, msg, message.dataset, cancel))
+        request = HandleRequest(context, msg, message.dataset, cancel)
+        # A short request is handled on this strand, unless the service thread is
+        # still busy with earlier requests: they are handled in arrival order.
+        if type(msg) in ON_STRAND and not self.on_service_thread:
+            self._strand_service().tell(request)
+        else:
+            self.on_service_thread.add(msg.message_id)
+            self._service_thread().tell(request)
 
-    def _start_service(self) -> pykka.ActorRef[Any]:
-        """The service actor, started with the first request that needs it: an
-        association that is never asked anything else has none."""
+    def _strand_service(self) -> pykka.ActorRef[Any]:
+        """The service actor on this strand, started with the first short request."""
+        if self.strand_service is None:
+            self.strand_service = StrandServiceActor.start(
+                self.strand, self.facade, self.handlers, self.actor_ref
+            )
+        return self.strand_service
+
+    def _service_thread(self) -> pykka.ActorRef[Any]:
+        """The service actor on a thread, started with the first request that needs it:
+        an association that is never asked a C-FIND, C-GET or C-MOVE has none."""
         if self.service is None:
             self.service = ServiceActor.start(
                 self.facade, self.handlers, self.actor_ref, self.facade._threads, self.strand

@@ -295,6 +295,9 @@ class Strand:
         self._ended = False
         # Actors whose handler is on this thread's stack now (a synchronous ask nests).
         self._running: list[StrandActor] = []
+        # Messages for an actor that was on the stack when they came up (the strand
+        # served from inside its handler): handled once that handler returns.
+        self._deferred: list[tuple[StrandActor, Any]] = []
         self._timers: list[_Timer] = []
         self._waker = _Waker()
         self._poll = select.poll()
@@ -376,10 +379,17 @@ class Strand:
         takes the response off the socket itself instead of being woken by the
         worker for it. The worker sleeps on; it is woken when this thread is done.
         """
-        if get_ident() == self._ident or not self._serving.acquire(blocking=False):
+        if self.serving_here():
+            if first is not None:
+                first()
+            if self._running and block:
+                self._serve_nested(until, deadline)
+            return
+        if not self._serving.acquire(blocking=False):
             if first is not None:
                 first()
             return
+        outer = self._ident
         try:
             self._ident = get_ident()
             if first is not None:
@@ -387,7 +397,7 @@ class Strand:
             if self._started and not self._ended and self._live:
                 self._serve(until, block=block, deadline=deadline, look=block)
         finally:
-            self._ident = None
+            self._ident = outer
             self._serving.release()
             # The worker sleeps on unless it has something new to see: messages
             # queued meanwhile, a timer due before the one it sleeps for, the end.
@@ -396,6 +406,25 @@ class Strand:
             earlier = due is not None and (wakes_at is None or due < wakes_at)
             if earlier or not self._live or not self._queue.empty():
                 self._waker.wake()
+
+    def serving_here(self) -> bool:
+        """True on the thread serving this strand now (e.g. inside one of its handlers)."""
+        return get_ident() == self._ident
+
+    def _serve_nested(self, until: Callable[[], bool] | None, deadline: float | None) -> None:
+        """Serve the strand from inside a handler running on it (a handler that waits
+        for its own association: a response, the release). The actors on the stack
+        get their messages after their handler returns; ``until=None`` means until
+        they are the only ones left."""
+        running = self._running
+
+        def done() -> bool:
+            if until is None:
+                return self._live <= len(set(running))
+            return until()
+
+        if not done():
+            self._serve(done, block=True, deadline=deadline)
 
     def post(self, actor: StrandActor, envelope: Any) -> None:
         if get_ident() == self._ident:
@@ -452,6 +481,7 @@ class Strand:
         Stops early (False) when ``until()`` is true, when ``deadline`` passes,
         or, without ``block``, as soon as there is nothing to do right now.
         """
+        outer = self._ident
         self._ident = get_ident()
         backlog = self._backlog
         get_nowait = self._queue.get_nowait
@@ -487,7 +517,7 @@ class Strand:
                     self._look_around()
             return True
         finally:
-            self._ident = None
+            self._ident = outer
 
     def _look_around(self) -> bool:
         """Due timers and a readable socket, without waiting; True if there was any."""
@@ -505,6 +535,8 @@ class Strand:
         self._waker.close()
         backlog = self._backlog
         # Whatever arrived for actors that have stopped meanwhile.
+        deferred, self._deferred = self._deferred, []
+        backlog.extend(deferred)
         while backlog:
             _refuse(*backlog.popleft())
         while True:
@@ -603,6 +635,9 @@ class Strand:
         if actor.actor_stopped.is_set():
             _refuse(actor, envelope)
             return
+        if actor in self._running:
+            self._deferred.append((actor, envelope))
+            return
         self._running.append(actor)
         try:
             message = envelope.message
@@ -627,7 +662,16 @@ class Strand:
             pykka.ActorRegistry.stop_all(block=False)
         finally:
             self._running.pop()
+            if self._deferred and actor not in self._running:
+                self._take_back(actor)
         self._check_stopped(actor)
+
+    def _take_back(self, actor: StrandActor) -> None:
+        """``actor``'s handler has returned: its deferred messages come next, in order."""
+        mine = [item for item in self._deferred if item[0] is actor]
+        if mine:
+            self._deferred = [item for item in self._deferred if item[0] is not actor]
+            self._backlog.extendleft(reversed(mine))
 
     def _check_stopped(self, actor: StrandActor) -> None:
         if actor.actor_stopped.is_set() and not actor._strand_done:

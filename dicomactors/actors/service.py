@@ -1,9 +1,21 @@
-"""The service actor: runs the user's handlers for the requests a peer sends.
+"""The service actors: run the user's handlers for the requests a peer sends.
 
-It is separate from the association actor on purpose: a handler may take
-long, may yield many pending results, or may itself wait for responses on the
-same association (C-GET sub-operations); the association actor keeps routing
-messages meanwhile. Requests are handled one at a time, in arrival order.
+They are separate from the association actor on purpose: the association
+actor only routes, a service actor runs user code. Each handles requests one
+at a time, in arrival order. There are two, for two kinds of request:
+
+- :class:`StrandServiceActor` shares the association's strand (its thread):
+  requests answered by one response that nothing can cancel (C-ECHO, C-STORE,
+  the N- services; :data:`dicomactors.services.ON_STRAND`). Handing a C-STORE
+  to its handler and the response back then wakes no thread. While such a
+  handler runs, the association reads nothing more from its peer (TCP holds
+  the peer back); a handler that waits for its own association (a response,
+  a release) serves the strand meanwhile (:meth:`Strand.serve_while`).
+- :class:`ServiceActor`, on a thread of its own, started with the first
+  request that needs it: C-FIND, C-GET and C-MOVE, whose handlers may take
+  long, yield many pending results, be cancelled by a C-CANCEL the
+  association must still read, or wait for sub-operation responses on the
+  same association (C-GET).
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ from typing import Any
 import pykka
 
 from dicomactors import events as evt
-from dicomactors.actors.runtime import Strand, ThreadActor
+from dicomactors.actors.runtime import Strand, StrandActor, ThreadActor
 from dicomactors.services import dispatch
 
 LOGGER = logging.getLogger("dicomactors.service")
@@ -30,7 +42,64 @@ class HandleRequest:
     cancel: threading.Event
 
 
-class ServiceActor(ThreadActor):
+class _Service:
+    """What both service actors do with a :class:`HandleRequest`."""
+
+    association: pykka.ActorRef[Any]
+    facade: Any
+    handlers: evt.HandlerTable
+
+    def _to_association(self, what: Any) -> None:
+        self._tell(what)
+
+    def _tell(self, what: Any) -> None:
+        try:
+            self.association.tell(what)
+        except pykka.ActorDeadError:
+            LOGGER.info("association gone: %s not delivered", type(what).__name__)
+
+    def _handle_request(self, message: Any) -> None:
+        if type(message) is not HandleRequest:
+            LOGGER.warning("service actor: unexpected message %r", message)
+            return
+        from dicomactors.actors.association import RequestDone, SendResponse
+
+        context_id = message.context.context_id
+        to_association = self._to_association
+
+        def send(msg: Any, dataset: bytes | memoryview | None = None) -> None:
+            to_association(SendResponse(context_id, msg, dataset))
+
+        try:
+            dispatch(self.facade, self.handlers, message, send)
+        except Exception:
+            LOGGER.exception("dispatching %s failed", type(message.message).__name__)
+        finally:
+            to_association(RequestDone(message.message.message_id))
+
+
+class StrandServiceActor(_Service, StrandActor):
+    """Runs the handlers of short requests on the association's strand."""
+
+    def __init__(
+        self,
+        strand: Strand,
+        facade: Any,
+        handlers: evt.HandlerTable,
+        association: pykka.ActorRef[Any],
+    ) -> None:
+        super().__init__(strand)
+        self.facade = facade
+        self.handlers = handlers
+        self.association = association
+
+    def on_receive(self, message: Any) -> Any:
+        self._handle_request(message)
+
+
+class ServiceActor(_Service, ThreadActor):
+    """Runs the handlers of long or cancellable requests on a thread of its own."""
+
     def __init__(
         self,
         facade: Any,
@@ -52,30 +121,11 @@ class ServiceActor(ThreadActor):
     def on_start(self) -> None:
         self.joinables.append(self.done)
 
+    def _to_association(self, what: Any) -> None:
+        if self.strand is None:
+            self._tell(what)
+        else:
+            self.strand.serve_while(None, first=lambda: self._tell(what), block=False)
+
     def on_receive(self, message: Any) -> Any:
-        if type(message) is not HandleRequest:
-            LOGGER.warning("service actor: unexpected message %r", message)
-            return
-        from dicomactors.actors.association import RequestDone, SendResponse
-
-        def tell(what: Any) -> None:
-            try:
-                self.association.tell(what)
-            except pykka.ActorDeadError:
-                LOGGER.info("association gone: %s not delivered", type(what).__name__)
-
-        def to_association(what: Any) -> None:
-            if self.strand is None:
-                tell(what)
-            else:
-                self.strand.serve_while(None, first=lambda: tell(what), block=False)
-
-        def send(msg: Any, dataset: bytes | memoryview | None = None) -> None:
-            to_association(SendResponse(message.context.context_id, msg, dataset))
-
-        try:
-            dispatch(self.facade, self.handlers, message, send)
-        except Exception:
-            LOGGER.exception("dispatching %s failed", type(message.message).__name__)
-        finally:
-            to_association(RequestDone(message.message.message_id))
+        self._handle_request(message)

@@ -45,6 +45,13 @@ SERVICES: dict[type, str] = {
     NDeleteRQ: "normalized:handle_n_delete",
 }
 
+ON_STRAND: frozenset[type] = frozenset(
+    {CEchoRQ, CStoreRQ, NEventReportRQ, NGetRQ, NSetRQ, NActionRQ, NCreateRQ, NDeleteRQ}
+)
+"""Requests answered by one response that no C-CANCEL can stop: their handlers run on
+the association's own thread (:class:`dicomactors.actors.service.StrandServiceActor`).
+The others (C-FIND, C-GET, C-MOVE) run on a service thread of their own."""
+
 _resolved: dict[type, ServiceFunction] = {}
 
 

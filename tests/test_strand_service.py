@@ -1,0 +1,145 @@
+"""Short requests are handled on the association's own thread (StrandServiceActor).
+
+C-ECHO, C-STORE and the N- services run their handlers on the association's
+strand; C-FIND, C-GET and C-MOVE on a service thread. A handler on the strand
+that waits for its own association (an abort, a request of its own) serves the
+strand meanwhile instead of deadlocking it.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from pydicom.dataset import Dataset
+from pydicom.uid import ExplicitVRLittleEndian, generate_uid
+
+from dicomactors import AE, build_role, evt
+from dicomactors.sop_class import (
+    CTImageStorage,
+    PatientRootQueryRetrieveInformationModelFind,
+    VerificationSOPClass,
+)
+
+
+def _ct() -> Dataset:
+    ds = Dataset()
+    ds.SOPClassUID = CTImageStorage
+    ds.SOPInstanceUID = generate_uid()
+    ds.PatientName = "STRAND^TEST"
+    return ds
+
+
+def _scu(*contexts: str) -> AE:
+    ae = AE(ae_title="STRAND_SCU")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    for uid in contexts:
+        ae.add_requested_context(uid, ExplicitVRLittleEndian)
+    return ae
+
+
+def _scp(*contexts: str) -> AE:
+    ae = AE(ae_title="STRAND_SCP")
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    for uid in contexts:
+        ae.add_supported_context(uid, ExplicitVRLittleEndian)
+    return ae
+
+
+def test_store_handler_runs_on_the_association_thread_and_find_on_another() -> None:
+    seen: dict[str, int] = {}
+
+    def on_received(event: evt.Event) -> None:
+        seen.setdefault(type(event.message).__name__, threading.get_ident())
+
+    def on_store(event: evt.Event) -> int:
+        seen["store handler"] = threading.get_ident()
+        return 0x0000
+
+    def on_find(event: evt.Event) -> Any:
+        seen["find handler"] = threading.get_ident()
+        yield 0x0000, None
+
+    scp = _scp(CTImageStorage, PatientRootQueryRetrieveInformationModelFind)
+    handlers = [
+        (evt.EVT_DIMSE_RECV, on_received),
+        (evt.EVT_C_STORE, on_store),
+        (evt.EVT_C_FIND, on_find),
+    ]
+    server = scp.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
+    try:
+        scu = _scu(CTImageStorage, PatientRootQueryRetrieveInformationModelFind)
+        assoc = scu.associate("127.0.0.1", server.port)
+        assert assoc.is_established
+        assert assoc.send_c_store(_ct()).Status == 0x0000
+        query = Dataset()
+        query.QueryRetrieveLevel = "PATIENT"
+        query.PatientID = ""
+        statuses = [status.Status for status, _ in assoc.send_c_find(query, "P")]
+        assert statuses == [0x0000]
+        assoc.release()
+        assert assoc.join(5)
+    finally:
+        server.shutdown()
+    # The association actor (which fires EVT_DIMSE_RECV) and the C-STORE handler
+    # share a thread; the C-FIND handler has a thread of its own.
+    assert seen["store handler"] == seen["CStoreRQ"]
+    assert seen["find handler"] != seen["CFindRQ"]
+
+
+def test_abort_from_a_store_handler_completes_inside_the_handler() -> None:
+    outcome: dict[str, Any] = {}
+
+    def on_store(event: evt.Event) -> int:
+        try:
+            event.assoc.abort()
+            outcome["aborted"] = event.assoc.is_aborted
+        except Exception as exc:  # reported below, not swallowed
+            outcome["error"] = exc
+        return 0x0000
+
+    scp = _scp(CTImageStorage)
+    server = scp.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
+    )
+    try:
+        assoc = _scu(CTImageStorage).associate("127.0.0.1", server.port)
+        assert assoc.is_established
+        status = assoc.send_c_store(_ct())
+        assert status == Dataset()  # aborted: no response
+        assert assoc.join(5)
+        assert assoc.is_aborted
+    finally:
+        server.shutdown()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["aborted"] is True
+    assert server.active_associations == []
+
+
+def test_echo_handler_sends_its_own_echo_back_on_the_same_association() -> None:
+    """The acceptor's C-ECHO handler (on its association's thread) asks the requestor
+    for a C-ECHO on the same association and gets the answer before it returns."""
+    answered: list[int] = []
+
+    def on_echo(event: evt.Event) -> int:
+        answered.append(event.assoc.send_c_echo(msg_id=7).Status)
+        return 0x0000
+
+    scp = AE(ae_title="STRAND_SCP")
+    scp.acse_timeout = scp.dimse_timeout = scp.network_timeout = 10
+    scp.add_supported_context(VerificationSOPClass, scu_role=True, scp_role=True)
+    server = scp.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_ECHO, on_echo)]
+    )
+    try:
+        scu = _scu(VerificationSOPClass)
+        role = build_role(VerificationSOPClass, scu_role=True, scp_role=True)
+        assoc = scu.associate("127.0.0.1", server.port, ext_neg=[role])
+        assert assoc.is_established
+        assert assoc.send_c_echo().Status == 0x0000
+        assoc.release()
+        assert assoc.join(5)
+        assert assoc.is_released
+    finally:
+        server.shutdown()
+    assert answered == [0x0000]
