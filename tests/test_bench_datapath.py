@@ -133,6 +133,21 @@ def test_assembler_returns_the_same_bytes_below_and_above_the_spill_size() -> No
         assert not assembler.in_progress
 
 
+def test_assembler_hands_on_a_one_fragment_data_set_as_the_pdus_own_view() -> None:
+    command = encode_command(CStoreRQ(1, "1.2.840.10008.5.1.4.1.1.2", "1.2.3"))
+    dataset = bytes(range(256)) * 2048  # 512 KiB, one PDV at a 16 MiB maximum PDU
+    stream = b"".join(encode_pdu(p) for p in fragment_message(1, command, dataset, 16 << 20))
+    reader = PDUReader()
+    received = reader.feed(stream)
+    data_pdu = received[-1]
+    assert isinstance(data_pdu, PDataTF)
+    assembler = MessageAssembler()
+    done = [m for pdu in received if isinstance(pdu, PDataTF) for m in assembler.add_pdata(pdu)]
+    assert len(done) == 1
+    assert done[0].dataset is data_pdu.pdvs[0].data  # no copy
+    assert bytes(done[0].dataset) == dataset
+
+
 # -- files: the SCU reads the File Meta Information itself ------------------------------
 
 

@@ -5,7 +5,8 @@ the command's Command Data Set Type says so) its data set fragments, the
 last one flagged, all on one presentation context and with no fragment of
 another message in between (PS3.7 6.3.1, PS3.8 E.2). The assembler keeps
 data set fragments as the memoryviews the PDU decoder produced and joins
-them once when the last one arrives, or hands each to a sink as it comes so
+them once when the last one arrives (a data set that came in one fragment is
+handed on as that view, not copied), or hands each to a sink as it comes so
 that a large data set can be streamed to disk. A data set that grows past
 ``SPILL_SIZE`` is instead appended to one bytearray as its fragments arrive,
 so that each received PDU can be freed at once and the whole message is
@@ -177,7 +178,15 @@ class MessageAssembler:
             sink.close()
             return AssembledMessage(context_id, command, None, sink)
         gathered = self._spilled
-        dataset = memoryview(gathered) if gathered is not None else b"".join(self._dataset_parts)
+        parts = self._dataset_parts
+        dataset: bytes | memoryview
+        if gathered is not None:
+            dataset = memoryview(gathered)
+        elif len(parts) == 1:
+            # The whole data set came in one PDV: hand on its view of the PDU, uncopied.
+            dataset = parts[0]
+        else:
+            dataset = b"".join(parts)
         self._reset()
         return AssembledMessage(context_id, command, dataset)
 
