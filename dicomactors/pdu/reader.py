@@ -54,6 +54,13 @@ _FIXED_LENGTH = 4
 
 _HEADER = struct.Struct(">BxI")
 _KNOWN_TYPES = frozenset(PDUType)
+# Plain ints: the header check runs for every PDU, and enum lookups cost more than it.
+_P_DATA_TF = int(PDUType.P_DATA_TF)
+_ASSOCIATE_TYPES = frozenset({int(PDUType.A_ASSOCIATE_RQ), int(PDUType.A_ASSOCIATE_AC)})
+
+
+def _type_name(pdu_type: int) -> str:
+    return PDUType(pdu_type).name.replace("_", "-")
 
 
 class PDUReader:
@@ -183,23 +190,22 @@ class PDUReader:
         return pdus
 
     def _check_length(self, pdu_type: int, length: int) -> None:
-        what = PDUType(pdu_type).name.replace("_", "-")
-        if pdu_type == PDUType.P_DATA_TF:
+        if pdu_type == _P_DATA_TF:
             cap, name = self.max_pdu_length, "max_pdu_length"
-        elif pdu_type in (PDUType.A_ASSOCIATE_RQ, PDUType.A_ASSOCIATE_AC):
+        elif pdu_type in _ASSOCIATE_TYPES:
             cap, name = self.max_associate_length, "max_associate_length"
         else:
             if length != _FIXED_LENGTH:
                 raise PDUDecodeError(
                     2,
-                    f"{what} PDU length is {length}, expected 4",
+                    f"{_type_name(pdu_type)} PDU length is {length}, expected 4",
                     AbortReason.INVALID_PDU_PARAMETER_VALUE,
                 )
             return
         if length > cap:
             raise PDUDecodeError(
                 2,
-                f"{what} declares {length} bytes, above {name} {cap}",
+                f"{_type_name(pdu_type)} declares {length} bytes, above {name} {cap}",
                 AbortReason.INVALID_PDU_PARAMETER_VALUE,
             )
 
