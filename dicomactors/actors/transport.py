@@ -49,16 +49,41 @@ def connect(
     tls: TLSClient | None = None,
 ) -> socket.socket:
     """Open a TCP (and optionally TLS) connection; raises OSError on failure."""
-    sock = socket.create_connection(address, timeout=timeout, source_address=bind_address)
+    family = _literal_family(address[0]) if bind_address is None else None
+    if family is None:
+        sock = socket.create_connection(address, timeout=timeout, source_address=bind_address)
+    else:
+        # An IP address needs no name lookup (create_connection's getaddrinfo and
+        # its loop over the answers cost more than the connect on loopback).
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            if sock.gettimeout() != timeout:  # settimeout is a system call even when equal
+                sock.settimeout(timeout)
+            sock.connect(address)
+        except BaseException:
+            sock.close()
+            raise
     try:
         tune_socket(sock)
         if tls is not None:
             sock = tls.context.wrap_socket(sock, server_hostname=tls.server_hostname)
-        sock.settimeout(None)
+        if sock.gettimeout() is not None:
+            sock.settimeout(None)
     except BaseException:
         sock.close()
         raise
     return sock
+
+
+def _literal_family(host: str) -> socket.AddressFamily | None:
+    """AF_INET or AF_INET6 if ``host`` is an IP address literal, else None (a name)."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+        except (OSError, ValueError, TypeError):
+            continue
+        return family
+    return None
 
 
 _PDV_HEADER = struct.Struct(">BxII BB")
@@ -102,6 +127,16 @@ def send_buffers(
     if isinstance(sock, ssl.SSLSocket):
         _send_tls(sock, memoryview(b"".join(buffers)), timeout)
         return
+    if len(buffers) == 1:
+        # One PDU (A-ASSOCIATE, A-RELEASE, a small P-DATA): usually one plain send.
+        only = memoryview(buffers[0]).cast("B")
+        try:
+            sent = sock.send(only)
+        except BlockingIOError:
+            sent = 0
+        if sent == len(only):
+            return
+        buffers = [only[sent:]]
     pending = [memoryview(b).cast("B") for b in buffers if len(b)]
     while pending:
         batch = pending[:_MAX_BUFFERS]
