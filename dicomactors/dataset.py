@@ -9,6 +9,7 @@ for everything but the pixel data fragments, which pass through untouched.
 
 from __future__ import annotations
 
+import copy
 import zlib
 from io import BytesIO
 
@@ -25,6 +26,38 @@ from pydicom.uid import (
     ExplicitVRBigEndian,
     ImplicitVRLittleEndian,
 )
+
+# What ``Dataset()`` sets on a new instance: immutable values shared, the rest
+# (its element dict, private blocks, ...) copied for each new data set.
+_BLANK_SHARED = {
+    k: v
+    for k, v in Dataset().__dict__.items()
+    if v is None or isinstance(v, str | bytes | int | float | tuple)
+}
+_BLANK_COPIED = tuple((k, v) for k, v in Dataset().__dict__.items() if k not in _BLANK_SHARED)
+_STATUS_TAG = 0x00000900
+
+
+def blank_dataset() -> Dataset:
+    """An empty Dataset, the same as ``Dataset()`` makes, in a tenth of the time.
+
+    ``Dataset.__init__`` sets a dozen attributes through pydicom's own
+    ``__setattr__``, which costs more than a C-ECHO's whole status: this copies
+    them from one made at import instead.
+    """
+    ds = Dataset.__new__(Dataset)
+    attrs = ds.__dict__
+    attrs.update(_BLANK_SHARED)
+    for name, value in _BLANK_COPIED:
+        attrs[name] = copy.copy(value)
+    return ds
+
+
+def status_only_dataset(status: int) -> Dataset:
+    """A Dataset holding Status (0000,0900) alone, as ``ds.Status = status`` makes it."""
+    ds = blank_dataset()
+    ds[_STATUS_TAG] = DataElement(_STATUS_TAG, "US", status)
+    return ds
 
 
 def encoding_of(transfer_syntax: str) -> tuple[bool, bool, bool]:
