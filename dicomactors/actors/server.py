@@ -3,8 +3,8 @@
 It runs on a strand of its own that polls the listening socket: when a
 connection is waiting it accepts it (and any others queued) and asks the
 facade's factory to build the association (facade and actors) for it, counts
-the live ones against the association limit, and forgets each one when its
-association actor reports it ended.
+the live ones against the association limit, and forgets each one once it has
+ended.
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class ServerActor(StrandActor):
             except OSError:
                 LOGGER.exception("accept failed on %s", self.sock)
                 return
-            conn.setblocking(True)
+            # The connection's DUL makes it non-blocking itself.
             self.on_receive(ConnectionAccepted(conn, address[:2]))
 
     def on_stop(self) -> None:
@@ -111,15 +111,18 @@ class ServerActor(StrandActor):
                 LOGGER.exception("could not start an association for %s", message.address)
                 message.sock.close()
                 return None
+            # Associations that have ended since are dropped here, so that an
+            # association need not wake this strand when it ends.
+            self.active = [a for a in self.active if a.is_alive()]
             self.active.append(assoc)
         elif kind is AssociationEnded:
             if message.association in self.active:
                 self.active.remove(message.association)
         elif kind is CloseListener:
             self._close_listener()
-            return list(self.active)
+            return [a for a in self.active if a.is_alive()]
         elif kind is ActiveAssociations:
-            return list(self.active)
+            return [a for a in self.active if a.is_alive()]
         return None
 
     def _close_listener(self) -> None:
