@@ -144,7 +144,9 @@ def test_assembler_hands_on_a_one_fragment_data_set_as_the_pdus_own_view() -> No
     assembler = MessageAssembler()
     done = [m for pdu in received if isinstance(pdu, PDataTF) for m in assembler.add_pdata(pdu)]
     assert len(done) == 1
-    assert done[0].dataset is data_pdu.pdvs[0].data  # no copy
+    fragment = data_pdu.pdvs[0].data
+    assert isinstance(done[0].dataset, memoryview) and isinstance(fragment, memoryview)
+    assert done[0].dataset.obj is fragment.obj  # the received buffer: no copy
     assert bytes(done[0].dataset) == dataset
 
 

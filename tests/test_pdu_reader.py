@@ -106,12 +106,13 @@ def test_recv_into_path_receives_a_large_body_in_place() -> None:
         received.extend(reader.advance(count))
     assert received == [pdu]
     # After the first (scratch) buffer, every buffer is a view of one bytearray of the
-    # PDU's exact size, and the decoded PDV data is a view of that same bytearray.
+    # data's exact size (a last fragment alone: pdu.gather), and the decoded PDV data
+    # is a view of that same bytearray.
     bodies = {id(view.obj) for view in buffers[1:]}
     assert len(bodies) == 1
     body = buffers[1].obj
     assert isinstance(body, bytearray)
-    assert len(body) == len(encoded)
+    assert len(body) == len(payload)
     data = received[0].pdvs[0].data  # type: ignore[union-attr]
     assert isinstance(data, memoryview)
     assert data.obj is body

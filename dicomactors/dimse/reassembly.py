@@ -6,7 +6,9 @@ last one flagged, all on one presentation context and with no fragment of
 another message in between (PS3.7 6.3.1, PS3.8 E.2). The assembler keeps
 data set fragments as the memoryviews the PDU decoder produced and joins
 them once when the last one arrives (a data set that came in one fragment is
-handed on as that view, not copied), or hands each to a sink as it comes so
+handed on as that view, not copied; one whose fragments the PDU reader laid
+back to back, see :mod:`dicomactors.pdu.gather`, as the reader's view of them
+all), or hands each to a sink as it comes so
 that a large data set can be streamed to disk. A data set that grows past
 ``SPILL_SIZE`` is instead appended to one bytearray as its fragments arrive,
 so that each received PDU can be freed at once and the whole message is
@@ -179,9 +181,13 @@ class MessageAssembler:
             return AssembledMessage(context_id, command, None, sink)
         gathered = self._spilled
         parts = self._dataset_parts
+        joined = pdv.joined
         dataset: bytes | memoryview
         if gathered is not None:
             dataset = memoryview(gathered)
+        elif joined is not None and len(joined) == self._dataset_size:
+            # The reader received the fragments back to back (pdu.gather): no join.
+            dataset = joined
         elif len(parts) == 1:
             # The whole data set came in one PDV: hand on its view of the PDU, uncopied.
             dataset = parts[0]

@@ -122,13 +122,17 @@ class PresentationDataValue:
     """One PDV item of a P-DATA-TF PDU (PS3.8 9.3.5.1, Annex E).
 
     ``data`` may be a memoryview into the received PDU so that no fragment is
-    copied until reassembly joins them once.
+    copied until reassembly joins them once. ``joined``, set by the reader on
+    the last fragment of a data set it received back to back in one buffer
+    (:mod:`dicomactors.pdu.gather`), is the whole data set, already joined;
+    it plays no part in encoding or comparing PDVs.
     """
 
     context_id: int
     is_command: bool
     is_last: bool
     data: bytes | memoryview
+    joined: memoryview | None = None
 
     @property
     def message_control_header(self) -> int:

@@ -16,6 +16,11 @@ Two ways in:
   so a large P-DATA-TF body is received in place, never grown or copied per chunk, and
   its PDVs are memoryview slices of that bytearray.
 
+A P-DATA-TF that is one data set fragment alone is not kept as a PDU at all: its
+fragment goes straight after the previous one of its data set in a buffer of the
+:class:`~dicomactors.pdu.gather.DataGatherer` (received there in place, or copied
+there from the scratch buffer), so a data set arrives already joined.
+
 After a :class:`PDUDecodeError` the stream is out of step and the association must be
 aborted, so the reader raises again on any further use.
 """
@@ -26,7 +31,8 @@ import struct
 
 from dicomactors.pdu.codec import PDU_HEADER_LENGTH, decode_pdu
 from dicomactors.pdu.errors import PDUDecodeError
-from dicomactors.pdu.pdus import PDU, AbortReason, PDUType
+from dicomactors.pdu.gather import GATHER_LIMIT, DataGatherer
+from dicomactors.pdu.pdus import PDU, AbortReason, PDataTF, PDUType
 
 __all__ = [
     "DEFAULT_MAX_ASSOCIATE_LENGTH",
@@ -53,6 +59,10 @@ _FIXED_LENGTH = 4
 """A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT always have a PDU length of 4."""
 
 _HEADER = struct.Struct(">BxI")
+_PDV_HEADER = struct.Struct(">IBB")
+_GATHER_HEADER = PDU_HEADER_LENGTH + _PDV_HEADER.size
+"""A P-DATA-TF's header and that of its first PDV item: enough to tell whether its
+data goes to the :class:`DataGatherer`."""
 _KNOWN_TYPES = frozenset(PDUType)
 # Plain ints: the header check runs for every PDU, and enum lookups cost more than it.
 _P_DATA_TF = int(PDUType.P_DATA_TF)
@@ -70,12 +80,15 @@ class PDUReader:
     6-byte header; the value a negotiated maximum length applies to, PS3.8 D.1) and
     ``max_associate_length`` that of an A-ASSOCIATE-RQ/AC. Both are plain attributes:
     the DUL may lower ``max_pdu_length`` once it has negotiated a maximum length.
+    Data sets up to ``gather_limit`` bytes are received back to back in one buffer
+    (:mod:`dicomactors.pdu.gather`).
     """
 
     def __init__(
         self,
         max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
         max_associate_length: int = DEFAULT_MAX_ASSOCIATE_LENGTH,
+        gather_limit: int = GATHER_LIMIT,
     ) -> None:
         self.max_pdu_length = max_pdu_length
         self.max_associate_length = max_associate_length
@@ -86,11 +99,19 @@ class PDUReader:
         # and it was not complete in the scratch buffer.
         self._body: bytearray | None = None
         self._body_filled = 0
+        # Data set fragments go back to back in one buffer (pdu.gather); the one being
+        # received in place, its bytes so far, its context ID and last-fragment flag:
+        self._gather = DataGatherer(gather_limit)
+        self._slot: memoryview | None = None
+        self._slot_filled = 0
+        self._slot_pdv = (0, False)
         self._error: PDUDecodeError | None = None
 
     @property
     def buffered(self) -> int:
         """Bytes of a PDU received so far but not yet complete (0 between PDUs)."""
+        if self._slot is not None:
+            return _GATHER_HEADER + self._slot_filled
         if self._body is not None:
             return self._body_filled
         return self._scratch_filled
@@ -114,6 +135,8 @@ class PDUReader:
         before asking for the next buffer.
         """
         self._raise_if_failed()
+        if self._slot is not None:
+            return self._slot[self._slot_filled :]
         if self._body is not None:
             return memoryview(self._body)[self._body_filled :]
         return self._scratch_view[self._scratch_filled :]
@@ -121,20 +144,30 @@ class PDUReader:
     def advance(self, count: int) -> list[PDU]:
         """Account for ``count`` bytes written into the last :meth:`recv_buffer`."""
         self._raise_if_failed()
+        slot = self._slot
         body = self._body
-        if body is not None:
+        if slot is not None:
+            space = len(slot) - self._slot_filled
+        elif body is not None:
             space = len(body) - self._body_filled
         else:
             space = len(self._scratch) - self._scratch_filled
         if not 0 <= count <= space:
             raise ValueError(f"advance({count}) is more than the buffer handed out")
+        if slot is not None:
+            self._slot_filled += count
+            if self._slot_filled < len(slot):
+                return []
+            self._slot = None
+            context_id, is_last = self._slot_pdv
+            return [self._gather.finish(context_id, is_last, len(slot))]
         try:
             if body is not None:
                 self._body_filled += count
                 if self._body_filled < len(body):
                     return []
                 self._body = None
-                return [decode_pdu(body)]
+                return [self._decode(body)]
             self._scratch_filled += count
             full = self._scratch_filled == len(self._scratch)
             pdus = self._cut_scratch()
@@ -171,9 +204,20 @@ class PDUReader:
             pdu_type, length = _HEADER.unpack_from(view, start)
             self._check_length(pdu_type, length)
             total = PDU_HEADER_LENGTH + length
+            if pdu_type == _P_DATA_TF and total > _GATHER_HEADER:
+                if available < _GATHER_HEADER:
+                    break
+                taken = self._gather_from_scratch(view, start, available, length)
+                if taken is True:  # the rest of its fragment is received in place
+                    start = end
+                    continue
+                if taken is not False:
+                    pdus.append(taken)
+                    start += total
+                    continue
             if available >= total:
                 # Copied out: the scratch buffer is reused by the next receive.
-                pdus.append(decode_pdu(bytes(view[start : start + total])))
+                pdus.append(self._decode(bytes(view[start : start + total])))
                 start += total
             elif total < _IN_PLACE_SIZE:
                 break
@@ -188,6 +232,38 @@ class PDUReader:
             self._scratch[:remaining] = self._scratch[start:end]
         self._scratch_filled = remaining
         return pdus
+
+    def _gather_from_scratch(
+        self, view: memoryview, start: int, available: int, length: int
+    ) -> PDataTF | bool:
+        """Give the P-DATA-TF at ``start`` to the gatherer if it is one data fragment
+        alone: its PDU if it is complete here, True if the rest of its fragment is to
+        be received in place, False if it is not one to gather (cut as usual)."""
+        item_length, context_id, control = _PDV_HEADER.unpack_from(view, start + PDU_HEADER_LENGTH)
+        if item_length != length - 4 or control & 1:
+            return False  # several PDVs, or a command fragment
+        size = item_length - 2
+        have = min(available - _GATHER_HEADER, size)
+        if have < size and PDU_HEADER_LENGTH + length < _IN_PLACE_SIZE:
+            return False  # a small one waits in the scratch buffer for its rest
+        is_last = bool(control & 2)
+        slot = self._gather.slot(size, is_last)
+        if slot is None:
+            return False
+        first = start + _GATHER_HEADER
+        slot[:have] = view[first : first + have]
+        if have == size:
+            return self._gather.finish(context_id, is_last, size)
+        self._slot = slot
+        self._slot_filled = have
+        self._slot_pdv = (context_id, is_last)
+        return True
+
+    def _decode(self, buffer: bytes | bytearray) -> PDU:
+        pdu = decode_pdu(buffer)
+        if type(pdu) is PDataTF:
+            self._gather.note(pdu.pdvs)
+        return pdu
 
     def _check_length(self, pdu_type: int, length: int) -> None:
         if pdu_type == _P_DATA_TF:

@@ -1,0 +1,101 @@
+"""Lay the data set fragments of a DIMSE message back to back as they are received.
+
+A data set larger than the maximum PDU comes as a run of P-DATA-TF PDUs, each
+normally one PDV: ``PDU header (6) | PDV header (6) | fragment``. Cut the
+ordinary way, every fragment lives in its own PDU buffer and the message is
+joined into one more copy at its end. :class:`DataGatherer` instead gives the
+:class:`~dicomactors.pdu.reader.PDUReader` a slot for each fragment right
+after the previous one in a single buffer, so a fragment is written once (by
+``recv_into``, or from the reader's scratch buffer) and the last fragment's
+PDV carries ``joined``: the whole data set, a view of that buffer, with no
+join left to do (PS3.8 E.2: a message's fragments come in order, with no
+fragment of another message in between).
+
+It only gathers a data set that it has seen from its first fragment, and only
+fragments that fill their PDU alone; any other PDV (a command fragment, a PDU
+with several PDVs) ends the run, and the message is joined as before. Runs
+stop growing at ``limit`` bytes: beyond that, the DIMSE assembler gathers the
+data set its own way (see :data:`dicomactors.dimse.reassembly.SPILL_SIZE`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
+
+__all__ = ["DataGatherer"]
+
+GATHER_LIMIT = 8 * 1024 * 1024
+"""The largest data set laid out in one buffer (matches the assembler's spill size)."""
+
+_SLACK = 64 * 1024
+"""A finished data set whose buffer is more than this and an eighth too large is
+copied to its size, so that a view does not keep much unused memory alive."""
+
+
+class DataGatherer:
+    """Buffers for runs of one-PDV data fragments; see the module docstring."""
+
+    def __init__(self, limit: int = GATHER_LIMIT) -> None:
+        self.limit = limit
+        self._buffer: bytearray | None = None  # the open run's buffer
+        self._view: memoryview | None = None
+        self._filled = 0
+        # A data set has begun (its last fragment not seen yet), gathered or not.
+        self._open = False
+        # Size of the last data set gathered: the first guess for the next one.
+        self._guess = 0
+
+    def slot(self, size: int, is_last: bool) -> memoryview | None:
+        """Where the next data fragment of ``size`` bytes goes, or None: not gathered.
+
+        The caller writes the fragment there, then calls :meth:`finish`.
+        """
+        if self._buffer is None:
+            if self._open or size > self.limit:
+                return None  # joined the ordinary way: begun earlier, or too large
+            capacity = size if is_last else min(max(self._guess, 2 * size), self.limit)
+            self._buffer = bytearray(capacity)
+            self._view = memoryview(self._buffer)
+            self._filled = 0
+        end = self._filled + size
+        if end > self.limit:
+            self._close()  # this fragment and the rest: the ordinary way
+            self._open = True
+            return None
+        assert self._buffer is not None and self._view is not None
+        if end > len(self._buffer):
+            bigger = bytearray(min(max(2 * len(self._buffer), end), self.limit))
+            bigger[: self._filled] = self._view[: self._filled]
+            self._buffer = bigger
+            self._view = memoryview(bigger)
+        return self._view[self._filled : end]
+
+    def finish(self, context_id: int, is_last: bool, size: int) -> PDataTF:
+        """The PDU of the fragment just written into the last :meth:`slot`."""
+        assert self._view is not None
+        start = self._filled
+        self._filled = start + size
+        fragment = self._view[start : self._filled]
+        joined = None
+        if is_last:
+            joined = self._view[: self._filled]
+            if len(self._view) - self._filled > max(_SLACK, self._filled // 8):
+                joined = memoryview(bytes(joined))
+            self._guess = self._filled
+            self._close()
+        self._open = not is_last
+        return PDataTF((PresentationDataValue(context_id, False, is_last, fragment, joined),))
+
+    def note(self, pdvs: Iterable[PresentationDataValue]) -> None:
+        """PDVs cut the ordinary way, in stream order: they end any run."""
+        for pdv in pdvs:
+            if self._buffer is not None:
+                self._close()
+            self._open = not pdv.is_command and not pdv.is_last
+
+    def _close(self) -> None:
+        self._buffer = None
+        self._view = None
+        self._filled = 0
