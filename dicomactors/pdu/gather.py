@@ -35,19 +35,27 @@ copied to its size, so that a view does not keep much unused memory alive."""
 
 
 class DataGatherer:
-    """Buffers for runs of one-PDV data fragments; see the module docstring."""
+    """Buffers for runs of one-PDV data fragments; see the module docstring.
+
+    Fragments written one after the other are handed up as one PDV spanning
+    them (:meth:`finish` and :meth:`flush`): they are contiguous already, and
+    the layers above then see one fragment per receive rather than one per PDU.
+    """
 
     def __init__(self, limit: int = GATHER_LIMIT) -> None:
         self.limit = limit
         self._buffer: bytearray | None = None  # the open run's buffer
         self._view: memoryview | None = None
         self._filled = 0
+        self._context_id = 0
+        # Where the fragments written but not yet handed up begin.
+        self._span_start = 0
         # A data set has begun (its last fragment not seen yet), gathered or not.
         self._open = False
         # Size of the last data set gathered: the first guess for the next one.
         self._guess = 0
 
-    def slot(self, size: int, is_last: bool) -> memoryview | None:
+    def slot(self, size: int, is_last: bool, context_id: int) -> memoryview | None:
         """Where the next data fragment of ``size`` bytes goes, or None: not gathered.
 
         The caller writes the fragment there, then calls :meth:`finish`.
@@ -58,12 +66,13 @@ class DataGatherer:
             capacity = size if is_last else min(max(self._guess, 2 * size), self.limit)
             self._buffer = bytearray(capacity)
             self._view = memoryview(self._buffer)
-            self._filled = 0
+            self._filled = self._span_start = 0
+            self._context_id = context_id
+        elif context_id != self._context_id:
+            return None  # another context mid-message: the assembler refuses it
         end = self._filled + size
         if end > self.limit:
-            self._close()  # this fragment and the rest: the ordinary way
-            self._open = True
-            return None
+            return None  # this fragment and the rest: the ordinary way (note() ends the run)
         assert self._buffer is not None and self._view is not None
         if end > len(self._buffer):
             bigger = bytearray(min(max(2 * len(self._buffer), end), self.limit))
@@ -72,30 +81,45 @@ class DataGatherer:
             self._view = memoryview(bigger)
         return self._view[self._filled : end]
 
-    def finish(self, context_id: int, is_last: bool, size: int) -> PDataTF:
-        """The PDU of the fragment just written into the last :meth:`slot`."""
+    def finish(self, is_last: bool, size: int) -> PDataTF | None:
+        """The fragment just written into the last :meth:`slot` is complete: the PDU of
+        the whole data set's span if it was the last one, else None (see :meth:`flush`)."""
+        self._filled += size
+        if not is_last:
+            self._open = True
+            return None
         assert self._view is not None
-        start = self._filled
-        self._filled = start + size
-        fragment = self._view[start : self._filled]
-        joined = None
-        if is_last:
-            joined = self._view[: self._filled]
-            if len(self._view) - self._filled > max(_SLACK, self._filled // 8):
-                joined = memoryview(bytes(joined))
-            self._guess = self._filled
-            self._close()
-        self._open = not is_last
-        return PDataTF((PresentationDataValue(context_id, False, is_last, fragment, joined),))
+        joined = self._view[: self._filled]
+        if len(self._view) - self._filled > max(_SLACK, self._filled // 8):
+            joined = memoryview(bytes(joined))
+        pdu = self._span(True, joined)
+        self._guess = self._filled
+        self._open = False
+        self._close()
+        return pdu
+
+    def flush(self) -> PDataTF | None:
+        """The fragments written since the last PDU handed up, as one PDV (None: none)."""
+        if self._view is None or self._span_start == self._filled:
+            return None
+        return self._span(False, None)
 
     def note(self, pdvs: Iterable[PresentationDataValue]) -> None:
-        """PDVs cut the ordinary way, in stream order: they end any run."""
+        """PDVs cut the ordinary way, in stream order (after a :meth:`flush`): they end
+        any run."""
         for pdv in pdvs:
             if self._buffer is not None:
                 self._close()
             self._open = not pdv.is_command and not pdv.is_last
 
+    def _span(self, is_last: bool, joined: memoryview | None) -> PDataTF:
+        assert self._view is not None
+        data = self._view[self._span_start : self._filled]
+        self._span_start = self._filled
+        pdv = PresentationDataValue(self._context_id, False, is_last, data, joined)
+        return PDataTF((pdv,))
+
     def _close(self) -> None:
         self._buffer = None
         self._view = None
-        self._filled = 0
+        self._filled = self._span_start = 0

@@ -19,7 +19,8 @@ Two ways in:
 A P-DATA-TF that is one data set fragment alone is not kept as a PDU at all: its
 fragment goes straight after the previous one of its data set in a buffer of the
 :class:`~dicomactors.pdu.gather.DataGatherer` (received there in place, or copied
-there from the scratch buffer), so a data set arrives already joined.
+there from the scratch buffer), so a data set arrives already joined; the fragments
+that one receive completes come up as one PDV spanning them.
 
 After a :class:`PDUDecodeError` the stream is out of step and the association must be
 aborted, so the reader raises again on any further use.
@@ -100,11 +101,11 @@ class PDUReader:
         self._body: bytearray | None = None
         self._body_filled = 0
         # Data set fragments go back to back in one buffer (pdu.gather); the one being
-        # received in place, its bytes so far, its context ID and last-fragment flag:
+        # received in place, its bytes so far and its last-fragment flag:
         self._gather = DataGatherer(gather_limit)
         self._slot: memoryview | None = None
         self._slot_filled = 0
-        self._slot_pdv = (0, False)
+        self._slot_last = False
         self._error: PDUDecodeError | None = None
 
     @property
@@ -159,8 +160,8 @@ class PDUReader:
             if self._slot_filled < len(slot):
                 return []
             self._slot = None
-            context_id, is_last = self._slot_pdv
-            return [self._gather.finish(context_id, is_last, len(slot))]
+            done = self._gather.finish(self._slot_last, len(slot)) or self._gather.flush()
+            return [done] if done is not None else []
         try:
             if body is not None:
                 self._body_filled += count
@@ -212,33 +213,45 @@ class PDUReader:
                     start = end
                     continue
                 if taken is not False:
-                    pdus.append(taken)
+                    if taken is not None:
+                        pdus.append(taken)
                     start += total
                     continue
             if available >= total:
+                self._flush_gathered(pdus)
                 # Copied out: the scratch buffer is reused by the next receive.
                 pdus.append(self._decode(bytes(view[start : start + total])))
                 start += total
             elif total < _IN_PLACE_SIZE:
                 break
             else:
+                self._flush_gathered(pdus)
                 body = bytearray(total)
                 body[:available] = view[start:end]
                 self._body = body
                 self._body_filled = available
                 start = end
+        self._flush_gathered(pdus)
         remaining = end - start
         if remaining and start:
             self._scratch[:remaining] = self._scratch[start:end]
         self._scratch_filled = remaining
         return pdus
 
+    def _flush_gathered(self, pdus: list[PDU]) -> None:
+        """Hand up the gathered fragments not yet handed up, before any other PDU."""
+        span = self._gather.flush()
+        if span is not None:
+            pdus.append(span)
+
     def _gather_from_scratch(
         self, view: memoryview, start: int, available: int, length: int
-    ) -> PDataTF | bool:
+    ) -> PDataTF | bool | None:
         """Give the P-DATA-TF at ``start`` to the gatherer if it is one data fragment
-        alone: its PDU if it is complete here, True if the rest of its fragment is to
-        be received in place, False if it is not one to gather (cut as usual)."""
+        alone and return: if it is complete here, the data set's PDU when it was the
+        last fragment, else None (handed up later, see ``_flush_gathered``); True if the
+        rest of its fragment is to be received in place; False if it is not one to
+        gather (cut as usual)."""
         item_length, context_id, control = _PDV_HEADER.unpack_from(view, start + PDU_HEADER_LENGTH)
         if item_length != length - 4 or control & 1:
             return False  # several PDVs, or a command fragment
@@ -247,16 +260,16 @@ class PDUReader:
         if have < size and PDU_HEADER_LENGTH + length < _IN_PLACE_SIZE:
             return False  # a small one waits in the scratch buffer for its rest
         is_last = bool(control & 2)
-        slot = self._gather.slot(size, is_last)
+        slot = self._gather.slot(size, is_last, context_id)
         if slot is None:
             return False
         first = start + _GATHER_HEADER
         slot[:have] = view[first : first + have]
         if have == size:
-            return self._gather.finish(context_id, is_last, size)
+            return self._gather.finish(is_last, size)
         self._slot = slot
         self._slot_filled = have
-        self._slot_pdv = (context_id, is_last)
+        self._slot_last = is_last
         return True
 
     def _decode(self, buffer: bytes | bytearray) -> PDU:
