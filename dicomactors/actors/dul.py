@@ -125,11 +125,6 @@ class _ReplyTimeout:
 
 
 @dataclass(frozen=True, slots=True)
-class _Connected:
-    """Posted to itself after a successful connect: Evt2 follows AE-1."""
-
-
-@dataclass(frozen=True, slots=True)
 class _ReadMore:
     """Posted to itself when a read stopped at its budget: read on after the queue."""
 
@@ -177,6 +172,8 @@ class DULActor(StrandActor):
         self.handshake = ActorTimer(lambda g: self.actor_ref.tell(_HandshakeTimeout(g)), strand)
         self._close_reason = ""
         self._finished = False
+        # Set by a successful connect (AE-1): Evt2 follows once that step is done.
+        self._connected = False
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -246,8 +243,6 @@ class DULActor(StrandActor):
         elif kind is _ReplyTimeout:
             if self.reply.is_current(message.generation):
                 self._local_abort("acse timeout: the peer did not answer in time")
-        elif kind is _Connected:
-            self._step(Event.EVT2_TRANSPORT_CONNECTED, None)
         elif kind is _Stop:
             self._local_abort("stopped by its owner")
             if self.state is not State.STA1_IDLE:
@@ -299,10 +294,15 @@ class DULActor(StrandActor):
             self._apply(effect, transition.action, event, payload)
         if self.state in _AWAITING_PEER and previous not in _AWAITING_PEER:
             self.reply.start(self.config.acse_timeout)
-        elif self.state not in _AWAITING_PEER:
+        elif self.reply.running and self.state not in _AWAITING_PEER:
             self.reply.stop()
         if self.state is State.STA1_IDLE and not self._finished:
             self.stop_soon()
+        elif self._connected:
+            # Straight on, not through the queue: the A-ASSOCIATE-RQ goes out
+            # before the association actor hears of the open connection.
+            self._connected = False
+            self._step(Event.EVT2_TRANSPORT_CONNECTED, None)
 
     def _apply(self, effect: Effect, action: fsm.Action, event: Event, payload: Any) -> None:
         if effect is Effect.CONNECT_TRANSPORT:
@@ -392,7 +392,7 @@ class DULActor(StrandActor):
             return
         self._start_reading()
         self._opened()
-        self.actor_ref.tell(_Connected())
+        self._connected = True
 
     def _opened(self) -> None:
         assert self.sock is not None
@@ -471,7 +471,7 @@ class DULActor(StrandActor):
             self._lost(f"connection lost: {exc}")
             return
         for pdu in pdus:
-            self._receive(PDUReceived(pdu))
+            self._step(_PDU_EVENTS[type(pdu)], pdu)
         if closed:
             self._lost("peer closed the connection")
         elif more:

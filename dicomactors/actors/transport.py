@@ -170,6 +170,8 @@ def _send_tls(sock: ssl.SSLSocket, data: memoryview, timeout: float | None) -> N
 
 def close_socket(sock: socket.socket) -> None:
     """Shut down both directions (this wakes the reader's recv) and close."""
+    if sock.fileno() < 0:
+        return  # closed already
     try:
         sock.shutdown(socket.SHUT_RDWR)
     except OSError:
