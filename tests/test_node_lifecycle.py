@@ -54,7 +54,10 @@ def test_a_thousand_associate_release_cycles_leave_nothing_behind(scp):
     _wait_for_acceptors(server, acceptors)
     assert ae.active_associations == []
     after = Resources.now()
-    assert after == before, f"before {before}, after {after}"
+    # Threads may only have gone (one of an earlier test's peers ending meanwhile is
+    # not a leak of this one); actors and sockets are exactly as before.
+    assert after.threads <= before.threads, f"before {before}, after {after}"
+    assert (after.actors, after.sockets) == (before.actors, before.sockets)
 
 
 def test_server_shutdown_stops_every_actor_and_thread():

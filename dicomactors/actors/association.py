@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 import pykka
 
 from dicomactors import events as evt
-from dicomactors.actors.dimse import AttachDUL, DIMSEActor
+from dicomactors.actors.dimse import AttachDUL, DIMSEActor, ForwardDown
 from dicomactors.actors.dul import STOP, DULActor, DULConfig
 from dicomactors.actors.messages import (
     AAbortIndication,
@@ -165,13 +165,6 @@ CLOSED = ResponseReceived(0, None, None)
 """Put on every waiting queue when the association ends."""
 
 
-@dataclass(frozen=True, slots=True)
-class _ToDUL:
-    """Posted to itself once the P-DATA given to the DIMSE actor is with the DUL."""
-
-    message: Any
-
-
 @dataclass
 class _Pending:
     responses: queue.SimpleQueue[Any] | None
@@ -225,7 +218,6 @@ class AssociationActor(StrandActor):
         self.close_reason = ""
         self.release_deferred = False
         self.release_response_deferred = False
-        self.last_sent: Future[None] | None = None
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -326,22 +318,16 @@ class AssociationActor(StrandActor):
         self._tell_dul_after_sent(AReleaseRequest())
 
     def _tell_dul_after_sent(self, message: Any) -> None:
-        """Tell the DUL ``message`` once the P-DATA last given to the DIMSE actor is
-        with the DUL, so that the primitive follows it on the wire."""
-        last = self.last_sent
-        if last is None or last.done():
-            self._tell_dul(message)
-        else:
-            last.add_done_callback(lambda _: self._tell_self(_ToDUL(message)))
-
-    def _on__ToDUL(self, message: _ToDUL) -> None:
-        self._tell_dul(message.message)
-
-    def _tell_self(self, message: Any) -> None:
-        try:
-            self.actor_ref.tell(message)
-        except pykka.ActorDeadError:
-            pass
+        """Tell the DUL ``message`` after the P-DATA given to the DIMSE actor, so that
+        the primitive follows it on the wire: through the DIMSE actor, which hands it
+        on in order (the three share a strand: messages keep their order)."""
+        if self.dimse is not None:
+            try:
+                self.dimse.tell(ForwardDown(message))
+                return
+            except pykka.ActorDeadError:
+                pass
+        self._tell_dul(message)
 
     def _on_AbortAssociation(self, message: AbortAssociation) -> None:
         if self._tell_dul(AAbortRequest()) and not self.facade.is_aborted:
@@ -376,10 +362,7 @@ class AssociationActor(StrandActor):
 
     def _send_dimse(self, context_id: int, msg: Any, dataset: bytes | memoryview | None) -> None:
         assert self.dimse is not None
-        self.last_sent = Future()
-        self.dimse.tell(
-            SendDIMSE(context_id, msg, dataset, self.negotiated.peer_max_pdu, self.last_sent)
-        )
+        self.dimse.tell(SendDIMSE(context_id, msg, dataset, self.negotiated.peer_max_pdu))
         self._notify(evt.EVT_DIMSE_SENT, message=msg)
 
     # DUL -> actor

@@ -38,6 +38,14 @@ class AttachDUL:
     dul: pykka.ActorRef[Any]
 
 
+@dataclass(frozen=True, slots=True)
+class ForwardDown:
+    """For the DIMSE actor to pass to the DUL unchanged, after the P-DATA it was given
+    before (an A-RELEASE-RQ must follow the last response on the wire)."""
+
+    message: Any
+
+
 class DIMSEActor(StrandActor):
     def __init__(
         self,
@@ -68,6 +76,9 @@ class DIMSEActor(StrandActor):
             self._send(message)
         elif kind is ForwardUp:
             self.upper.tell(message.message)
+        elif kind is ForwardDown:
+            if self.dul is not None:
+                self.dul.tell(message.message)
         elif kind is AttachDUL:
             self.dul = message.dul
         else:
@@ -83,14 +94,11 @@ class DIMSEActor(StrandActor):
                     message.max_pdu_length,
                 )
             )
-        except Exception as exc:
-            if message.sent is not None:
-                message.sent.set_exception(exc)
+        except Exception:
+            LOGGER.exception("%s could not be encoded: not sent", type(message.message).__name__)
             return
         if self.dul is not None:
             self.dul.tell(PDataRequest(pdus))
-        if message.sent is not None:
-            message.sent.set_result(None)
 
     def on_stop(self) -> None:
         self.assembler.abort()

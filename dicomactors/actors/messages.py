@@ -12,7 +12,6 @@ that the receiving actor resolves; no actor blocks on one above it.
 from __future__ import annotations
 
 import ssl
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,7 +171,6 @@ class SendDIMSE:
     message: Any
     dataset: bytes | memoryview | None
     max_pdu_length: int
-    sent: Future[None] | None = None
 
 
 @dataclass(frozen=True, slots=True)
