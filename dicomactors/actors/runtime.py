@@ -30,6 +30,7 @@ stops itself gets pykka's usual order: after the message it is handling.
 from __future__ import annotations
 
 import heapq
+import itertools
 import logging
 import os
 import queue
@@ -249,6 +250,33 @@ class _Waker:
 _ONE = (1).to_bytes(8, sys.byteorder)
 
 
+class _EPoll:
+    """``select.epoll`` with ``select.poll``'s interface (timeouts in milliseconds).
+
+    Unlike a poll set, an epoll set can be changed while another thread sleeps in
+    it: a thread that serves the strand meanwhile takes the socket out of it.
+    (Without epoll, not on Linux, a plain poll set is used: the worker is then
+    woken by data the serving thread reads, as before.)
+    """
+
+    __slots__ = ("_epoll",)
+
+    def __init__(self) -> None:
+        self._epoll = select.epoll()
+
+    def register(self, fd: int, events: int) -> None:
+        self._epoll.register(fd, events)
+
+    def unregister(self, fd: int) -> None:
+        self._epoll.unregister(fd)
+
+    def poll(self, timeout: int | None = None) -> list[tuple[int, int]]:
+        return self._epoll.poll(-1 if timeout is None else timeout / 1000)
+
+    def close(self) -> None:
+        self._epoll.close()
+
+
 class _Timer:
     __slots__ = ("callback", "cancelled", "due")
 
@@ -300,8 +328,13 @@ class Strand:
         self._deferred: list[tuple[StrandActor, Any]] = []
         self._timers: list[_Timer] = []
         self._waker = _Waker()
-        self._poll = select.poll()
+        self._poll = _EPoll() if hasattr(select, "epoll") else select.poll()
         self._poll.register(self._waker.fd, select.POLLIN)
+        # True while a thread other than the worker serves the strand: the socket is
+        # then out of the worker's epoll set, so its data does not wake the worker.
+        self._suspended = False
+        # The thread serving the strand in serve_while, while it does.
+        self._visitor: int | None = None
         # Threads asleep in a poll on this strand (a message from elsewhere wakes them).
         self._sleepers: set[int] = set()
         # Held by the thread serving the strand; a worker lets go of it while it
@@ -390,6 +423,16 @@ class Strand:
                 first()
             return
         outer = self._ident
+        # While this thread serves the strand, the worker's poll leaves the socket
+        # alone: data this thread reads would only wake the worker for nothing.
+        self._visitor = get_ident()
+        suspend = self._watched is not None and not self._ended
+        if suspend:
+            try:
+                self._poll.unregister(self._watched)  # type: ignore[arg-type]
+            except (OSError, ValueError):
+                suspend = False
+            self._suspended = suspend
         try:
             self._ident = get_ident()
             if first is not None:
@@ -398,13 +441,23 @@ class Strand:
                 self._serve(until, block=block, deadline=deadline, look=block)
         finally:
             self._ident = outer
+            self._visitor = None
+            if suspend:
+                self._suspended = False
+                if self._watched is not None:
+                    # Data that came meanwhile and was not read wakes the worker now.
+                    self._poll.register(self._watched, select.POLLIN)
             self._serving.release()
             # The worker sleeps on unless it has something new to see: messages
             # queued meanwhile, a timer due before the one it sleeps for, the end.
             due = self._next_due()
             wakes_at = self._worker_wakes_at
-            earlier = due is not None and (wakes_at is None or due < wakes_at)
-            if earlier or not self._live or not self._queue.empty():
+            # (wakes_at was taken a little after the timer's due time was read: a
+            # millisecond's slack, the poll's own resolution.)
+            earlier = due is not None and (wakes_at is None or due < wakes_at - 0.001)
+            # A worker that is not asleep in its poll looks at all of these anyway.
+            asleep = self._worker in self._sleepers
+            if asleep and (earlier or not self._live or not self._queue.empty()):
                 self._waker.wake()
 
     def serving_here(self) -> bool:
@@ -448,13 +501,14 @@ class Strand:
         self.unwatch()
         self._watched = sock.fileno()
         self._on_readable = on_readable
-        self._poll.register(self._watched, select.POLLIN)
+        if not self._suspended:
+            self._poll.register(self._watched, select.POLLIN)
 
     def unwatch(self) -> None:
-        if self._watched is not None:
+        if self._watched is not None and not self._suspended:
             try:
                 self._poll.unregister(self._watched)
-            except (KeyError, ValueError):
+            except (KeyError, ValueError, OSError):
                 pass
         self._watched = None
         self._on_readable = None
@@ -463,9 +517,31 @@ class Strand:
 
     def _run(self) -> None:
         """A worker's loop: serve until every actor has stopped."""
-        self._worker = get_ident()
-        with self._serving:
-            self._serve(None, block=True)
+        me = self._worker = get_ident()
+        while True:
+            # Asleep (for a thread serving the strand now) before trying to take it:
+            # that thread then wakes this one when it is done, if there is anything
+            # to see; else this one sleeps on in its poll.
+            self._sleepers.add(me)
+            if self._serving.acquire(blocking=False):
+                self._sleepers.discard(me)
+                try:
+                    if self._serve(None, block=True):
+                        break
+                finally:
+                    self._serving.release()
+                continue
+            self._worker_wakes_at = self._next_due()
+            wakes_at = self._worker_wakes_at
+            timeout = None if wakes_at is None else max(0.0, wakes_at - monotonic())
+            try:
+                events = self._poll.poll(None if timeout is None else max(1, int(timeout * 1000)))
+            finally:
+                self._sleepers.discard(me)
+            for fd, _ in events:
+                if fd == self._waker.fd:
+                    self._waker.clear()
+            # Socket events and timers are the strand's: seen once it is taken.
         self._finish()
 
     def _serve(
@@ -533,6 +609,8 @@ class Strand:
             self._ended = True
         self.unwatch()
         self._waker.close()
+        if isinstance(self._poll, _EPoll):
+            self._poll.close()
         backlog = self._backlog
         # Whatever arrived for actors that have stopped meanwhile.
         deferred, self._deferred = self._deferred, []
@@ -569,6 +647,9 @@ class Strand:
             try:
                 events = poller.poll(None if timeout is None else max(1, int(timeout * 1000)))
             finally:
+                # Awake before it waits for the strand: a thread serving it meanwhile
+                # need not wake it (it serves on as soon as it has the strand).
+                self._sleepers.discard(me)
                 if let_go:
                     self._serving.acquire()
                     self._ident = me
@@ -582,7 +663,7 @@ class Strand:
     def _poller(self) -> Any:
         """The strand's poll object for its worker (or before it has one); a fresh one
         for a thread serving it meanwhile (one poll object cannot be polled twice at once)."""
-        if self._worker is None or self._worker == get_ident():
+        if self._visitor != get_ident():
             return self._poll
         poller = select.poll()
         poller.register(self._waker.fd, select.POLLIN)
@@ -726,13 +807,21 @@ class _StrandInbox:
         return True
 
 
+_ACTOR_NUMBERS = itertools.count(1)
+
+
 class StrandActor(pykka.Actor):
     """An actor served by a :class:`Strand` it shares with others."""
 
     def __init__(self, strand: Strand) -> None:
         self.strand = strand
         self._strand_done = False
-        super().__init__()
+        # pykka's Actor.__init__ without its uuid4 (a third of the actor's own
+        # set-up): the URN only has to be unique among this process's actors.
+        self.actor_urn = f"urn:dicomactors:{next(_ACTOR_NUMBERS)}"
+        self.actor_inbox = self._create_actor_inbox()
+        self.actor_stopped = threading.Event()
+        self._actor_ref = pykka.ActorRef(self)
 
     def _create_actor_inbox(self) -> Any:  # type: ignore[override]
         return _StrandInbox(self.strand, self)
