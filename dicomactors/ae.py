@@ -445,7 +445,6 @@ class AE:
         self,
         sock: socket.socket,
         over_limit: bool,
-        server_ref: Any,
         server: AssociationServer,
     ) -> Association:
         handlers = evt.HandlerTable(server._handlers.bindings())
@@ -460,7 +459,7 @@ class AE:
         self._association_started(assoc)
         # The server's thread serves the new strand until it has nothing to do
         # (its A-ASSOCIATE-RQ is usually there already), then hands it to a worker.
-        _, strand = self._start_actors(assoc, config, handlers, sock=sock, server=server_ref)
+        _, strand = self._start_actors(assoc, config, handlers, sock=sock)
         strand.start(inline=True)
         return assoc
 

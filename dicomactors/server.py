@@ -59,7 +59,7 @@ class AssociationServer:
         self._actor = ServerActor.start(
             strand,
             self._sock,
-            lambda sock, over, ref: ae._accept(sock, over, ref, self),
+            lambda sock, over: ae._accept(sock, over, self),
             lambda: ae.maximum_associations,
             ae._live_acceptors,
         )

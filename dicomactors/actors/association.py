@@ -191,7 +191,6 @@ class AssociationActor(StrandActor):
         *,
         strand: Strand,
         sock: socket.socket | None = None,
-        server: pykka.ActorRef[Any] | None = None,
     ) -> None:
         # The association, DIMSE and DUL actors of one association share a strand.
         super().__init__(strand)
@@ -199,7 +198,6 @@ class AssociationActor(StrandActor):
         self.config = config
         self.handlers = handlers
         self.sock = sock
-        self.server = server
         self.is_requestor = sock is None
         self.negotiated = _Negotiated()
         self.pending: dict[int, _Pending] = {}
@@ -254,13 +252,6 @@ class AssociationActor(StrandActor):
             if ref is not None:
                 stop_soon(ref)
         self.facade._closed(reason=self.close_reason)
-        if self.server is not None:
-            from dicomactors.actors.server import AssociationEnded
-
-            try:
-                self.server.tell(AssociationEnded(self.facade))
-            except pykka.ActorDeadError:
-                pass
 
     def on_failure(self, *args: Any) -> None:
         self.close_reason = "internal error"

@@ -15,25 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import pykka
-
 from dicomactors.actors.runtime import Strand, StrandActor
 
 LOGGER = logging.getLogger("dicomactors.server")
 
 #: Builds the association for an accepted socket; True means over the limit.
-AssociationFactory = Callable[[socket.socket, bool, pykka.ActorRef[Any]], Any]
+AssociationFactory = Callable[[socket.socket, bool], Any]
 
 
 @dataclass(frozen=True, slots=True)
 class ConnectionAccepted:
     sock: socket.socket
     address: tuple[str, int]
-
-
-@dataclass(frozen=True, slots=True)
-class AssociationEnded:
-    association: Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +99,7 @@ class ServerActor(StrandActor):
                 return None
             over = self.live_count() >= self.maximum_associations()
             try:
-                assoc = self.factory(message.sock, over, self.actor_ref)
+                assoc = self.factory(message.sock, over)
             except Exception:
                 LOGGER.exception("could not start an association for %s", message.address)
                 message.sock.close()
@@ -115,9 +108,6 @@ class ServerActor(StrandActor):
             # association need not wake this strand when it ends.
             self.active = [a for a in self.active if a.is_alive()]
             self.active.append(assoc)
-        elif kind is AssociationEnded:
-            if message.association in self.active:
-                self.active.remove(message.association)
         elif kind is CloseListener:
             self._close_listener()
             return [a for a in self.active if a.is_alive()]
