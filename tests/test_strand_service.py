@@ -30,17 +30,21 @@ def _ct() -> Dataset:
     return ds
 
 
-def _scu(*contexts: str) -> AE:
-    ae = AE(ae_title="STRAND_SCU")
+def _ae(title: str) -> AE:
+    ae = AE(ae_title=title)
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    return ae
+
+
+def _scu(*contexts: str) -> AE:
+    ae = _ae("STRAND_SCU")
     for uid in contexts:
         ae.add_requested_context(uid, ExplicitVRLittleEndian)
     return ae
 
 
 def _scp(*contexts: str) -> AE:
-    ae = AE(ae_title="STRAND_SCP")
-    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 10
+    ae = _ae("STRAND_SCP")
     for uid in contexts:
         ae.add_supported_context(uid, ExplicitVRLittleEndian)
     return ae
@@ -125,8 +129,7 @@ def test_echo_handler_sends_its_own_echo_back_on_the_same_association() -> None:
         answered.append(event.assoc.send_c_echo(msg_id=7).Status)
         return 0x0000
 
-    scp = AE(ae_title="STRAND_SCP")
-    scp.acse_timeout = scp.dimse_timeout = scp.network_timeout = 10
+    scp = _ae("STRAND_SCP")
     scp.add_supported_context(VerificationSOPClass, scu_role=True, scp_role=True)
     server = scp.start_server(
         ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_ECHO, on_echo)]
