@@ -384,6 +384,11 @@ class Association:
             self._outstanding.add(future)
         try:
             strand = self._strand
+            if strand is not None and self._actor is not None and strand.handling(self._actor):
+                # Called from a handler the association actor itself runs (a
+                # notification): it acts on the message once the handler returns.
+                self._tell(build(future))
+                return None
             if strand is not None and strand.serving_here():
                 # Called from a handler on the strand: serve it until answered.
                 told = []

@@ -146,3 +146,32 @@ def test_echo_handler_sends_its_own_echo_back_on_the_same_association() -> None:
     finally:
         server.shutdown()
     assert answered == [0x0000]
+
+
+def test_abort_from_a_notification_handler_does_not_wait_for_its_own_actor() -> None:
+    """EVT_DIMSE_RECV handlers run inside the association actor: abort() there cannot
+    wait for that actor, so it returns at once and the abort follows the handler."""
+    outcome: dict[str, Any] = {}
+
+    def on_received(event: evt.Event) -> None:
+        if type(event.message).__name__ != "CEchoRQ":
+            return
+        try:
+            outcome["returned"] = event.assoc.abort()
+        except Exception as exc:  # reported below
+            outcome["error"] = exc
+
+    scp = _scp(VerificationSOPClass)
+    server = scp.start_server(
+        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_DIMSE_RECV, on_received)]
+    )
+    try:
+        assoc = _scu(VerificationSOPClass).associate("127.0.0.1", server.port)
+        assert assoc.is_established
+        assert assoc.send_c_echo() == Dataset()  # aborted: no response
+        assert assoc.join(5)
+        assert assoc.is_aborted
+    finally:
+        server.shutdown()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome["returned"] is None

@@ -464,6 +464,11 @@ class Strand:
         """True on the thread serving this strand now (e.g. inside one of its handlers)."""
         return get_ident() == self._ident
 
+    def handling(self, ref: pykka.ActorRef[Any]) -> bool:
+        """True if ``ref``'s actor is inside a handler on this thread now: a message to
+        it waits until that handler returns."""
+        return self.serving_here() and any(actor.actor_ref == ref for actor in self._running)
+
     def _serve_nested(self, until: Callable[[], bool] | None, deadline: float | None) -> None:
         """Serve the strand from inside a handler running on it (a handler that waits
         for its own association: a response, the release). The actors on the stack
