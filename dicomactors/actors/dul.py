@@ -4,9 +4,9 @@ It holds the PS3.8 state, feeds every primitive, PDU and timer into the pure
 :func:`dicomactors.fsm.step`, and carries out the effects it returns. It reads
 its own socket: the strand it runs on polls the socket and calls
 :meth:`DULActor._on_readable`, which turns what arrived into PDUs
-(:class:`dicomactors.actors.transport.Receiver`) and handles each as a
-:class:`PDUReceived`. Primitives arrive from the association actor
-(A-ASSOCIATE, A-RELEASE, A-ABORT) and the DIMSE actor (P-DATA). Indications
+(:class:`dicomactors.actors.transport.Receiver`) and steps the state table
+with each (Evt19 for a malformed one). Primitives arrive from the association
+actor (A-ASSOCIATE, A-RELEASE, A-ABORT) and the DIMSE actor (P-DATA). Indications
 go up with ``tell``: P-DATA to the DIMSE actor, everything else to the
 association actor. Its timers (ARTIM, idle, reply) fire on its strand too.
 
@@ -42,10 +42,8 @@ from dicomactors.actors.messages import (
     ConnectionFailed,
     ForwardUp,
     IdleTimeout,
-    InvalidPDUReceived,
     PDataIndication,
     PDataRequest,
-    PDUReceived,
     TransportClosed,
     TransportOpened,
     TransportReleased,
@@ -209,13 +207,8 @@ class DULActor(StrandActor):
 
     def _receive(self, message: Any) -> None:
         kind = type(message)
-        if kind is PDUReceived:
-            pdu = message.pdu
-            self._step(_PDU_EVENTS[type(pdu)], pdu)
-        elif kind is _ReadMore:
+        if kind is _ReadMore:
             self._on_readable()
-        elif kind is InvalidPDUReceived:
-            self._step(Event.EVT19_INVALID_PDU_RECEIVED, message.error)
         elif kind is TransportClosed:
             if not self._close_reason:
                 self._close_reason = message.reason
@@ -460,22 +453,23 @@ class DULActor(StrandActor):
         try:
             pdus, closed, more = receiver.read()
         except PDUDecodeError as exc:
-            for pdu in receiver.held():
-                self._receive(PDUReceived(pdu))
+            self._received(receiver.held())
             self.draining = True
-            self._receive(InvalidPDUReceived(exc))
+            self._step(Event.EVT19_INVALID_PDU_RECEIVED, exc)
             return
         except OSError as exc:
-            for pdu in receiver.held():
-                self._receive(PDUReceived(pdu))
+            self._received(receiver.held())
             self._lost(f"connection lost: {exc}")
             return
-        for pdu in pdus:
-            self._step(_PDU_EVENTS[type(pdu)], pdu)
+        self._received(pdus)
         if closed:
             self._lost("peer closed the connection")
         elif more:
             self.actor_ref.tell(_ReadMore())
+
+    def _received(self, pdus: list[Any]) -> None:
+        for pdu in pdus:
+            self._step(_PDU_EVENTS[type(pdu)], pdu)
 
     def _lost(self, reason: str) -> None:
         """The connection is gone (closed by the peer, failed): Evt17 once."""

@@ -21,22 +21,11 @@ from dicomactors.pdu import (
     AAssociateRJ,
     AAssociateRQ,
     PDataTF,
-    PDUDecodeError,
 )
 
 Address = tuple[str, int]
 
 # -- socket reader and timers -> DULActor -----------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PDUReceived:
-    pdu: Any
-
-
-@dataclass(frozen=True, slots=True)
-class InvalidPDUReceived:
-    error: PDUDecodeError
 
 
 @dataclass(frozen=True, slots=True)
