@@ -23,6 +23,7 @@ from typing import Never, Protocol
 
 from dicomactors.dimse.commands import DIMSEMessage, decode_command
 from dicomactors.dimse.errors import DIMSEDecodeError, DIMSEProtocolError
+from dicomactors.pdu.gather import GATHER_LIMIT
 from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
 
 __all__ = [
@@ -46,8 +47,9 @@ class DatasetSink(Protocol):
         """The message will never complete: discard what was written."""
 
 
-SPILL_SIZE = 8 * 1024 * 1024
-"""Above this many bytes a data set is gathered in one growing bytearray (see above)."""
+SPILL_SIZE = GATHER_LIMIT
+"""Above this many bytes a data set is gathered in one growing bytearray (see above);
+the PDU reader lays data sets out back to back up to the same size."""
 
 DatasetSinkFactory = Callable[[int, DIMSEMessage], DatasetSink | None]
 """Called with (context ID, command) once a command that has a data set is

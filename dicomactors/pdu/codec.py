@@ -67,7 +67,9 @@ from dicomactors.pdu.pdus import (
 __all__ = [
     "MAX_PRESENTATION_CONTEXTS",
     "MAX_UID_LENGTH",
+    "PDU_HEADER",
     "PDU_HEADER_LENGTH",
+    "PDV_HEADER",
     "decode_pdu",
     "encode_pdu",
 ]
@@ -89,7 +91,8 @@ _UNRECOGNIZED_PARAMETER = AbortReason.UNRECOGNIZED_PDU_PARAMETER
 _UNEXPECTED_PARAMETER = AbortReason.UNEXPECTED_PDU_PARAMETER
 _INVALID_VALUE = AbortReason.INVALID_PDU_PARAMETER_VALUE
 
-_HEADER = struct.Struct(">BxI")
+PDU_HEADER = struct.Struct(">BxI")
+"""PDU type, reserved, PDU length (PS3.8 9.3.1): the header every PDU starts with."""
 _ASSOCIATE_HEADER = struct.Struct(">BxIHxx16s16s32x")
 _FIXED_BODY = struct.Struct(">BxIxBBB")  # RJ; release and abort use the same 10 bytes
 _ITEM_HEADER = struct.Struct(">BxH")
@@ -100,7 +103,8 @@ _ASYNC_WINDOW = struct.Struct(">BxHHH")
 _UID_LENGTH_ITEM = struct.Struct(">BxHH")
 _COMMON_EXTENDED_HEADER = struct.Struct(">BBHH")
 _USER_IDENTITY_RQ_HEADER = struct.Struct(">BxHBBH")
-_PDV_HEADER = struct.Struct(">IBB")
+PDV_HEADER = struct.Struct(">IBB")
+"""Item length, presentation context ID, message control header (PS3.8 9.3.5.1)."""
 _UINT16 = struct.Struct(">H")
 
 _Buffer = bytes | memoryview
@@ -326,14 +330,14 @@ def _encode_associate_rj(pdu: AAssociateRJ) -> bytes:
 def _encode_p_data_tf(pdu: PDataTF) -> bytes:
     parts: list[bytes | memoryview] = [b""]
     length = 0
-    pack = _PDV_HEADER.pack
+    pack = PDV_HEADER.pack
     for pdv in pdu.pdvs:
         data = pdv.data
         size = len(data)
         parts.append(pack(size + 2, pdv.context_id, int(pdv.is_command) | (pdv.is_last << 1)))
         parts.append(data)
         length += size + 6
-    parts[0] = _HEADER.pack(PDUType.P_DATA_TF, length)
+    parts[0] = PDU_HEADER.pack(PDUType.P_DATA_TF, length)
     return b"".join(parts)
 
 
@@ -374,7 +378,7 @@ def decode_pdu(data: bytes | bytearray | memoryview) -> PDU:
     size = len(view)
     if size < PDU_HEADER_LENGTH:
         raise PDUDecodeError(size, "PDU shorter than its 6-byte header", _INVALID_VALUE)
-    pdu_type, length = _HEADER.unpack_from(view)
+    pdu_type, length = PDU_HEADER.unpack_from(view)
     decoder = _DECODERS.get(pdu_type)
     if decoder is None:
         raise PDUDecodeError(0, f"unrecognized PDU type 0x{pdu_type:02X}", _UNRECOGNIZED_PDU)
@@ -835,7 +839,7 @@ _REJECT_SOURCES = frozenset(RejectSource)
 def _decode_p_data_tf(view: memoryview) -> PDataTF:
     end = len(view)
     offset = PDU_HEADER_LENGTH
-    unpack = _PDV_HEADER.unpack_from
+    unpack = PDV_HEADER.unpack_from
     pdvs = []
     while offset < end:
         if end - offset < 6:

@@ -27,7 +27,8 @@ from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
 __all__ = ["DataGatherer"]
 
 GATHER_LIMIT = 8 * 1024 * 1024
-"""The largest data set laid out in one buffer (matches the assembler's spill size)."""
+"""The largest data set laid out in one buffer; the DIMSE assembler spills a larger one
+into a bytearray of its own (``dimse.reassembly.SPILL_SIZE`` is this value)."""
 
 _SLACK = 64 * 1024
 """A finished data set whose buffer is more than this and an eighth too large is

@@ -28,9 +28,7 @@ aborted, so the reader raises again on any further use.
 
 from __future__ import annotations
 
-import struct
-
-from dicomactors.pdu.codec import PDU_HEADER_LENGTH, decode_pdu
+from dicomactors.pdu.codec import PDU_HEADER, PDU_HEADER_LENGTH, PDV_HEADER, decode_pdu
 from dicomactors.pdu.errors import PDUDecodeError
 from dicomactors.pdu.gather import GATHER_LIMIT, DataGatherer
 from dicomactors.pdu.pdus import PDU, AbortReason, PDataTF, PDUType
@@ -59,9 +57,7 @@ one ``recv`` can bring many small PDUs."""
 _FIXED_LENGTH = 4
 """A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT always have a PDU length of 4."""
 
-_HEADER = struct.Struct(">BxI")
-_PDV_HEADER = struct.Struct(">IBB")
-_GATHER_HEADER = PDU_HEADER_LENGTH + _PDV_HEADER.size
+_GATHER_HEADER = PDU_HEADER_LENGTH + PDV_HEADER.size
 """A P-DATA-TF's header and that of its first PDV item: enough to tell whether its
 data goes to the :class:`DataGatherer`."""
 _KNOWN_TYPES = frozenset(PDUType)
@@ -202,7 +198,7 @@ class PDUReader:
                 )
             if available < PDU_HEADER_LENGTH:
                 break
-            pdu_type, length = _HEADER.unpack_from(view, start)
+            pdu_type, length = PDU_HEADER.unpack_from(view, start)
             self._check_length(pdu_type, length)
             total = PDU_HEADER_LENGTH + length
             if pdu_type == _P_DATA_TF and total > _GATHER_HEADER:
@@ -252,7 +248,7 @@ class PDUReader:
         last fragment, else None (handed up later, see ``_flush_gathered``); True if the
         rest of its fragment is to be received in place; False if it is not one to
         gather (cut as usual)."""
-        item_length, context_id, control = _PDV_HEADER.unpack_from(view, start + PDU_HEADER_LENGTH)
+        item_length, context_id, control = PDV_HEADER.unpack_from(view, start + PDU_HEADER_LENGTH)
         if item_length != length - 4 or control & 1:
             return False  # several PDVs, or a command fragment
         size = item_length - 2
