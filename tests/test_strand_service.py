@@ -9,6 +9,8 @@ strand meanwhile instead of deadlocking it.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydicom.dataset import Dataset
@@ -50,6 +52,24 @@ def _scp(*contexts: str) -> AE:
     return ae
 
 
+@contextmanager
+def _serving(scp: AE, *handlers: tuple[Any, Any]) -> Iterator[Any]:
+    server = scp.start_server(("127.0.0.1", 0), block=False, evt_handlers=list(handlers))
+    try:
+        yield server
+    finally:
+        server.shutdown()
+
+
+def _aborted_during(server: Any, uid: str, send: Callable[[Any], Dataset]) -> None:
+    """Associate for ``uid``, send with ``send``: the SCP aborts, so no response comes."""
+    assoc = _scu(uid).associate("127.0.0.1", server.port)
+    assert assoc.is_established
+    assert send(assoc) == Dataset()
+    assert assoc.join(5)
+    assert assoc.is_aborted
+
+
 def test_store_handler_runs_on_the_association_thread_and_find_on_another() -> None:
     seen: dict[str, int] = {}
 
@@ -65,13 +85,12 @@ def test_store_handler_runs_on_the_association_thread_and_find_on_another() -> N
         yield 0x0000, None
 
     scp = _scp(CTImageStorage, PatientRootQueryRetrieveInformationModelFind)
-    handlers = [
+    handlers = (
         (evt.EVT_DIMSE_RECV, on_received),
         (evt.EVT_C_STORE, on_store),
         (evt.EVT_C_FIND, on_find),
-    ]
-    server = scp.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
-    try:
+    )
+    with _serving(scp, *handlers) as server:
         scu = _scu(CTImageStorage, PatientRootQueryRetrieveInformationModelFind)
         assoc = scu.associate("127.0.0.1", server.port)
         assert assoc.is_established
@@ -83,8 +102,6 @@ def test_store_handler_runs_on_the_association_thread_and_find_on_another() -> N
         assert statuses == [0x0000]
         assoc.release()
         assert assoc.join(5)
-    finally:
-        server.shutdown()
     # The association actor (which fires EVT_DIMSE_RECV) and the C-STORE handler
     # share a thread; the C-FIND handler has a thread of its own.
     assert seen["store handler"] == seen["CStoreRQ"]
@@ -102,19 +119,8 @@ def test_abort_from_a_store_handler_completes_inside_the_handler() -> None:
             outcome["error"] = exc
         return 0x0000
 
-    scp = _scp(CTImageStorage)
-    server = scp.start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
-    )
-    try:
-        assoc = _scu(CTImageStorage).associate("127.0.0.1", server.port)
-        assert assoc.is_established
-        status = assoc.send_c_store(_ct())
-        assert status == Dataset()  # aborted: no response
-        assert assoc.join(5)
-        assert assoc.is_aborted
-    finally:
-        server.shutdown()
+    with _serving(_scp(CTImageStorage), (evt.EVT_C_STORE, on_store)) as server:
+        _aborted_during(server, CTImageStorage, lambda assoc: assoc.send_c_store(_ct()))
     assert "error" not in outcome, outcome.get("error")
     assert outcome["aborted"] is True
     assert server.active_associations == []
@@ -131,10 +137,7 @@ def test_echo_handler_sends_its_own_echo_back_on_the_same_association() -> None:
 
     scp = _ae("STRAND_SCP")
     scp.add_supported_context(VerificationSOPClass, scu_role=True, scp_role=True)
-    server = scp.start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_ECHO, on_echo)]
-    )
-    try:
+    with _serving(scp, (evt.EVT_C_ECHO, on_echo)) as server:
         scu = _scu(VerificationSOPClass)
         role = build_role(VerificationSOPClass, scu_role=True, scp_role=True)
         assoc = scu.associate("127.0.0.1", server.port, ext_neg=[role])
@@ -143,8 +146,6 @@ def test_echo_handler_sends_its_own_echo_back_on_the_same_association() -> None:
         assoc.release()
         assert assoc.join(5)
         assert assoc.is_released
-    finally:
-        server.shutdown()
     assert answered == [0x0000]
 
 
@@ -161,17 +162,7 @@ def test_abort_from_a_notification_handler_does_not_wait_for_its_own_actor() -> 
         except Exception as exc:  # reported below
             outcome["error"] = exc
 
-    scp = _scp(VerificationSOPClass)
-    server = scp.start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_DIMSE_RECV, on_received)]
-    )
-    try:
-        assoc = _scu(VerificationSOPClass).associate("127.0.0.1", server.port)
-        assert assoc.is_established
-        assert assoc.send_c_echo() == Dataset()  # aborted: no response
-        assert assoc.join(5)
-        assert assoc.is_aborted
-    finally:
-        server.shutdown()
+    with _serving(_scp(VerificationSOPClass), (evt.EVT_DIMSE_RECV, on_received)) as server:
+        _aborted_during(server, VerificationSOPClass, lambda assoc: assoc.send_c_echo())
     assert "error" not in outcome, outcome.get("error")
     assert outcome["returned"] is None
