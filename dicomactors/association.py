@@ -12,7 +12,7 @@ import itertools
 import logging
 import queue
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from time import monotonic
@@ -371,6 +371,19 @@ class Association:
             return False
         return True
 
+    def _tell_serving(
+        self, message: Any, until: Callable[[], bool] | None, deadline: float | None
+    ) -> bool:
+        """Tell the actor ``message`` (False if it is gone) and, as a thread that would
+        only wait for the strand, serve it meanwhile until ``until()`` (None: until it
+        ends) or ``deadline``, if its worker is asleep (:meth:`Strand.serve_while`)."""
+        strand = self._strand
+        if strand is None:
+            return self._tell(message)
+        told: list[bool] = []
+        strand.serve_while(until, deadline, first=lambda: told.append(self._tell(message)))
+        return told[0]
+
     def _call(self, build: Any, timeout: float | None) -> Any:
         """Tell the actor ``build(future)`` and wait for the future.
 
@@ -389,17 +402,7 @@ class Association:
                 # notification): it acts on the message once the handler returns.
                 self._tell(build(future))
                 return None
-            if strand is not None and strand.serving_here():
-                # Called from a handler on the strand: serve it until answered.
-                told = []
-                strand.serve_while(
-                    future.done,
-                    self._deadline(timeout),
-                    first=lambda: told.append(self._tell(build(future))),
-                )
-                if not told[0]:
-                    return None
-            elif not self._tell(build(future)):
+            if not self._tell_serving(build(future), future.done, self._deadline(timeout)):
                 return None
             return future.result(timeout=timeout)
         finally:
@@ -417,13 +420,9 @@ class Association:
         # The DUL aborts by itself if the A-RELEASE-RP does not come within the
         # acse_timeout, so waiting for the association to end is waiting for the
         # release (one wait, not one for the RP and another for the close).
-        release = ReleaseAssociation(Future())
         wait = _plus(self.acse_timeout, 5)
-        if self._strand is None:
-            self._tell(release)
-        else:
-            # Served here until the association has ended (see _request).
-            self._strand.serve_while(None, self._deadline(wait), first=lambda: self._tell(release))
+        # Served here until the association has ended.
+        self._tell_serving(ReleaseAssociation(Future()), None, self._deadline(wait))
         if not self.join(wait):
             self.abort()
             self.join(10)
@@ -479,23 +478,16 @@ class Association:
     ) -> Iterator[ResponseReceived]:
         """Send a request; yield its responses until a final one (or failure)."""
         responses: queue.SimpleQueue[ResponseReceived] = queue.SimpleQueue()
-        told: list[bool] = []
-
-        def tell() -> None:
-            told.append(self._tell(SendRequest(context_id, message, dataset, responses)))
 
         def answered() -> bool:
             return not responses.empty()
 
-        # This thread only waits for the strand: it serves it meanwhile if its
-        # worker is asleep (sends the request, takes the response off the socket).
-        strand = self._strand
-        if strand is None:
-            tell()
-        else:
-            strand.serve_while(answered, self._deadline(self.dimse_timeout), first=tell)
-        if not told[0]:
+        # This thread serves the strand while it waits: it sends the request and
+        # takes the response off the socket itself.
+        request = SendRequest(context_id, message, dataset, responses)
+        if not self._tell_serving(request, answered, self._deadline(self.dimse_timeout)):
             return
+        strand = self._strand
         while True:
             if strand is not None and responses.empty():
                 strand.serve_while(answered, self._deadline(self.dimse_timeout))

@@ -211,7 +211,7 @@ class AssociationActor(StrandActor):
         self.dul: pykka.ActorRef[Any] | None = None
         self.service: pykka.ActorRef[Any] | None = None
         self.strand_service: pykka.ActorRef[Any] | None = None
-        # Requests handed to the service thread and not yet done (see _serve_request).
+        # Requests handed to the service thread and not yet done (see _on_DIMSEReceived).
         self.on_service_thread: set[int] = set()
         self.close_reason = ""
         self.release_deferred = False
