@@ -58,7 +58,7 @@ class _Service:
         except pykka.ActorDeadError:
             LOGGER.info("association gone: %s not delivered", type(what).__name__)
 
-    def _handle_request(self, message: Any) -> None:
+    def on_receive(self, message: Any) -> Any:
         if type(message) is not HandleRequest:
             LOGGER.warning("service actor: unexpected message %r", message)
             return
@@ -93,9 +93,6 @@ class StrandServiceActor(_Service, StrandActor):
         self.handlers = handlers
         self.association = association
 
-    def on_receive(self, message: Any) -> Any:
-        self._handle_request(message)
-
 
 class ServiceActor(_Service, ThreadActor):
     """Runs the handlers of long or cancellable requests on a thread of its own."""
@@ -126,6 +123,3 @@ class ServiceActor(_Service, ThreadActor):
             self._tell(what)
         else:
             self.strand.serve_while(None, first=lambda: self._tell(what), block=False)
-
-    def on_receive(self, message: Any) -> Any:
-        self._handle_request(message)
