@@ -277,6 +277,11 @@ class _EPoll:
         self._epoll.close()
 
 
+def _milliseconds(seconds: float | None) -> int | None:
+    """A poll timeout: None waits for ever; at least 1 ms (0 would not sleep at all)."""
+    return None if seconds is None else max(1, int(seconds * 1000))
+
+
 class _Timer:
     __slots__ = ("callback", "cancelled", "due")
 
@@ -538,9 +543,9 @@ class Strand:
                 continue
             self._worker_wakes_at = self._next_due()
             wakes_at = self._worker_wakes_at
-            timeout = None if wakes_at is None else max(0.0, wakes_at - monotonic())
+            timeout = None if wakes_at is None else wakes_at - monotonic()
             try:
-                events = self._poll.poll(None if timeout is None else max(1, int(timeout * 1000)))
+                events = self._poll.poll(_milliseconds(timeout))
             finally:
                 self._sleepers.discard(me)
             for fd, _ in events:
@@ -650,7 +655,7 @@ class Strand:
             if let_go:
                 self._serving.release()
             try:
-                events = poller.poll(None if timeout is None else max(1, int(timeout * 1000)))
+                events = poller.poll(_milliseconds(timeout))
             finally:
                 # Awake before it waits for the strand: a thread serving it meanwhile
                 # need not wake it (it serves on as soon as it has the strand).
