@@ -104,16 +104,19 @@ class ServerActor(StrandActor):
                 LOGGER.exception("could not start an association for %s", message.address)
                 message.sock.close()
                 return None
-            # Associations that have ended since are dropped here, so that an
-            # association need not wake this strand when it ends.
-            self.active = [a for a in self.active if a.is_alive()]
-            self.active.append(assoc)
+            self._alive().append(assoc)
         elif kind is CloseListener:
             self._close_listener()
-            return [a for a in self.active if a.is_alive()]
+            return list(self._alive())
         elif kind is ActiveAssociations:
-            return [a for a in self.active if a.is_alive()]
+            return list(self._alive())
         return None
+
+    def _alive(self) -> list[Any]:
+        """The associations still alive: those that have ended are dropped here, so that
+        an association need not wake this strand when it ends."""
+        self.active = [a for a in self.active if a.is_alive()]
+        return self.active
 
     def _close_listener(self) -> None:
         if self.closed:
