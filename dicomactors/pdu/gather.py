@@ -45,8 +45,7 @@ class DataGatherer:
 
     def __init__(self, limit: int = GATHER_LIMIT) -> None:
         self.limit = limit
-        self._buffer: bytearray | None = None  # the open run's buffer
-        self._view: memoryview | None = None
+        self._view: memoryview | None = None  # the open run's buffer
         self._filled = 0
         self._context_id = 0
         # Where the fragments written but not yet handed up begin.
@@ -61,12 +60,11 @@ class DataGatherer:
 
         The caller writes the fragment there, then calls :meth:`finish`.
         """
-        if self._buffer is None:
+        if self._view is None:
             if self._open or size > self.limit:
                 return None  # joined the ordinary way: begun earlier, or too large
             capacity = size if is_last else min(max(self._guess, 2 * size), self.limit)
-            self._buffer = bytearray(capacity)
-            self._view = memoryview(self._buffer)
+            self._view = memoryview(bytearray(capacity))
             self._filled = self._span_start = 0
             self._context_id = context_id
         elif context_id != self._context_id:
@@ -74,11 +72,9 @@ class DataGatherer:
         end = self._filled + size
         if end > self.limit:
             return None  # this fragment and the rest: the ordinary way (note() ends the run)
-        assert self._buffer is not None and self._view is not None
-        if end > len(self._buffer):
-            bigger = bytearray(min(max(2 * len(self._buffer), end), self.limit))
+        if end > len(self._view):
+            bigger = bytearray(min(max(2 * len(self._view), end), self.limit))
             bigger[: self._filled] = self._view[: self._filled]
-            self._buffer = bigger
             self._view = memoryview(bigger)
         return self._view[self._filled : end]
 
@@ -109,7 +105,7 @@ class DataGatherer:
         """PDVs cut the ordinary way, in stream order (after a :meth:`flush`): they end
         any run."""
         for pdv in pdvs:
-            if self._buffer is not None:
+            if self._view is not None:
                 self._close()
             self._open = not pdv.is_command and not pdv.is_last
 
@@ -121,6 +117,5 @@ class DataGatherer:
         return PDataTF((pdv,))
 
     def _close(self) -> None:
-        self._buffer = None
         self._view = None
         self._filled = self._span_start = 0
