@@ -35,7 +35,6 @@ _BLANK_SHARED = {
     if v is None or isinstance(v, str | bytes | int | float | tuple)
 }
 _BLANK_COPIED = tuple((k, v) for k, v in Dataset().__dict__.items() if k not in _BLANK_SHARED)
-_STATUS_TAG = 0x00000900
 
 
 def blank_dataset() -> Dataset:
@@ -50,13 +49,6 @@ def blank_dataset() -> Dataset:
     attrs.update(_BLANK_SHARED)
     for name, value in _BLANK_COPIED:
         attrs[name] = copy.copy(value)
-    return ds
-
-
-def status_only_dataset(status: int) -> Dataset:
-    """A Dataset holding Status (0000,0900) alone, as ``ds.Status = status`` makes it."""
-    ds = blank_dataset()
-    ds[_STATUS_TAG] = DataElement(_STATUS_TAG, "US", status)
     return ds
 
 

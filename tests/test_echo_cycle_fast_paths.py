@@ -10,7 +10,7 @@ import pytest
 from pydicom import Dataset
 
 from dicomactors.actors.transport import connect, send_buffers
-from dicomactors.dataset import blank_dataset, status_only_dataset
+from dicomactors.dataset import blank_dataset
 from dicomactors.dimse import CEchoRSP, status_dataset
 from dicomactors.pdu import PDUDecodeError, PDUReader
 from dicomactors.services.scu import _status
@@ -38,7 +38,13 @@ def test_blank_datasets_share_no_containers() -> None:
 def test_status_only_dataset_equals_the_pydicom_way(status: int) -> None:
     expected = Dataset()
     expected.Status = status
-    got = status_only_dataset(status)
+    got = status_dataset(
+        CEchoRSP(
+            message_id_being_responded_to=1,
+            status=status,
+            affected_sop_class_uid="1.2.840.10008.1.1",
+        )
+    )
     assert got == expected
     assert got.Status == status
     assert got[0x00000900].VR == "US"
@@ -62,8 +68,20 @@ def _response(**details: object) -> object:
     [{}, {"error_comment": "broken"}, {"error_id": 7}, {"offending_element": (0x00100010,)}],
 )
 def test_scu_status_matches_status_dataset(details: dict[str, object]) -> None:
+    """Built the pydicom way (Dataset() and attribute assignment), as before the
+    short cut, the status data set is the same."""
     response = _response(**details)
-    assert _status(response) == status_dataset(response.message)  # type: ignore[attr-defined]
+    message = response.message  # type: ignore[attr-defined]
+    expected = Dataset()
+    expected.Status = message.status
+    if message.offending_element is not None:
+        expected.OffendingElement = list(message.offending_element)
+    if message.error_comment is not None:
+        expected.ErrorComment = message.error_comment
+    if message.error_id is not None:
+        expected.ErrorID = message.error_id
+    assert _status(response) == expected
+    assert _status(response) == status_dataset(message)
 
 
 def test_scu_status_without_a_response_is_empty() -> None:

@@ -22,8 +22,10 @@ from enum import IntEnum
 from typing import Any, ClassVar
 
 from pydicom.datadict import dictionary_VR, tag_for_keyword
+from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 
+from dicomactors.dataset import blank_dataset
 from dicomactors.dimse.errors import DIMSEDecodeError
 
 __all__ = [
@@ -797,6 +799,9 @@ def command_to_dataset(msg: DIMSEMessage) -> Dataset:
     return ds
 
 
+_STATUS_TAG = 0x00000900
+
+
 def status_dataset(rsp: DIMSEResponse) -> Dataset:
     """Status (0000,0900) of a response plus the status-detail elements it carries.
 
@@ -804,8 +809,10 @@ def status_dataset(rsp: DIMSEResponse) -> Dataset:
     and Error ID (0000,0903) of PS3.7 Annex C, as pynetdicom-style handlers
     return them.
     """
-    ds = Dataset()
-    ds.Status = rsp.status
+    # A blank Dataset and the element itself: Dataset() and ``ds.Status = ...`` go
+    # through pydicom's __setattr__ a dozen times, more than the rest of a C-ECHO costs.
+    ds = blank_dataset()
+    ds[_STATUS_TAG] = DataElement(_STATUS_TAG, "US", rsp.status)
     if rsp.offending_element is not None:
         ds.OffendingElement = list(rsp.offending_element)
     if rsp.error_comment is not None:

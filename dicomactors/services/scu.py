@@ -16,7 +16,7 @@ from typing import Any
 from pydicom import Dataset
 from pydicom.uid import UID
 
-from dicomactors.dataset import encode_dataset, status_only_dataset
+from dicomactors.dataset import encode_dataset
 from dicomactors.dimse import CEchoRQ, CStoreRQ, status_dataset
 from dicomactors.sop_class import Verification
 
@@ -32,11 +32,7 @@ def _last(responses: Iterable[Any]) -> Any | None:
 def _status(response: Any | None) -> Dataset:
     if response is None:
         return Dataset()
-    message = response.message
-    details = (message.offending_element, message.error_comment, message.error_id)
-    if details == (None, None, None):
-        return status_only_dataset(message.status)
-    return status_dataset(message)
+    return status_dataset(response.message)
 
 
 def c_echo(assoc: Any, msg_id: int) -> Dataset:
