@@ -24,7 +24,9 @@ if TYPE_CHECKING:
 LOGGER = logging.getLogger("dicomactors.events")
 
 
-@dataclass(frozen=True, slots=True)
+# Each event is one object (the EVT_* constants): equal only to itself, hashed by
+# identity, which is what the handler tables, keyed by event, look up fastest.
+@dataclass(frozen=True, slots=True, eq=False)
 class NotificationEvent:
     name: str
     description: str
@@ -34,13 +36,12 @@ class NotificationEvent:
     def __str__(self) -> str:
         return self.name
 
-    def __hash__(self) -> int:
-        # Handler tables are keyed by event: the name alone tells events apart, and
-        # hashing it is cheaper than hashing every field as the generated hash does.
-        return hash(self.name)
+    def __reduce__(self) -> str:
+        # Pickled and copied as the constant itself: an event stays equal only to itself.
+        return self.name
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class InterventionEvent:
     name: str
     description: str
@@ -50,10 +51,9 @@ class InterventionEvent:
     def __str__(self) -> str:
         return self.name
 
-    def __hash__(self) -> int:
-        # Handler tables are keyed by event: the name alone tells events apart, and
-        # hashing it is cheaper than hashing every field as the generated hash does.
-        return hash(self.name)
+    def __reduce__(self) -> str:
+        # Pickled and copied as the constant itself: an event stays equal only to itself.
+        return self.name
 
 
 EventType = NotificationEvent | InterventionEvent
@@ -120,16 +120,24 @@ class Event:
         # Each event sets its own attributes (``app_info``, ``user_id_type``, ...).
         def __getattr__(self, name: str) -> Any: ...
 
-    def __init__(self, assoc: Any, event: EventType, **attrs: Any) -> None:
+    def __init__(
+        self,
+        assoc: Any,
+        event: EventType,
+        *,
+        dataset_bytes: bytes | memoryview | None = None,
+        transfer_syntax: str | None = None,
+        cancel_check: Callable[[], bool] | None = None,
+        **attrs: Any,
+    ) -> None:
         self.assoc = assoc
         self.event = event
         self.timestamp = datetime.now()
         self._decoded: Dataset | None = None
-        self._dataset_bytes: bytes | memoryview | None = attrs.pop("dataset_bytes", None)
-        self._transfer_syntax: str | None = attrs.pop("transfer_syntax", None)
-        self._cancel_check: Callable[[], bool] | None = attrs.pop("cancel_check", None)
-        for name, value in attrs.items():
-            setattr(self, name, value)
+        self._dataset_bytes = dataset_bytes
+        self._transfer_syntax = transfer_syntax
+        self._cancel_check = cancel_check
+        self.__dict__.update(attrs)
 
     @property
     def name(self) -> str:

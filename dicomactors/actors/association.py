@@ -46,8 +46,14 @@ from dicomactors.actors.messages import (
     TransportReleased,
 )
 from dicomactors.actors.runtime import Strand, StrandActor, stop_soon
-from dicomactors.actors.service import HandleRequest, ServiceActor, StrandServiceActor
-from dicomactors.dimse import CCancelRQ, CEchoRQ
+from dicomactors.actors.service import (
+    HandleRequest,
+    RequestDone,
+    SendResponse,
+    ServiceActor,
+    StrandServiceActor,
+)
+from dicomactors.dimse import MESSAGE_TYPES, CCancelRQ, CEchoRQ
 from dicomactors.negotiation import (
     base_user_information,
     negotiate_as_acceptor,
@@ -141,18 +147,6 @@ class SendRequest:
 
 
 @dataclass(frozen=True, slots=True)
-class SendResponse:
-    context_id: int
-    message: Any
-    dataset: bytes | memoryview | None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestDone:
-    message_id: int
-
-
-@dataclass(frozen=True, slots=True)
 class ResponseReceived:
     """What a response queue receives: the response and its data set."""
 
@@ -176,6 +170,18 @@ class _Negotiated:
     accepted: list[Any] = field(default_factory=list)
     rejected: list[Any] = field(default_factory=list)
     peer_max_pdu: int = 0
+    # The accepted contexts by ID, for every DIMSE message received.
+    by_id: dict[int, Any] = field(default_factory=dict)
+
+    def accept(self, accepted: list[Any], rejected: list[Any], peer_max_pdu: int) -> None:
+        self.accepted = accepted
+        self.rejected = rejected
+        self.peer_max_pdu = peer_max_pdu
+        self.by_id = {c.context_id: c for c in accepted}
+
+
+#: The response message types: a message received of one of them answers a request of ours.
+_RESPONSES = frozenset(cls for field_, cls in MESSAGE_TYPES.items() if field_ & 0x8000)
 
 
 #: Message type -> name of the AssociationActor method that handles it.
@@ -201,7 +207,8 @@ class AssociationActor(StrandActor):
         self.is_requestor = sock is None
         self.negotiated = _Negotiated()
         self.pending: dict[int, _Pending] = {}
-        self.cancels: dict[int, threading.Event] = {}
+        # Requests from the peer being handled: message ID -> what a C-CANCEL sets.
+        self.cancels: dict[int, threading.Event | None] = {}
         self.associate_done: Future[AssociateOutcome] | None = None
         self.release_done: Future[bool] | None = None
         self.requested_contexts: tuple[Any, ...] = ()
@@ -299,7 +306,7 @@ class AssociationActor(StrandActor):
         if self.cancels:
             # A request from the peer is being handled: its responses cannot be
             # sent once our A-RELEASE-RQ is out (P-DATA in Sta7 is refused), so
-            # the release waits for the last response (see _on_RequestDone).
+            # the release waits for the last response (see _request_done).
             self.release_deferred = True
             return
         self._release_after_sent()
@@ -341,10 +348,15 @@ class AssociationActor(StrandActor):
     def _on_SendResponse(self, message: SendResponse) -> None:
         if self.facade.is_established:
             self._send_dimse(message.context_id, message.message, message.dataset)
+        if message.last:
+            self._request_done(message.message.message_id_being_responded_to)
 
     def _on_RequestDone(self, message: RequestDone) -> None:
-        self.cancels.pop(message.message_id, None)
-        self.on_service_thread.discard(message.message_id)
+        self._request_done(message.message_id)
+
+    def _request_done(self, message_id: int) -> None:
+        self.cancels.pop(message_id, None)
+        self.on_service_thread.discard(message_id)
         if not self.cancels:
             if self.release_deferred:
                 self._release_after_sent()
@@ -398,9 +410,11 @@ class AssociationActor(StrandActor):
             tuple(i for i in ac.user_information if isinstance(i, RoleSelectionItem)),
             proposed_roles=proposed,
         )
-        self.negotiated.accepted = [c for c in accepted if c.result == 0]
-        self.negotiated.rejected = [c for c in accepted if c.result != 0]
-        self.negotiated.peer_max_pdu = ac.maximum_length or 0
+        self.negotiated.accept(
+            [c for c in accepted if c.result == 0],
+            [c for c in accepted if c.result != 0],
+            ac.maximum_length or 0,
+        )
         self.facade._set_contexts(self.negotiated.accepted, self.negotiated.rejected)
         self.facade._update(established=True)
         self._notify(evt.EVT_ACCEPTED)
@@ -465,8 +479,9 @@ class AssociationActor(StrandActor):
 
     def _on_DIMSEReceived(self, message: DIMSEReceived) -> None:
         msg = message.message
+        kind = type(msg)
         self._notify(evt.EVT_DIMSE_RECV, message=msg)
-        context = self.facade._context_by_id(message.context_id)
+        context = self.negotiated.by_id.get(message.context_id)
         if context is None:
             LOGGER.error(
                 "DIMSE message on presentation context %d, which was not accepted",
@@ -474,35 +489,38 @@ class AssociationActor(StrandActor):
             )
             self._provider_abort(AbortReason.INVALID_PDU_PARAMETER_VALUE)
             return
-        responded_to = getattr(msg, "message_id_being_responded_to", None)
-        if isinstance(msg, CCancelRQ):
+        if kind in _RESPONSES:
+            responded_to = msg.message_id_being_responded_to
+            pending = self.pending.get(responded_to)
+            if pending is None:
+                LOGGER.warning("response to unknown message ID %s ignored", responded_to)
+                return
+            if not _is_pending_status(msg.status):
+                del self.pending[responded_to]
+            if pending.responses is not None:
+                pending.responses.put(ResponseReceived(message.context_id, msg, message.dataset))
+            return
+        if kind is CCancelRQ:
             cancel = self.cancels.get(msg.message_id_being_responded_to)
             if cancel is not None:
                 cancel.set()
             return
-        if type(msg) is CEchoRQ and not self.cancels:
+        if kind is CEchoRQ and not self.cancels:
             # No user code to run for the default C-ECHO answer: no hop to the
             # service actor (and none started for an association that only echoes).
             echo = default_echo_response(self.handlers, msg)
             if echo is not None:
                 self._send_dimse(message.context_id, echo, None)
                 return
-        if responded_to is not None:
-            pending = self.pending.get(responded_to)
-            if pending is None:
-                LOGGER.warning("response to unknown message ID %s ignored", responded_to)
-                return
-            if not _is_pending_status(getattr(msg, "status", 0)):
-                del self.pending[responded_to]
-            if pending.responses is not None:
-                pending.responses.put(ResponseReceived(message.context_id, msg, message.dataset))
-            return
-        cancel = threading.Event()
+        # Only what a C-CANCEL can stop needs an Event (a Condition and a lock to make);
+        # the key alone marks a request as being handled (see _request_done).
+        short = kind in ON_STRAND
+        cancel = None if short else threading.Event()
         self.cancels[msg.message_id] = cancel
         request = HandleRequest(context, msg, message.dataset, cancel)
         # A short request is handled on this strand, unless the service thread is
         # still busy with earlier requests: they are handled in arrival order.
-        if type(msg) in ON_STRAND and not self.on_service_thread:
+        if short and not self.on_service_thread:
             self._strand_service().tell(request)
         else:
             self.on_service_thread.add(msg.message_id)
@@ -558,7 +576,8 @@ class AssociationActor(StrandActor):
                 pending.responses.put(CLOSED)
         self.pending.clear()
         for cancel in self.cancels.values():
-            cancel.set()
+            if cancel is not None:
+                cancel.set()
         if self.release_done is not None and not self.release_done.done():
             self.release_done.set_result(self.facade.is_released)
 
@@ -612,9 +631,7 @@ class AssociationActor(StrandActor):
             rq.presentation_contexts, cfg.supported_contexts, roles
         )
         rejected = rejected_contexts(rq.presentation_contexts, ac_items)
-        self.negotiated.accepted = list(accepted)
-        self.negotiated.rejected = rejected
-        self.negotiated.peer_max_pdu = rq.maximum_length or 0
+        self.negotiated.accept(list(accepted), rejected, rq.maximum_length or 0)
         self.facade._set_contexts(self.negotiated.accepted, rejected)
         extra = len(user_info)
         user_info.extend(role_items)

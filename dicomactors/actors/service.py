@@ -29,17 +29,41 @@ import pykka
 
 from dicomactors import events as evt
 from dicomactors.actors.runtime import Strand, StrandActor, ThreadActor
-from dicomactors.services import dispatch
+from dicomactors.services import ON_STRAND, dispatch
 
 LOGGER = logging.getLogger("dicomactors.service")
 
 
 @dataclass(frozen=True, slots=True)
 class HandleRequest:
+    """A request for a service actor. ``cancel`` is set by a C-CANCEL; only the requests
+    a C-CANCEL can stop (C-FIND, C-GET, C-MOVE) carry one."""
+
     context: Any
     message: Any
     dataset: bytes | memoryview | None
-    cancel: threading.Event
+    cancel: threading.Event | None
+
+
+# -- what a service actor tells the association actor -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SendResponse:
+    """Send a response. ``last``: it is the request's only response, and the request
+    is done once it is sent (no :class:`RequestDone` follows)."""
+
+    context_id: int
+    message: Any
+    dataset: bytes | memoryview | None
+    last: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class RequestDone:
+    """The handling of request ``message_id`` has ended (for any reason)."""
+
+    message_id: int
 
 
 class _Service:
@@ -62,20 +86,26 @@ class _Service:
         if type(message) is not HandleRequest:
             LOGGER.warning("service actor: unexpected message %r", message)
             return
-        from dicomactors.actors.association import RequestDone, SendResponse
-
         context_id = message.context.context_id
         to_association = self._to_association
+        # A request answered by one response ends with it: the association is told
+        # that with the response, not by a RequestDone after it.
+        one_response = type(message.message) in ON_STRAND
+        answered = False
 
         def send(msg: Any, dataset: bytes | memoryview | None = None) -> None:
-            to_association(SendResponse(context_id, msg, dataset))
+            nonlocal answered
+            last = one_response and not answered
+            answered = True
+            to_association(SendResponse(context_id, msg, dataset, last))
 
         try:
             dispatch(self.facade, self.handlers, message, send)
         except Exception:
             LOGGER.exception("dispatching %s failed", type(message.message).__name__)
         finally:
-            to_association(RequestDone(message.message.message_id))
+            if not (one_response and answered):
+                to_association(RequestDone(message.message.message_id))
 
 
 class StrandServiceActor(_Service, StrandActor):
