@@ -7,6 +7,10 @@ polls the socket and, when it is readable, the DUL calls
 PDUs with the pure :class:`PDUReader` and returns them. Nothing else reads or
 writes the socket, so a TLS connection is never used from two threads.
 
+A data set read from a file goes out as it is stored: its fragments are
+:class:`~dicomactors.filedata.FileRegion` values, which :func:`send_buffers`
+hands to ``os.sendfile`` so the kernel sends the file's pages itself.
+
 P-DATA is returned per message part rather than per PDU (:class:`PDataBatch`):
 the PDVs of consecutive P-DATA-TF PDUs come back as one P-DATA-TF once a
 fragment sequence ends, so the DUL and DIMSE actors see a 512 KiB data set in
@@ -15,14 +19,19 @@ fragment sequence ends, so the DUL and DIMSE actors see a 512 KiB data set in
 
 from __future__ import annotations
 
+import errno
 import logging
+import os
 import select
 import socket
 import ssl
 import struct
+from dataclasses import replace
 from time import monotonic
+from typing import TypeAlias
 
 from dicomactors.actors.messages import Address, TLSClient
+from dicomactors.filedata import SENDFILE_MIN, FileRegion
 from dicomactors.pdu import PDataTF, PDUReader, encode_pdu
 from dicomactors.pdu.pdus import PDU, PresentationDataValue
 
@@ -91,14 +100,23 @@ _PDV_HEADER = struct.Struct(">BxII BB")
 #: Linux accepts at most 1024 buffers in one ``sendmsg`` (IOV_MAX).
 _MAX_BUFFERS = 1024
 
+#: Tells the kernel more data follows at once (Linux), so a PDV header sent
+#: before a file region shares a TCP segment with the region's first bytes.
+_MSG_MORE = getattr(socket, "MSG_MORE", 0)
 
-def pdata_parts(pdu: PDataTF) -> list[bytes | memoryview]:
+SendBuffer: TypeAlias = bytes | memoryview | FileRegion
+"""What :func:`send_buffers` sends: bytes, or part of a file sent by the kernel."""
+
+
+def pdata_parts(pdu: PDataTF) -> list[SendBuffer]:
     """A P-DATA-TF PDU as header bytes and the PDV data itself, for :func:`send_buffers`.
 
-    The data set fragment goes out as the memoryview it already is: it is never
-    copied into a new bytes object per PDU.
+    The data set fragment goes out as the memoryview (or file region) it
+    already is: it is never copied into a new bytes object per PDU.
     """
     if len(pdu.pdvs) != 1:
+        if any(type(pdv.data) is FileRegion for pdv in pdu.pdvs):
+            pdu = PDataTF(tuple(replace(pdv, data=bytes(pdv.data)) for pdv in pdu.pdvs))
         return [encode_pdu(pdu)]
     pdv = pdu.pdvs[0]
     size = len(pdv.data)
@@ -115,21 +133,23 @@ def wait_ready(sock: socket.socket, events: int, timeout: float | None) -> None:
 
 
 def send_buffers(
-    sock: socket.socket, buffers: list[bytes | memoryview], timeout: float | None = None
+    sock: socket.socket, buffers: list[SendBuffer], timeout: float | None = None
 ) -> None:
     """Send ``buffers`` back to back, with as few system calls as the kernel allows.
 
-    A plain socket gets them in ``sendmsg`` calls (gathered writes, no joining);
-    a TLS socket, which has no ``sendmsg``, gets them joined into one record
-    stream. The socket may be non-blocking: when the kernel's buffer is full
-    this waits until it drains, up to ``timeout`` seconds without progress.
+    A plain socket gets byte buffers in ``sendmsg`` calls (gathered writes, no
+    joining) and file regions through ``os.sendfile``; a TLS socket, which has
+    neither, gets them read and joined into one record stream. The socket may
+    be non-blocking: when the kernel's buffer is full this waits until it
+    drains, up to ``timeout`` seconds without progress.
     """
     if isinstance(sock, ssl.SSLSocket):
-        _send_tls(sock, memoryview(b"".join(buffers)), timeout)
+        joined = b"".join(bytes(b) if isinstance(b, FileRegion) else b for b in buffers)
+        _send_tls(sock, memoryview(joined), timeout)
         return
-    if len(buffers) == 1:
+    if len(buffers) == 1 and not isinstance(one := buffers[0], FileRegion):
         # One PDU (A-ASSOCIATE, A-RELEASE, a small P-DATA): usually one plain send.
-        only = memoryview(buffers[0]).cast("B")
+        only = memoryview(one).cast("B")
         try:
             sent = sock.send(only)
         except BlockingIOError:
@@ -137,11 +157,60 @@ def send_buffers(
         if sent == len(only):
             return
         buffers = [only[sent:]]
-    pending = [memoryview(b).cast("B") for b in buffers if len(b)]
+    if any(type(b) is FileRegion and len(b) < SENDFILE_MIN for b in buffers):
+        buffers = _read_small_regions(buffers)
+    start = 0
+    for index, buffer in enumerate(buffers):
+        if type(buffer) is FileRegion:
+            if index > start:
+                _send_gathered(sock, buffers[start:index], timeout, _MSG_MORE)
+            _send_file(sock, buffer, timeout)
+            start = index + 1
+    if start < len(buffers):
+        _send_gathered(sock, buffers[start:], timeout, 0)
+
+
+def _read_small_regions(buffers: list[SendBuffer]) -> list[SendBuffer]:
+    """``buffers`` with regions under ``SENDFILE_MIN`` replaced by their bytes.
+
+    The fragments of one data set are consecutive regions of one file, so a
+    run of them (with the PDV headers between them) is read in one ``pread``.
+    """
+    out = list(buffers)
+    index = 0
+    while index < len(out):
+        first = out[index]
+        if not isinstance(first, FileRegion) or len(first) >= SENDFILE_MIN:
+            index += 1
+            continue
+        members = [index]
+        last = first
+        for later in range(index + 1, len(out)):
+            item = out[later]
+            if isinstance(item, FileRegion):
+                if len(item) >= SENDFILE_MIN or not item.follows(last):
+                    break
+                members.append(later)
+                last = item
+        data = memoryview(first.through(last).tobytes())
+        for member in members:
+            region = out[member]
+            assert isinstance(region, FileRegion)
+            start = region.offset - first.offset
+            out[member] = data[start : start + len(region)]
+        index = members[-1] + 1
+    return out
+
+
+def _send_gathered(
+    sock: socket.socket, buffers: list[SendBuffer], timeout: float | None, flags: int
+) -> None:
+    # Only the byte buffers between file regions come here.
+    pending = [memoryview(b).cast("B") for b in buffers if len(b)]  # type: ignore[arg-type]
     while pending:
         batch = pending[:_MAX_BUFFERS]
         try:
-            sent = sock.sendmsg(batch)
+            sent = sock.sendmsg(batch, (), flags)
         except BlockingIOError:
             wait_ready(sock, select.POLLOUT, timeout)
             continue
@@ -153,6 +222,35 @@ def send_buffers(
         del pending[:index]
         if sent:
             pending[0] = pending[0][sent:]
+
+
+def _send_file(sock: socket.socket, region: FileRegion, timeout: float | None) -> None:
+    """Send a file region with ``os.sendfile``: the kernel sends the file's pages."""
+    out = sock.fileno()
+    source = region.fileno()
+    offset = region.offset
+    left = len(region)
+    while left:
+        try:
+            sent = os.sendfile(out, source, offset, left)
+        except BlockingIOError:
+            wait_ready(sock, select.POLLOUT, timeout)
+            continue
+        except OSError as exc:
+            if exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                raise
+            # This file (or socket) cannot be spliced: send the rest as bytes.
+            rest = region[offset - region.offset :]
+            _send_gathered(sock, [rest.tobytes()], timeout, 0)
+            return
+        if sent == 0:
+            raise OSError(
+                errno.EIO,
+                f"{region.name} ended at {offset}, inside the region being sent"
+                " (the file was shortened)",
+            )
+        offset += sent
+        left -= sent
 
 
 def _send_tls(sock: ssl.SSLSocket, data: memoryview, timeout: float | None) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from dicomactors.filedata import FileRegion
 from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
 
 __all__ = ["PDV_OVERHEAD", "fragment_message"]
@@ -13,11 +14,17 @@ PDV_OVERHEAD = 6
 
 
 def _fragments(
-    context_id: int, data: bytes | memoryview, is_command: bool, room: int
+    context_id: int, data: bytes | memoryview | FileRegion, is_command: bool, room: int
 ) -> Iterator[PDataTF]:
     size = len(data)
     if room <= 0 or size <= room:
         yield PDataTF((PresentationDataValue(context_id, is_command, True, data),))
+        return
+    if type(data) is FileRegion:
+        pieces = data.chunks(room)
+        for piece in pieces[:-1]:
+            yield PDataTF((PresentationDataValue(context_id, is_command, False, piece),))
+        yield PDataTF((PresentationDataValue(context_id, is_command, True, pieces[-1]),))
         return
     for start in range(0, size, room):
         end = start + room
@@ -28,7 +35,7 @@ def _fragments(
 def fragment_message(
     context_id: int,
     command: bytes,
-    dataset: bytes | bytearray | memoryview | None,
+    dataset: bytes | bytearray | memoryview | FileRegion | None,
     max_pdu_length: int,
 ) -> Iterator[PDataTF]:
     """Yield the P-DATA-TF PDUs that carry one message, one PDV in each.
@@ -38,7 +45,8 @@ def fragment_message(
     ``max_pdu_length - 6`` bytes; 0 means no limit. The command set comes
     first, then the data set if there is one; only each part's final
     fragment has the last-fragment bit. Data set fragments are memoryview
-    slices of ``dataset``, not copies. An empty (but not ``None``) data set
+    slices of ``dataset``, not copies, or sub-regions of a
+    :class:`~dicomactors.filedata.FileRegion`, not read. An empty (but not ``None``) data set
     is sent as one empty last fragment so that the receiver, told by the
     command that a data set follows, still sees it end.
     """
@@ -47,5 +55,6 @@ def fragment_message(
     room = max_pdu_length - PDV_OVERHEAD if max_pdu_length else 0
     yield from _fragments(context_id, command, True, room)
     if dataset is not None:
-        view = dataset if isinstance(dataset, memoryview) else memoryview(dataset)
-        yield from _fragments(context_id, view, False, room)
+        if not isinstance(dataset, memoryview | FileRegion):
+            dataset = memoryview(dataset)
+        yield from _fragments(context_id, dataset, False, room)

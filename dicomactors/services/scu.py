@@ -8,8 +8,10 @@ status ``Dataset`` per response.
 
 from __future__ import annotations
 
+import os
+import stat
 import struct
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,8 @@ from pydicom import Dataset
 from pydicom.uid import UID
 
 from dicomactors.dataset import encode_dataset
-from dicomactors.dimse import CEchoRQ, CStoreRQ, status_dataset
+from dicomactors.dimse import PDV_OVERHEAD, CEchoRQ, CStoreRQ, status_dataset
+from dicomactors.filedata import SENDFILE_MIN, FileRegion, open_region
 from dicomactors.sop_class import Verification
 
 
@@ -49,22 +52,61 @@ _LONG_VRS = frozenset(
 _META_UIDS = {0x0002: "sop_class", 0x0003: "sop_instance", 0x0010: "transfer_syntax"}
 
 
-def read_dicom_file(path: str | Path) -> tuple[str, str, str, memoryview]:
-    """(SOP class, SOP instance, transfer syntax, data set bytes) of a DICOM file.
+#: Bytes read first from a file to send: the preamble and any usual File Meta Information.
+_HEAD = 4096
+
+
+def read_dicom_file(path: str | Path) -> tuple[str, str, str, FileRegion | memoryview]:
+    """(SOP class, SOP instance, transfer syntax, data set) of a DICOM file.
 
     The data set is returned exactly as stored, after the File Meta
-    Information, so it can be sent without decoding and re-encoding. The File
-    Meta Information (always Explicit VR Little Endian, PS3.10 7.1) is walked
-    here element by element: building a pydicom data set for three UIDs cost
-    more than sending a 512 KiB instance.
+    Information, so it can be sent without decoding and re-encoding. For a
+    regular file it is a :class:`~dicomactors.filedata.FileRegion`, never
+    read here: only the head of the file is, and the region goes to the
+    socket with ``os.sendfile``. The File Meta Information (always Explicit
+    VR Little Endian, PS3.10 7.1) is walked element by element: building a
+    pydicom data set for three UIDs cost more than sending a 512 KiB instance.
     """
-    data = Path(path).read_bytes()
-    if len(data) < 144 or data[128:132] != b"DICM":
+    whole = open_region(path)
+    if stat.S_ISREG(os.fstat(whole.fileno()).st_mode):
+        found, offset = _walk_file_meta(path, _HeadReader(whole), len(whole))
+        dataset: FileRegion | memoryview = whole[offset:]
+    else:  # a pipe or a device: no size known beforehand, no sendfile; read it all
+        data = Path(path).read_bytes()
+        found, offset = _walk_file_meta(path, lambda end: data, len(data))
+        dataset = memoryview(data)[offset:]
+    return found["sop_class"], found["sop_instance"], found["transfer_syntax"], dataset
+
+
+class _HeadReader:
+    """The first bytes of a file, read ``_HEAD`` at a time and more only when asked for."""
+
+    def __init__(self, region: FileRegion) -> None:
+        self._region = region
+        self._head = region[:_HEAD].tobytes()
+
+    def __call__(self, end: int) -> bytes:
+        if end > len(self._head) and len(self._head) < len(self._region):
+            self._head = self._region[: max(end, 2 * len(self._head))].tobytes()
+        return self._head
+
+
+def _walk_file_meta(
+    path: str | Path, fetch: Callable[[int], bytes], size: int
+) -> tuple[dict[str, str], int]:
+    """The File Meta UIDs and the offset of the data set after them.
+
+    ``fetch(end)`` gives the file's first bytes, at least ``end`` of them if
+    the file has that many; the values of elements other than the UIDs are
+    skipped, never read.
+    """
+    data = fetch(144)
+    if size < 144 or data[128:132] != b"DICM":
         raise ValueError(f"{path} is not a DICOM file with a preamble and File Meta Information")
     found: dict[str, str] = {}
     offset = 132
-    size = len(data)
     while offset + 8 <= size:
+        data = fetch(offset + 12)
         group, element = struct.unpack_from("<HH", data, offset)
         if group != 0x0002:
             break
@@ -81,18 +123,13 @@ def read_dicom_file(path: str | Path) -> tuple[str, str, str, memoryview]:
             raise ValueError(f"{path}: element (0002,{element:04X}) overruns the file")
         name = _META_UIDS.get(element)
         if name is not None:
-            raw = data[value_start : value_start + length]
+            raw = fetch(value_start + length)[value_start : value_start + length]
             found[name] = raw.rstrip(b"\x00 ").decode("ascii", "replace")
         offset = value_start + length
     missing = [name for name in _META_UIDS.values() if not found.get(name)]
     if missing:
         raise ValueError(f"{path}: the File Meta Information lacks {', '.join(missing)}")
-    return (
-        found["sop_class"],
-        found["sop_instance"],
-        found["transfer_syntax"],
-        memoryview(data)[offset:],
-    )
+    return found, offset
 
 
 def c_store(
@@ -108,9 +145,11 @@ def c_store(
         sop_class, sop_instance, syntax, payload = read_dicom_file(dataset)
         context = assoc._context_for(sop_class, syntax)
         accepted = str(context.transfer_syntax[0])
-        encoded: bytes | memoryview
+        encoded: bytes | memoryview | FileRegion
         if accepted == syntax:
             encoded = payload
+            if type(payload) is FileRegion and not _sendfile_pays(assoc, len(payload)):
+                encoded = payload.tobytes()
         else:
             from pydicom import dcmread
 
@@ -144,6 +183,18 @@ def c_store(
         move_originator_message_id=originator_id,
     )
     return _status(_last(assoc._request(context.context_id, request, encoded)))
+
+
+def _sendfile_pays(assoc: Any, size: int) -> bool:
+    """Whether the data set's PDV fragments are big enough for ``os.sendfile`` to pay.
+
+    Fragments smaller than ``SENDFILE_MIN`` (a small data set, or a peer whose
+    Maximum Length Received is small) cost less read at once and sent as bytes.
+    """
+    peer = assoc.acceptor if assoc.is_requestor else assoc.requestor
+    max_length = peer.maximum_length or 0
+    fragment = min(size, max_length - PDV_OVERHEAD) if max_length else size
+    return fragment >= SENDFILE_MIN
 
 
 def _encode_for(ds: Dataset, accepted: str, own: str | None) -> bytes:
