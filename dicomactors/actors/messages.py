@@ -15,6 +15,7 @@ import ssl
 from dataclasses import dataclass, field
 from typing import Any
 
+from dicomactors.filedata import FileRegion
 from dicomactors.pdu import (
     AAbort,
     AAssociateAC,
@@ -158,7 +159,7 @@ class SendDIMSE:
 
     context_id: int
     message: Any
-    dataset: bytes | memoryview | None
+    dataset: bytes | memoryview | FileRegion | None
     max_pdu_length: int
 
 

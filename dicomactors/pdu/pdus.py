@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from dicomactors.filedata import FileRegion
 from dicomactors.pdu.items import (
     DICOM_APPLICATION_CONTEXT,
     MaximumLengthItem,
@@ -131,7 +132,7 @@ class PresentationDataValue:
     context_id: int
     is_command: bool
     is_last: bool
-    data: bytes | memoryview
+    data: bytes | memoryview | FileRegion
     joined: memoryview | None = None
 
     @property
