@@ -52,6 +52,7 @@ from dicomactors.actors.runtime import Strand, StrandActor
 from dicomactors.actors.timers import ActorTimer
 from dicomactors.actors.transport import (
     Receiver,
+    SendBuffer,
     close_socket,
     connect,
     continue_handshake,
@@ -507,7 +508,7 @@ class DULActor(StrandActor):
         together, in writes of up to ``_SEND_BATCH`` bytes, so that the peer
         is woken once for a command and its data set rather than once each.
         """
-        pending: list[bytes | memoryview] = []
+        pending: list[SendBuffer] = []
         size = 0
         for pdu in pdus:
             pending.extend(pdata_parts(pdu))
@@ -519,7 +520,7 @@ class DULActor(StrandActor):
         if pending:
             self._write(pending)
 
-    def _write(self, buffers: list[bytes | memoryview]) -> None:
+    def _write(self, buffers: list[SendBuffer]) -> None:
         if self.sock is None or self.receiver is None:
             return  # closed (or never opened): nothing can be sent any more
         try:
