@@ -13,18 +13,27 @@ PDV_OVERHEAD = 6
 """Bytes a PDV item adds to its data: item length (4), context ID (1), control header (1)."""
 
 
+def _pdv(
+    context_id: int, is_command: bool, is_last: bool, data: bytes | memoryview | FileRegion
+) -> PresentationDataValue:
+    # A PDV on its way out may carry a FileRegion, which the transport sends
+    # (pdata_parts, send_buffers); PresentationDataValue.data is annotated for
+    # received PDVs only, whose data is always bytes or a memoryview.
+    return PresentationDataValue(context_id, is_command, is_last, data)  # type: ignore[arg-type]
+
+
 def _fragments(
     context_id: int, data: bytes | memoryview | FileRegion, is_command: bool, room: int
 ) -> Iterator[PDataTF]:
     size = len(data)
     if room <= 0 or size <= room:
-        yield PDataTF((PresentationDataValue(context_id, is_command, True, data),))
+        yield PDataTF((_pdv(context_id, is_command, True, data),))
         return
-    if type(data) is FileRegion:
+    if isinstance(data, FileRegion):
         pieces = data.chunks(room)
         for piece in pieces[:-1]:
-            yield PDataTF((PresentationDataValue(context_id, is_command, False, piece),))
-        yield PDataTF((PresentationDataValue(context_id, is_command, True, pieces[-1]),))
+            yield PDataTF((_pdv(context_id, is_command, False, piece),))
+        yield PDataTF((_pdv(context_id, is_command, True, pieces[-1]),))
         return
     for start in range(0, size, room):
         end = start + room

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
-from dicomactors.filedata import FileRegion
 from dicomactors.pdu.items import (
     DICOM_APPLICATION_CONTEXT,
     MaximumLengthItem,
@@ -132,7 +131,7 @@ class PresentationDataValue:
     context_id: int
     is_command: bool
     is_last: bool
-    data: bytes | memoryview | FileRegion
+    data: bytes | memoryview
     joined: memoryview | None = None
 
     @property
