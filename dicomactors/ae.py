@@ -342,7 +342,9 @@ class AE:
             tls = TLSClient(context, hostname)
         # The request is queued before the strand's thread starts: it runs
         # on_start and the request in one go.
-        actor, strand = self._start_actors(assoc, config, handlers)
+        # A requestor's strand parks while idle: this thread serves it whenever it
+        # waits (associate, each request, release), so a worker would only sleep.
+        actor, strand = self._start_actors(assoc, config, handlers, park=True)
         self._association_started(assoc)
         done: Future[AssociateOutcome] = Future()
         actor.tell(RequestAssociation(rq, (addr, port), tuple(numbered), done, bind_address, tls))
@@ -465,10 +467,14 @@ class AE:
 
     @staticmethod
     def _start_actors(
-        assoc: Association, config: AssociationConfig, handlers: evt.HandlerTable, **kwargs: Any
+        assoc: Association,
+        config: AssociationConfig,
+        handlers: evt.HandlerTable,
+        park: bool = False,
+        **kwargs: Any,
     ) -> tuple[pykka.ActorRef[Any], Strand]:
         """Start ``assoc``'s actors on a held strand (its thread starts on ``start``)."""
-        strand = Strand(f"assoc-{assoc.name}", held=True)
+        strand = Strand(f"assoc-{assoc.name}", held=True, park=park)
         actor = AssociationActor.start(assoc, config, handlers, strand=strand, **kwargs)
         assoc._actor, assoc._strand = actor, strand
         return actor, strand

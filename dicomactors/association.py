@@ -12,6 +12,7 @@ import itertools
 import logging
 import queue
 import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
@@ -64,7 +65,8 @@ class ServiceUser:
     """One side of an association (PS3.8 7.1.1): its AE title, address and negotiation."""
 
     def __init__(self, assoc: Association, role: str) -> None:
-        self.assoc = assoc
+        # Weak: the association holds its two service users (no reference cycle).
+        self._assoc = weakref.ref(assoc)
         self.role = role
         self.ae_title = ""
         self.address = ""
@@ -73,6 +75,12 @@ class ServiceUser:
         self.requested_contexts: list[PresentationContext] = []
         self.supported_contexts: list[PresentationContext] = []
         self.accepted_common_extended: dict[str, Any] = {}
+
+    @property
+    def assoc(self) -> Association:
+        assoc = self._assoc()
+        assert assoc is not None, "a service user outlived its association"
+        return assoc
 
     @property
     def is_requestor(self) -> bool:

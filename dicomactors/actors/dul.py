@@ -165,10 +165,12 @@ class DULActor(StrandActor):
         # The idle timer is armed once and checks, when it fires, how long the
         # connection has really been idle: no timer restart per PDU.
         self.last_activity = monotonic()
-        self.artim = ActorTimer(lambda g: self.actor_ref.tell(ArtimExpired(g)), strand)
-        self.idle = ActorTimer(lambda g: self.actor_ref.tell(IdleTimeout(g)), strand)
-        self.reply = ActorTimer(lambda g: self.actor_ref.tell(_ReplyTimeout(g)), strand)
-        self.handshake = ActorTimer(lambda g: self.actor_ref.tell(_HandshakeTimeout(g)), strand)
+        # The timers post through the ref, not ``self``: no reference cycle.
+        tell = self.actor_ref.tell
+        self.artim = ActorTimer(lambda g: tell(ArtimExpired(g)), strand)
+        self.idle = ActorTimer(lambda g: tell(IdleTimeout(g)), strand)
+        self.reply = ActorTimer(lambda g: tell(_ReplyTimeout(g)), strand)
+        self.handshake = ActorTimer(lambda g: tell(_HandshakeTimeout(g)), strand)
         self._close_reason = ""
         self._finished = False
         # Set by a successful connect (AE-1): Evt2 follows once that step is done.

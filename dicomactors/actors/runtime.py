@@ -124,9 +124,10 @@ class Workers:
             return set(self._all)
 
     def idle_threads(self) -> int:
-        """Threads waiting for work now (what a thread count should leave out)."""
+        """Threads waiting for work now (what a thread count should leave out), the
+        parking thread included while it has nothing parked."""
         with self._lock:
-            return len(self._idle)
+            return len(self._idle) + PARKING.idle()
 
     def _serve(self, worker: _Worker, job: tuple[Callable[[], None], Done, str] | None) -> None:
         thread = threading.current_thread()
@@ -215,6 +216,8 @@ class _Waker:
         # reused at once by another file, which must not receive our 8 bytes.
         self._lock = threading.Lock()
         self._closed = False
+        # Set by wake(), cleared by clear(): whether a read is needed to clear it.
+        self.pending = False
         if hasattr(os, "eventfd"):
             self.fd = self._write_fd = os.eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
         else:  # pragma: no cover - not Linux
@@ -226,12 +229,14 @@ class _Waker:
         with self._lock:
             if self._closed:
                 return
+            self.pending = True
             try:
                 os.write(self._write_fd, _ONE)
             except OSError:
                 pass  # already readable: the poll ends either way
 
     def clear(self) -> None:
+        self.pending = False
         try:
             os.read(self.fd, 4096)
         except (BlockingIOError, OSError):
@@ -273,6 +278,9 @@ class _EPoll:
     def poll(self, timeout: int | None = None) -> list[tuple[int, int]]:
         return self._epoll.poll(-1 if timeout is None else timeout / 1000)
 
+    def fileno(self) -> int:
+        return self._epoll.fileno()
+
     def close(self) -> None:
         self._epoll.close()
 
@@ -301,6 +309,132 @@ class _Timer:
 _LOOK_AROUND_EVERY = 32
 
 
+class _Parking:
+    """One thread that watches every parked strand: a strand no thread serves now.
+
+    A strand made with ``park=True`` (a requestor's) has no thread of its own
+    while it has nothing to do: its epoll set (its socket and its waker) sits in
+    this thread's epoll set, and its next timer in a table this thread sleeps
+    by. Whatever comes first -- data, a message from another thread, a timer --
+    gets the strand a worker for as long as it has work. A requestor's strand
+    spends most of its life like this: the thread that calls ``associate``,
+    ``send_c_echo`` and ``release`` serves it while it waits for the answer, so a
+    worker of its own would only be woken to go back to sleep, and once more to
+    end (three thread wake-ups per association on the SCU).
+
+    While nothing is parked the thread is idle, named like an idle pool thread
+    and counted with them (:meth:`Workers.idle_threads`).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._epoll: Any = None
+        self._waker: _Waker | None = None
+        # The epoll descriptor of every strand registered here, parked or not.
+        self._strands: dict[int, Strand] = {}
+        # Parked strands with a timer: when it is due.
+        self._due: dict[Strand, float] = {}
+        self._parked = 0
+        # When the thread's poll ends by itself (None: only on an event).
+        self._wakes_at: float | None = None
+        self._thread: threading.Thread | None = None
+
+    def idle(self) -> int:
+        """1 if the thread runs and has nothing parked (an idle thread), else 0."""
+        return 1 if self._thread is not None and not self._parked else 0
+
+    def park(self, strand: Strand, fd: int, due: float | None) -> None:
+        """Watch ``strand`` (its epoll descriptor ``fd``, its next timer ``due``)."""
+        with self._lock:
+            if self._epoll is None:
+                self._start()
+            events = select.EPOLLIN | select.EPOLLONESHOT
+            if fd in self._strands:
+                self._epoll.modify(fd, events)
+            else:
+                self._strands[fd] = strand
+                self._epoll.register(fd, events)
+            strand._parked = True
+            self._parked += 1
+            if self._parked == 1:
+                self._thread.name = "dicomactors-parking"  # type: ignore[union-attr]
+            wake = False
+            if due is not None:
+                self._due[strand] = due
+                wake = self._wakes_at is None or due < self._wakes_at
+        if wake:
+            self._waker.wake()  # type: ignore[union-attr]
+
+    def unpark(self, strand: Strand, fd: int) -> None:
+        """Stop watching ``strand``: the calling thread serves it (or a worker is on its way)."""
+        with self._lock:
+            if strand._parked:
+                self._take(strand, fd)
+
+    def forget(self, fd: int) -> None:
+        """``fd`` (a strand's epoll set) is about to close: drop it."""
+        with self._lock:
+            strand = self._strands.pop(fd, None)
+            if strand is None:
+                return
+            if strand._parked:
+                self._take(strand, None)
+            self._epoll.unregister(fd)
+
+    def _take(self, strand: Strand, fd: int | None) -> None:
+        strand._parked = False
+        self._parked -= 1
+        if not self._parked:
+            self._thread.name = "dicomactors-idle"  # type: ignore[union-attr]
+        self._due.pop(strand, None)
+        if fd is not None:
+            # Disarmed (one-shot) if it fired; else what this thread reads must
+            # not wake the watcher.
+            self._epoll.modify(fd, 0)
+
+    def _start(self) -> None:
+        self._epoll = select.epoll()
+        self._waker = _Waker()
+        self._epoll.register(self._waker.fd, select.EPOLLIN)
+        self._thread = threading.Thread(target=self._watch, name="dicomactors-idle", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        epoll, waker = self._epoll, self._waker
+        assert waker is not None
+        while True:
+            with self._lock:
+                due = min(self._due.values(), default=None)
+                self._wakes_at = due
+            events = epoll.poll(-1 if due is None else max(0.0, due - monotonic()))
+            now = monotonic()
+            ready: list[Strand] = []
+            with self._lock:
+                for fd, _ in events:
+                    if fd == waker.fd:
+                        waker.clear()
+                        continue
+                    strand = self._strands.get(fd)
+                    if strand is not None and strand._parked:
+                        ready.append(strand)
+                        self._take(strand, None)
+                for strand, when in list(self._due.items()):
+                    if when <= now:
+                        ready.append(strand)
+                        self._take(strand, strand._parking_fd())
+                for strand in ready:
+                    # Counted before a thread serving it now could see it unparked
+                    # with no worker on its way (and park it again).
+                    with strand._lock:
+                        strand._jobs += 1
+            for strand in ready:
+                WORKERS.run(strand._run_parked, strand.name)
+
+
+PARKING = _Parking()
+"""The thread that watches parked strands (started with the first one)."""
+
+
 class Strand:
     """One thread serving the messages of several actors, in the order they arrive.
 
@@ -315,9 +449,14 @@ class Strand:
     has ended.
     """
 
-    def __init__(self, name: str, held: bool = False) -> None:
+    def __init__(self, name: str, held: bool = False, park: bool = False) -> None:
         """``held``: do not start the thread with the first actor but on :meth:`start`,
-        so that the first messages are queued before it runs (one wake-up less)."""
+        so that the first messages are queued before it runs (one wake-up less).
+
+        ``park``: a strand that a waiting caller usually serves (a requestor's):
+        whenever it has nothing to do it gives its thread back and :data:`PARKING`
+        watches it, instead of a worker sleeping in its poll (see :class:`_Parking`).
+        """
         self.name = name
         self._held = held
         self._queue: queue.SimpleQueue[tuple[StrandActor, Any]] = queue.SimpleQueue()
@@ -353,6 +492,12 @@ class Strand:
         self._started = False
         self._ident: int | None = None
         self.done = Done()
+        # Parking needs an epoll set (Linux): it is what the parking thread watches.
+        self._park = park and isinstance(self._poll, _EPoll)
+        # True while PARKING watches this strand (set and cleared under its lock).
+        self._parked = False
+        # Workers PARKING has started for this strand that have not yet taken it.
+        self._jobs = 0
 
     # -- called by the actors ---------------------------------------------
 
@@ -391,6 +536,13 @@ class Strand:
             self._started = self._started or start
         if not start:
             return
+        if self._park and (inline or until is not None):
+            self._serving.acquire()
+            try:
+                self._serve(until, block=until is not None, deadline=deadline)
+            finally:
+                self._let_go()  # parked, or ended
+            return
         if inline or until is not None:
             with self._serving:
                 ended = self._serve(until, block=until is not None, deadline=deadline)
@@ -398,6 +550,11 @@ class Strand:
                 self._finish()
                 self.done.set()
                 return
+        if self._park:
+            with self._lock:
+                self._jobs += 1
+            WORKERS.run(self._run_parked, self.name)
+            return
         WORKERS.run(self._run, self.name, self.done)
 
     def serve_while(
@@ -426,6 +583,9 @@ class Strand:
         if not self._serving.acquire(blocking=False):
             if first is not None:
                 first()
+            return
+        if self._park:
+            self._visit_parked(until, deadline, first, block)
             return
         outer = self._ident
         # While this thread serves the strand, the worker's poll leaves the socket
@@ -465,6 +625,75 @@ class Strand:
             if asleep and (earlier or not self._live or not self._queue.empty()):
                 self._waker.wake()
 
+    def _visit_parked(
+        self,
+        until: Callable[[], bool] | None,
+        deadline: float | None,
+        first: Callable[[], object] | None,
+        block: bool,
+    ) -> None:
+        """serve_while for a parking strand (this thread holds ``_serving``): no worker
+        sleeps in its poll, so the socket stays in it; the strand is parked again after."""
+        outer = self._ident
+        try:
+            if self._parked:
+                PARKING.unpark(self, self._parking_fd())
+            self._ident = get_ident()
+            if first is not None:
+                first()
+            if self._started and not self._ended and self._live:
+                self._serve(until, block=block, deadline=deadline, look=block)
+        finally:
+            self._ident = outer
+            self._let_go()
+
+    def _parking_fd(self) -> int:
+        """The epoll set PARKING watches for this strand (a parking strand has one)."""
+        poll = self._poll
+        assert isinstance(poll, _EPoll)
+        return poll.fileno()
+
+    def _run_parked(self) -> None:
+        """A worker's turn on a parking strand: serve what there is, then park again."""
+        self._serving.acquire()
+        with self._lock:
+            self._jobs -= 1
+        try:
+            if self._parked:  # parked again by a thread that served it meanwhile
+                PARKING.unpark(self, self._parking_fd())
+            if not self._ended and self._live:
+                self._serve(None, block=False)
+        finally:
+            self._let_go()
+
+    def _let_go(self) -> None:
+        """Release ``_serving`` of a parking strand, parked again -- or ended, if every
+        actor has stopped, or left to a worker that PARKING has started meanwhile."""
+        try:
+            if self._ended:
+                with self._lock:
+                    last = self._jobs == 0
+                if last:
+                    self.done.set()
+                return
+            if not self._live:
+                self._finish()
+                with self._lock:
+                    last = self._jobs == 0
+                if last:
+                    self.done.set()
+                return
+            if self._jobs or self._parked or not self._started:
+                return
+            waker = self._waker
+            if waker.pending:  # a wake meant for a thread that served the strand since
+                waker.clear()
+            PARKING.park(self, self._parking_fd(), self._next_due())
+            if not self._queue.empty():  # posted before it was parked: no wake was sent
+                waker.wake()
+        finally:
+            self._serving.release()
+
     def serving_here(self) -> bool:
         """True on the thread serving this strand now (e.g. inside one of its handlers)."""
         return get_ident() == self._ident
@@ -497,7 +726,7 @@ class Strand:
                 self._queue.put((actor, envelope))
             return
         self._queue.put((actor, envelope))
-        if self._sleepers:
+        if self._sleepers or self._parked:
             self._waker.wake()
 
     def call_later(self, delay: float, callback: Callable[[], None]) -> _Timer:
@@ -619,7 +848,11 @@ class Strand:
             self._ended = True
         self.unwatch()
         self._waker.close()
+        # Cancelled timers hold their actors' timers, which hold this strand.
+        self._timers.clear()
         if isinstance(self._poll, _EPoll):
+            if self._park:
+                PARKING.forget(self._parking_fd())
             self._poll.close()
         backlog = self._backlog
         # Whatever arrived for actors that have stopped meanwhile.
@@ -768,6 +1001,11 @@ class Strand:
         if actor.actor_stopped.is_set() and not actor._strand_done:
             actor._strand_done = True
             self._live -= 1
+            # The inbox (which its ActorRef keeps) lets go of the actor: no reference
+            # cycle is left for the garbage collector, refcounting frees the actor.
+            inbox = actor.actor_inbox
+            if isinstance(inbox, _StrandInbox):
+                inbox.actor = None
 
     def _handle_now(self, actor: StrandActor, asked: Any) -> None:
         """Handle ``actor``'s queued messages up to ``asked`` now, on this thread."""
@@ -802,16 +1040,22 @@ def _refuse(actor: Any, envelope: Any) -> None:
 class _StrandInbox:
     """What pykka's ActorRef puts envelopes into: the strand's queue, tagged with the actor."""
 
-    __slots__ = ("actor", "strand")
+    __slots__ = ("actor", "actor_ref", "strand")
 
     def __init__(self, strand: Strand, actor: StrandActor) -> None:
         self.strand = strand
-        self.actor = actor
+        self.actor: StrandActor | None = actor
+        # What a refusal names once the actor has stopped and is let go.
+        self.actor_ref = f"{type(actor).__name__} ({actor.actor_urn})"
 
     def put(
         self, envelope: Envelope[Any], block: bool = True, timeout: float | None = None
     ) -> None:
-        self.strand.post(self.actor, envelope)
+        actor = self.actor
+        if actor is None:  # stopped (pykka's ref checks first; this is the race)
+            _refuse(self, envelope)
+            return
+        self.strand.post(actor, envelope)
 
     def empty(self) -> bool:
         return True
