@@ -21,9 +21,11 @@ from dataclasses import MISSING, dataclass, field, fields
 from enum import IntEnum
 from typing import Any, ClassVar
 
+from pydicom import config
 from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
+from pydicom.tag import BaseTag
 
 from dicomactors.dataset import blank_dataset
 from dicomactors.dimse.errors import DIMSEDecodeError
@@ -139,6 +141,7 @@ _TAG_COMMAND_FIELD = 0x0100
 _TAG_COMMAND_DATA_SET_TYPE = 0x0800
 
 _HEADER = struct.Struct("<HHI")
+_TAG = struct.Struct("<HH")
 _US = struct.Struct("<H")
 _UL = struct.Struct("<I")
 
@@ -167,27 +170,27 @@ def _encode_at(value: tuple[int, ...]) -> bytes:
     return b"".join(struct.pack("<HH", tag >> 16, tag & 0xFFFF) for tag in value)
 
 
-def _decode_ui(raw: memoryview) -> str:
-    return bytes(raw).decode("latin-1").rstrip("\x00 ")
+def _decode_ui(raw: bytes) -> str:
+    return raw.decode("latin-1").rstrip("\x00 ")
 
 
-def _decode_text(raw: memoryview) -> str:
-    return bytes(raw).decode("latin-1").strip(" \x00")
+def _decode_text(raw: bytes) -> str:
+    return raw.decode("latin-1").strip(" \x00")
 
 
-def _decode_us(raw: memoryview) -> int:
+def _decode_us(raw: bytes) -> int:
     if len(raw) != 2:
         raise ValueError(f"US value of {len(raw)} bytes, expected 2")
-    return int(_US.unpack(raw)[0])
+    return raw[0] | raw[1] << 8
 
 
-def _decode_at(raw: memoryview) -> tuple[int, ...]:
+def _decode_at(raw: bytes) -> tuple[int, ...]:
     if len(raw) % 4:
         raise ValueError(f"AT value of {len(raw)} bytes, not a multiple of 4")
     return tuple((group << 16) | element for group, element in struct.iter_unpack("<HH", raw))
 
 
-_CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[memoryview], Any]]] = {
+_CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] = {
     "UI": (_encode_ui, _decode_ui),
     "AE": (_encode_padded_text, _decode_text),
     "LO": (_encode_padded_text, _decode_text),
@@ -205,7 +208,7 @@ class _Element:
     keyword: str
     mandatory: bool
     encode: Callable[[Any], bytes]
-    decode: Callable[[memoryview], Any]
+    decode: Callable[[bytes], Any]
 
 
 def _elements(cls: type) -> tuple[_Element, ...]:
@@ -227,9 +230,14 @@ def _message(command_field: CommandField) -> Callable[[type], type]:
     """Register a message class under its Command Field and build its element table."""
 
     def register(cls: type) -> type:
+        elements = _elements(cls)
         cls.command_field = command_field  # type: ignore[attr-defined]
-        cls._elements = _elements(cls)  # type: ignore[attr-defined]
+        cls._elements = elements  # type: ignore[attr-defined]
         MESSAGE_TYPES[command_field] = cls
+        _ENCODING[cls] = (
+            _encoding_plan(command_field, elements, DATASET_ABSENT),
+            _encoding_plan(command_field, elements, DATASET_PRESENT),
+        )
         return cls
 
     return register
@@ -237,6 +245,30 @@ def _message(command_field: CommandField) -> Callable[[type], type]:
 
 MESSAGE_TYPES: dict[int, type[DIMSEMessage]] = {}
 """Command Field value -> message class."""
+
+# One step of encoding a command set: (field name, the element's tag, its encoder), or
+# ("", the whole element, None) for an element whose value the class fixes.
+_Step = tuple[str, bytes, Callable[[Any], bytes] | None]
+
+#: Message class -> its encoding steps in tag order, without and with a data set.
+_ENCODING: dict[type, tuple[tuple[_Step, ...], tuple[_Step, ...]]] = {}
+
+
+def _encoding_plan(
+    command_field: int, elements: tuple[_Element, ...], dataset_type: int
+) -> tuple[_Step, ...]:
+    """The steps that encode a class's command set: Command Field and Command Data Set
+    Type are not fields, so they are encoded once here, slotted in tag order."""
+    fixed = {
+        _TAG_COMMAND_FIELD: _HEADER.pack(0, _TAG_COMMAND_FIELD, 2) + _US.pack(command_field),
+        _TAG_COMMAND_DATA_SET_TYPE: _HEADER.pack(0, _TAG_COMMAND_DATA_SET_TYPE, 2)
+        + _US.pack(dataset_type),
+    }
+    steps: list[tuple[int, _Step]] = [(tag, ("", whole, None)) for tag, whole in fixed.items()]
+    steps += [
+        (spec.element, (spec.name, _TAG.pack(0, spec.element), spec.encode)) for spec in elements
+    ]
+    return tuple(step for _, step in sorted(steps, key=lambda item: item[0]))
 
 
 # ---- the messages of PS3.7 9.3 (DIMSE-C) ------------------------------------
@@ -663,41 +695,34 @@ def encode_command(msg: DIMSEMessage) -> bytes:
     Command Group Length comes first and elements follow in tag order, as
     PS3.7 6.3.1 and PS3.5 7.1 ask. Optional fields set to ``None`` are left out.
     """
-    dataset_type = DATASET_PRESENT if msg.has_dataset else DATASET_ABSENT
     parts: list[bytes] = []
-    pack_header = _HEADER.pack
-    command_done = dataset_done = False
-    for spec in msg._elements:
-        # Command Field and Command Data Set Type are not fields; slot them in order.
-        if not command_done and spec.element > _TAG_COMMAND_FIELD:
-            parts.append(pack_header(0, _TAG_COMMAND_FIELD, 2) + _US.pack(msg.command_field))
-            command_done = True
-        if not dataset_done and spec.element > _TAG_COMMAND_DATA_SET_TYPE:
-            parts.append(pack_header(0, _TAG_COMMAND_DATA_SET_TYPE, 2) + _US.pack(dataset_type))
-            dataset_done = True
-        value = getattr(msg, spec.name)
-        if value is None:
+    append = parts.append
+    pack_length = _UL.pack
+    for name, head, encode in _ENCODING[type(msg)][1 if msg.has_dataset else 0]:
+        if encode is None:
+            append(head)
             continue
-        raw = spec.encode(value)
-        parts.append(pack_header(0, spec.element, len(raw)) + raw)
-    if not command_done:
-        parts.append(pack_header(0, _TAG_COMMAND_FIELD, 2) + _US.pack(msg.command_field))
-    if not dataset_done:
-        parts.append(pack_header(0, _TAG_COMMAND_DATA_SET_TYPE, 2) + _US.pack(dataset_type))
+        value = getattr(msg, name)
+        if value is not None:
+            raw = encode(value)
+            append(head + pack_length(len(raw)) + raw)
     body = b"".join(parts)
-    return pack_header(0, _TAG_COMMAND_GROUP_LENGTH, 4) + _UL.pack(len(body)) + body
+    return _GROUP_LENGTH_HEADER + pack_length(len(body)) + body
 
 
-def _split_elements(view: memoryview) -> dict[int, tuple[int, memoryview]]:
-    """Map element number -> (offset of the element, value) for a group-0000 stream."""
-    end = len(view)
+_GROUP_LENGTH_HEADER = _HEADER.pack(0, _TAG_COMMAND_GROUP_LENGTH, 4)
+
+
+def _split_elements(raw: bytes) -> dict[int, bytes]:
+    """Map element number -> value for a group-0000 stream."""
+    end = len(raw)
     unpack_header = _HEADER.unpack_from
-    values: dict[int, tuple[int, memoryview]] = {}
+    values: dict[int, bytes] = {}
     offset = 0
     while offset < end:
         if end - offset < 8:
             raise DIMSEDecodeError(offset, f"{end - offset} stray bytes after the last element")
-        group, element, length = unpack_header(view, offset)
+        group, element, length = unpack_header(raw, offset)
         if group != 0:
             raise DIMSEDecodeError(
                 offset, f"element ({group:04X},{element:04X}) is not in command group 0000"
@@ -710,9 +735,20 @@ def _split_elements(view: memoryview) -> dict[int, tuple[int, memoryview]]:
             )
         if element in values:
             raise DIMSEDecodeError(offset, f"element (0000,{element:04X}) appears twice")
-        values[element] = (offset, view[start : start + length])
         offset = start + length
+        values[element] = raw[start:offset]
     return values
+
+
+def _offset_of(raw: bytes, element: int) -> int:
+    """Where ``element`` of a command set that splits cleanly starts (for error reports:
+    the split keeps values only)."""
+    offset = 0
+    while True:
+        _, found, length = _HEADER.unpack_from(raw, offset)
+        if found == element:
+            return offset
+        offset += 8 + length
 
 
 def decode_command(data: bytes | memoryview) -> DIMSEMessage:
@@ -724,59 +760,63 @@ def decode_command(data: bytes | memoryview) -> DIMSEMessage:
     Group-0000 elements that the message does not use (retired ones, say)
     are ignored.
     """
-    view = memoryview(data).cast("B")
-    values = _split_elements(view)
+    # A command set is a few hundred bytes at most: one copy, then bytes slices,
+    # which are cheaper to take and decode than memoryview slices.
+    raw = bytes(data)
+    values = _split_elements(raw)
 
     group_length = values.get(_TAG_COMMAND_GROUP_LENGTH)
     if group_length is None:
         raise DIMSEDecodeError(0, "Command Group Length (0000,0000) is missing")
-    offset, raw = group_length
-    if offset != 0:
-        raise DIMSEDecodeError(offset, "Command Group Length is not the first element")
-    if len(raw) != 4:
-        raise DIMSEDecodeError(offset, "Command Group Length value is not 4 bytes")
-    expected = _UL.unpack(raw)[0]
-    actual = len(view) - 12
+    if raw[:4] != b"\x00\x00\x00\x00":
+        raise DIMSEDecodeError(
+            _offset_of(raw, _TAG_COMMAND_GROUP_LENGTH),
+            "Command Group Length is not the first element",
+        )
+    if len(group_length) != 4:
+        raise DIMSEDecodeError(0, "Command Group Length value is not 4 bytes")
+    expected = _UL.unpack(group_length)[0]
+    actual = len(raw) - 12
     if expected != actual:
         raise DIMSEDecodeError(
-            offset, f"Command Group Length says {expected} bytes but {actual} follow it"
+            0, f"Command Group Length says {expected} bytes but {actual} follow it"
         )
 
-    command_field = _required_us(values, _TAG_COMMAND_FIELD, "Command Field")
+    command_field = _required_us(raw, values, _TAG_COMMAND_FIELD, "Command Field")
     cls = MESSAGE_TYPES.get(command_field)
     if cls is None:
         raise DIMSEDecodeError(
-            values[_TAG_COMMAND_FIELD][0], f"unknown Command Field 0x{command_field:04X}"
+            _offset_of(raw, _TAG_COMMAND_FIELD), f"unknown Command Field 0x{command_field:04X}"
         )
-    dataset_type = _required_us(values, _TAG_COMMAND_DATA_SET_TYPE, "Command Data Set Type")
+    dataset_type = _required_us(raw, values, _TAG_COMMAND_DATA_SET_TYPE, "Command Data Set Type")
 
     kwargs: dict[str, Any] = {"has_dataset": dataset_type != DATASET_ABSENT}
     for spec in cls._elements:
-        found = values.get(spec.element)
-        if found is None or not found[1]:
+        value = values.get(spec.element)
+        if not value:  # absent, or present with no value
             if spec.mandatory:
                 raise DIMSEDecodeError(
-                    len(view),
+                    len(raw),
                     f"{cls.__name__} lacks its mandatory {spec.keyword} (0000,{spec.element:04X})",
                 )
             continue
-        offset, raw = found
         try:
-            kwargs[spec.name] = spec.decode(raw)
+            kwargs[spec.name] = spec.decode(value)
         except ValueError as exc:
-            raise DIMSEDecodeError(offset, f"{spec.keyword}: {exc}") from None
+            raise DIMSEDecodeError(
+                _offset_of(raw, spec.element), f"{spec.keyword}: {exc}"
+            ) from None
     return cls(**kwargs)
 
 
-def _required_us(values: dict[int, tuple[int, memoryview]], element: int, name: str) -> int:
-    found = values.get(element)
-    if found is None:
+def _required_us(raw: bytes, values: dict[int, bytes], element: int, name: str) -> int:
+    value = values.get(element)
+    if value is None:
         raise DIMSEDecodeError(0, f"{name} (0000,{element:04X}) is missing")
-    offset, raw = found
     try:
-        return _decode_us(raw)
+        return _decode_us(value)
     except ValueError as exc:
-        raise DIMSEDecodeError(offset, f"{name}: {exc}") from None
+        raise DIMSEDecodeError(_offset_of(raw, element), f"{name}: {exc}") from None
 
 
 # ---- the pydicom view -------------------------------------------------------
@@ -799,7 +839,7 @@ def command_to_dataset(msg: DIMSEMessage) -> Dataset:
     return ds
 
 
-_STATUS_TAG = 0x00000900
+_STATUS_TAG = BaseTag(0x00000900)
 
 
 def status_dataset(rsp: DIMSEResponse) -> Dataset:
@@ -812,7 +852,20 @@ def status_dataset(rsp: DIMSEResponse) -> Dataset:
     # A blank Dataset and the element itself: Dataset() and ``ds.Status = ...`` go
     # through pydicom's __setattr__ a dozen times, more than the rest of a C-ECHO costs.
     ds = blank_dataset()
-    ds[_STATUS_TAG] = DataElement(_STATUS_TAG, "US", rsp.status)
+    status = rsp.status
+    if type(status) is int and 0 <= status <= 0xFFFF:
+        # A US value as decoded: nothing for pydicom to convert or check (it would
+        # keep the int as it is), which is most of what building the element costs.
+        element = DataElement(
+            _STATUS_TAG,
+            "US",
+            status,
+            already_converted=True,
+            validation_mode=config.settings.reading_validation_mode,
+        )
+    else:
+        element = DataElement(_STATUS_TAG, "US", status)
+    ds[_STATUS_TAG] = element
     if rsp.offending_element is not None:
         ds.OffendingElement = list(rsp.offending_element)
     if rsp.error_comment is not None:
