@@ -285,6 +285,31 @@ class _EPoll:
         self._epoll.close()
 
 
+#: Wakers and epoll sets of ended strands, each with its waker registered, kept
+#: for the next strands: five system calls (eventfd, epoll_create, epoll_ctl and
+#: two close) an association saves on each side.
+_KITS: list[tuple[_Waker, _EPoll]] = []
+_KEEP_KITS = 64
+
+
+def _take_kit() -> tuple[_Waker, _EPoll] | None:
+    try:
+        return _KITS.pop()  # atomic: no lock needed
+    except IndexError:
+        return None
+
+
+def _give_back_kit(waker: _Waker, poll: _EPoll) -> bool:
+    """Keep an ended strand's waker and epoll set (its socket already unwatched);
+    False if enough are kept: close them."""
+    if len(_KITS) >= _KEEP_KITS:
+        return False
+    if waker.pending:
+        waker.clear()  # (a late wake from the old strand is at worst a spurious one)
+    _KITS.append((waker, poll))
+    return True
+
+
 def _milliseconds(seconds: float | None) -> int | None:
     """A poll timeout: None waits for ever; at least 1 ms (0 would not sleep at all)."""
     return None if seconds is None else max(1, int(seconds * 1000))
@@ -471,9 +496,13 @@ class Strand:
         # served from inside its handler): handled once that handler returns.
         self._deferred: list[tuple[StrandActor, Any]] = []
         self._timers: list[_Timer] = []
-        self._waker = _Waker()
-        self._poll = _EPoll() if hasattr(select, "epoll") else select.poll()
-        self._poll.register(self._waker.fd, select.POLLIN)
+        kit = _take_kit()
+        if kit is not None:
+            self._waker, self._poll = kit
+        else:
+            self._waker = _Waker()
+            self._poll = _EPoll() if hasattr(select, "epoll") else select.poll()
+            self._poll.register(self._waker.fd, select.POLLIN)
         # True while a thread other than the worker serves the strand: the socket is
         # then out of the worker's epoll set, so its data does not wake the worker.
         self._suspended = False
@@ -847,13 +876,16 @@ class Strand:
         with self._lock:
             self._ended = True
         self.unwatch()
-        self._waker.close()
         # Cancelled timers hold their actors' timers, which hold this strand.
         self._timers.clear()
         if isinstance(self._poll, _EPoll):
             if self._park:
                 PARKING.forget(self._parking_fd())
-            self._poll.close()
+            if not _give_back_kit(self._waker, self._poll):
+                self._waker.close()
+                self._poll.close()
+        else:
+            self._waker.close()
         backlog = self._backlog
         # Whatever arrived for actors that have stopped meanwhile.
         deferred, self._deferred = self._deferred, []
