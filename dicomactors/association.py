@@ -30,6 +30,7 @@ from dicomactors.actors.association import (
     ResponseReceived,
     SendRequest,
 )
+from dicomactors.actors.runtime import Flag
 from dicomactors.pdu import (
     AAbort,
     AAssociateAC,
@@ -200,7 +201,7 @@ class Association:
         self.dimse_timeout = ae.dimse_timeout
         self.network_timeout = ae.network_timeout
         self._remote: tuple[str, int] = ("", 0)
-        self._done = threading.Event()
+        self._done = Flag()
         self._actor: pykka.ActorRef[Any] | None = None
         self._lock = threading.Lock()
         # What to join: each strand's and thread actor's ``done`` (see actors.runtime).

@@ -55,6 +55,50 @@ LOGGER = logging.getLogger("dicomactors.runtime")
 _PYKKA_MESSAGES = frozenset({_ActorStop, ProxyCall, ProxyGetAttr, ProxySetAttr})
 
 
+_FLAG_LOCK = threading.Lock()
+
+
+class Flag(threading.Event):
+    """A ``threading.Event`` that is a plain attribute until somebody waits on it.
+
+    An association makes several events that are set and read but rarely waited
+    on (each actor's ``actor_stopped``, each loop's :class:`Done`, the facade's
+    end): a real Event costs a Condition and a lock each (5 µs here). The
+    Condition is made by the first ``wait`` instead.
+    """
+
+    def __init__(self) -> None:  # no Condition: see wait()
+        self._flag = False
+        self._waitable: threading.Event | None = None
+
+    def is_set(self) -> bool:
+        return self._flag
+
+    def set(self) -> None:
+        self._flag = True
+        # Read after the flag is written; wait() writes the event before reading it.
+        waitable = self._waitable
+        if waitable is not None:
+            waitable.set()
+
+    def clear(self) -> None:
+        self._flag = False
+        waitable = self._waitable
+        if waitable is not None:
+            waitable.clear()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        if self._flag:
+            return True
+        with _FLAG_LOCK:
+            if self._waitable is None:
+                self._waitable = threading.Event()
+            waitable = self._waitable
+        if self._flag:  # set before the event existed: nobody set the event
+            return True
+        return waitable.wait(timeout)
+
+
 class Done:
     """Joinable like a thread: set when a strand or thread actor has finished its loop.
 
@@ -64,7 +108,7 @@ class Done:
     __slots__ = ("_event", "thread")
 
     def __init__(self) -> None:
-        self._event = threading.Event()
+        self._event = Flag()
         # The pool thread running the loop, while it runs (a loop never joins itself).
         self.thread: threading.Thread | None = None
 
@@ -497,6 +541,8 @@ class Strand:
         self._deferred: list[tuple[StrandActor, Any]] = []
         self._timers: list[_Timer] = []
         kit = _take_kit()
+        # An epoll set (_EPoll) where there is one, else a select.poll.
+        self._poll: Any
         if kit is not None:
             self._waker, self._poll = kit
         else:
@@ -1106,7 +1152,7 @@ class StrandActor(pykka.Actor):
         # set-up): the URN only has to be unique among this process's actors.
         self.actor_urn = f"urn:dicomactors:{next(_ACTOR_NUMBERS)}"
         self.actor_inbox = self._create_actor_inbox()
-        self.actor_stopped = threading.Event()
+        self.actor_stopped = Flag()
         self._actor_ref = pykka.ActorRef(self)
 
     def _create_actor_inbox(self) -> Any:  # type: ignore[override]
