@@ -24,10 +24,12 @@ from typing import overload
 __all__ = ["SENDFILE_MIN", "FileRegion", "open_region"]
 
 #: Regions shorter than this are read and sent as bytes rather than with
-#: ``os.sendfile``: sendfile saves a copy, but on small pieces its cost per call
-#: and per page, on the sender and the receiver, is more than the copy's
-#: (measured on Linux 6.18 over loopback: 16 KiB pieces lose, 128 KiB ones do not).
-SENDFILE_MIN = 64 * 1024
+#: ``os.sendfile``. Sendfile saves the read and the send-side copy, but each call
+#: ends in a push that wakes the receiver: measured on Linux 6.18 over loopback,
+#: a 512 KiB data set in 16 or 128 KiB PDUs (a sendfile per PDU) cost the sender
+#: 100-200 us and the receiver about 80 us more per instance than one read and one
+#: gathered ``sendmsg``, while in one PDU it saved the sender 60-90 us.
+SENDFILE_MIN = 256 * 1024
 
 
 class _OpenFile:
