@@ -73,14 +73,14 @@ class _Service:
     facade: Any
     handlers: evt.HandlerTable
 
-    def _to_association(self, what: Any) -> None:
-        self._tell(what)
-
     def _tell(self, what: Any) -> None:
         try:
             self.association.tell(what)
         except pykka.ActorDeadError:
             LOGGER.info("association gone: %s not delivered", type(what).__name__)
+
+    # How a message goes to the association: told (ServiceActor has its own way).
+    _to_association = _tell
 
     def on_receive(self, message: Any) -> Any:
         if type(message) is not HandleRequest:
