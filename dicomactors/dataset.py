@@ -48,7 +48,8 @@ def blank_dataset() -> Dataset:
     attrs = ds.__dict__
     attrs.update(_BLANK_SHARED)
     for name, value in _BLANK_COPIED:
-        attrs[name] = copy.copy(value)
+        # Each is a dict (what pydicom 3 makes): its own copy is cheaper than copy.copy.
+        attrs[name] = value.copy() if type(value) is dict else copy.copy(value)
     return ds
 
 
