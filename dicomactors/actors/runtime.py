@@ -1034,13 +1034,16 @@ class Strand:
                 self._running.pop()
             self._check_stopped(actor)
             return
-        if actor.actor_stopped.is_set():
+        # (A StrandActor's actor_stopped is a Flag: its attribute, not a method call.)
+        stopped = actor.actor_stopped
+        if stopped._flag:  # type: ignore[attr-defined]
             _refuse(actor, envelope)
             return
-        if actor in self._running:
+        running = self._running
+        if actor in running:
             self._deferred.append((actor, envelope))
             return
-        self._running.append(actor)
+        running.append(actor)
         try:
             message = envelope.message
             if type(message) in _PYKKA_MESSAGES:  # stop and proxy calls: pykka's own
@@ -1063,10 +1066,11 @@ class Strand:
             actor._stop()
             pykka.ActorRegistry.stop_all(block=False)
         finally:
-            self._running.pop()
-            if self._deferred and actor not in self._running:
+            running.pop()
+            if self._deferred and actor not in running:
                 self._take_back(actor)
-        self._check_stopped(actor)
+        if stopped._flag:  # type: ignore[attr-defined]
+            self._check_stopped(actor)
 
     def _take_back(self, actor: StrandActor) -> None:
         """``actor``'s handler has returned: its deferred messages come next, in order."""
@@ -1142,6 +1146,16 @@ class _StrandInbox:
 _ACTOR_NUMBERS = itertools.count(1)
 
 
+class _StrandActorRef(pykka.ActorRef[Any]):
+    """pykka's ActorRef with ``tell`` reading the stopped Flag directly (several
+    messages per DIMSE message go through it)."""
+
+    def tell(self, message: Any) -> None:
+        if self.actor_stopped._flag:  # type: ignore[attr-defined]
+            raise ActorDeadError(f"{self} not found")
+        self.actor_inbox.put(Envelope(message))
+
+
 class StrandActor(pykka.Actor):
     """An actor served by a :class:`Strand` it shares with others."""
 
@@ -1153,7 +1167,7 @@ class StrandActor(pykka.Actor):
         self.actor_urn = f"urn:dicomactors:{next(_ACTOR_NUMBERS)}"
         self.actor_inbox = self._create_actor_inbox()
         self.actor_stopped = Flag()
-        self._actor_ref = pykka.ActorRef(self)
+        self._actor_ref = _StrandActorRef(self)
 
     def _create_actor_inbox(self) -> Any:  # type: ignore[override]
         return _StrandInbox(self.strand, self)
