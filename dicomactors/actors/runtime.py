@@ -459,7 +459,10 @@ class _Parking:
         if fd is not None:
             # Disarmed (one-shot) if it fired; else what this thread reads must
             # not wake the watcher.
-            self._epoll.modify(fd, 0)
+            try:
+                self._epoll.modify(fd, 0)
+            except OSError:  # pragma: no cover - registered until forget()
+                LOGGER.debug("parking: %s was not registered", strand.name, exc_info=True)
 
     def _start(self) -> None:
         self._epoll = select.epoll()
@@ -469,6 +472,13 @@ class _Parking:
         self._thread.start()
 
     def _watch(self) -> None:
+        while True:
+            try:
+                self._watch_once()
+            except Exception:  # pragma: no cover - the thread must outlive a bug
+                LOGGER.exception("parking thread: unexpected error")
+
+    def _watch_once(self) -> None:
         epoll, waker = self._epoll, self._waker
         assert waker is not None
         while True:
