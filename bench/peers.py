@@ -74,6 +74,8 @@ def _serve(args: argparse.Namespace, ae_class: Any, evt: Any, stored_size: Any) 
     ae.maximum_pdu_size = args.max_pdu
     ae.maximum_associations = args.max_associations
     ae.network_timeout = 120
+    if args.store_to_disk:
+        ae.store_to_disk = args.store_to_disk
     ae.add_supported_context(CTImageStorage, ExplicitVRLittleEndian)
     ae.add_supported_context(VERIFICATION)
     stats = _Stats(lambda: len(ae.active_associations))
@@ -212,6 +214,7 @@ def main(argv: list[str] | None = None) -> None:
         scp = roles.add_parser(name)
         scp.add_argument("--max-pdu", type=int, default=16384)
         scp.add_argument("--max-associations", type=int, default=10)
+        scp.add_argument("--store-to-disk", default=None, help="dicomactors only: a directory")
         scp.set_defaults(func=func)
     client = roles.add_parser("store")
     client.add_argument("--impl", choices=("dicomactors", "pynetdicom"), required=True)

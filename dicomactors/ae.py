@@ -14,6 +14,7 @@ import ssl
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
+from pathlib import Path
 from time import monotonic
 from typing import Any, Literal, overload
 
@@ -71,6 +72,19 @@ def _timeout(name: str, value: float | None) -> float | None:
     return float(value)
 
 
+def _spool_setting(value: bool | str | Path) -> bool | str | Path:
+    """``store_to_disk``: a bool, or a directory that exists."""
+    if isinstance(value, bool):
+        return value
+    if not isinstance(value, str | Path):
+        raise ValueError(
+            f"store_to_disk must be True, False or a directory (str or Path), not {value!r}"
+        )
+    if not Path(value).is_dir():
+        raise ValueError(f"store_to_disk: {value} is not a directory")
+    return value
+
+
 class AE:
     """A DICOM Application Entity: requests associations and serves them."""
 
@@ -91,6 +105,11 @@ class AE:
         self.require_calling_aet: list[str] = []
         self.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         self.implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME
+        #: Where received C-STORE data sets go: False keeps each in memory (one copy);
+        #: True streams each to a temporary file in the system's temporary directory,
+        #: a directory (str or Path) to one there. The handler sees the same bytes
+        #: either way (a read-only map of the file, which is already unlinked).
+        self.store_to_disk: bool | str | Path = False
 
     # -- settings ------------------------------------------------------------
 
@@ -118,6 +137,8 @@ class AE:
                     "maximum_pdu_size must be 0 (no limit) or from 4096 to 2**32 - 1,"
                     f" not {value!r}"
                 )
+        elif name == "store_to_disk":
+            value = _spool_setting(value)
         elif name == "require_calling_aet":
             value = [normalize_ae_title(v) for v in value]
         elif name == "implementation_class_uid":
@@ -261,6 +282,7 @@ class AE:
             "implementation_version_name": self.implementation_version_name,
             "require_called_aet": self.require_called_aet,
             "require_calling_aet": tuple(self.require_calling_aet),
+            "store_to_disk": self.store_to_disk,
         }
         values.update(overrides)
         return AssociationConfig(**values)

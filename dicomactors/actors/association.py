@@ -17,6 +17,7 @@ import ssl
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pykka
@@ -76,6 +77,7 @@ from dicomactors.pdu import (
 )
 from dicomactors.pdu.items import DICOM_APPLICATION_CONTEXT, ordered_user_information
 from dicomactors.services import ON_STRAND
+from dicomactors.services.storage import spool_to_disk
 from dicomactors.services.verification import default_echo_response
 
 if TYPE_CHECKING:
@@ -102,6 +104,7 @@ class AssociationConfig:
     require_calling_aet: tuple[str, ...] = ()
     over_limit: bool = False
     tls_server: ssl.SSLContext | None = None
+    store_to_disk: bool | str | Path = False
 
 
 # -- messages from the facade and the service actor --------------------------
@@ -231,7 +234,12 @@ class AssociationActor(StrandActor):
         # The strand's and the service actor's ``done`` go here; the facade joins
         # them, so that when ``Association.join`` returns the association has gone.
         self.facade._threads.append(self.strand.done)
-        self.dimse = DIMSEActor.start(self.strand, self.actor_ref)
+        spool = self.config.store_to_disk
+        sinks = None
+        if spool is not False:
+            # Received C-STORE data sets stream to a temporary file (AE.store_to_disk).
+            sinks = spool_to_disk(None if spool is True else spool)
+        self.dimse = DIMSEActor.start(self.strand, self.actor_ref, sink_factory=sinks)
         dul_config = DULConfig(
             acse_timeout=self.config.acse_timeout,
             network_timeout=self.config.network_timeout,

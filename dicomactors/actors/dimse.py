@@ -25,6 +25,7 @@ from dicomactors.actors.runtime import Strand, StrandActor
 from dicomactors.dimse import (
     DatasetSinkFactory,
     DIMSEError,
+    DIMSEProtocolError,
     MessageAssembler,
     encode_command,
     fragment_message,
@@ -68,7 +69,11 @@ class DIMSEActor(StrandActor):
                         # A sink that streamed the data set elsewhere (e.g. to a
                         # file) gives it back as a view, if it can.
                         view = getattr(done.sink, "view", None)
-                        dataset = view() if view is not None else None
+                        try:
+                            dataset = view() if view is not None else None
+                        except OSError as exc:
+                            lost = f"the streamed data set is lost: {exc}"
+                            raise DIMSEProtocolError(lost) from exc
                     self.upper.tell(DIMSEReceived(done.context_id, done.command, dataset))
             except DIMSEError as exc:
                 self.upper.tell(DIMSEProtocolFailure(str(exc)))

@@ -151,7 +151,10 @@ class MessageAssembler:
         self._command = command
         self._command_parts = []
         if self._sink_factory is not None:
-            self._sink = self._sink_factory(context_id, command)
+            try:
+                self._sink = self._sink_factory(context_id, command)
+            except OSError as exc:
+                self._fail(f"no place to stream the data set to: {exc}")
         return None
 
     def _add_dataset(self, pdv: PresentationDataValue) -> AssembledMessage | None:
@@ -162,7 +165,10 @@ class MessageAssembler:
             self._fail("data set fragment with no command set before it")
         sink = self._sink
         if sink is not None:
-            sink.write(pdv.data)
+            try:
+                sink.write(pdv.data)
+            except OSError as exc:  # e.g. the disk is full: the message cannot be had
+                self._fail(f"the data set could not be streamed: {exc}")
         elif self._spilled is not None:
             self._spilled += pdv.data
         else:
@@ -179,7 +185,11 @@ class MessageAssembler:
         context_id = pdv.context_id
         if sink is not None:
             self._reset()
-            sink.close()
+            try:
+                sink.close()
+            except OSError as exc:
+                sink.abort()
+                raise DIMSEProtocolError(f"the data set could not be streamed: {exc}") from exc
             return AssembledMessage(context_id, command, None, sink)
         gathered = self._spilled
         parts = self._dataset_parts
