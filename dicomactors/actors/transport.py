@@ -360,11 +360,17 @@ class Receiver:
         reader = self._reader
         recv_into = self.sock.recv_into
         batch = self._batch
+        # A plain socket that filled less than the buffer has nothing more now: one
+        # more recv would only fail (EAGAIN), and the poll is level-triggered, so
+        # anything that comes meanwhile is seen. TLS may hold decrypted bytes the
+        # poll cannot see: it is read until it says it wants more.
+        plain = not isinstance(self.sock, ssl.SSLSocket)
         out: list[PDU] = []
         taken = 0
         while taken < budget:
+            buffer = reader.recv_buffer()
             try:
-                count = recv_into(reader.recv_buffer())
+                count = recv_into(buffer)
             except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 return out, False, False
             if count == 0:
@@ -374,6 +380,8 @@ class Receiver:
             pdus = reader.advance(count)
             if pdus:
                 out.extend(batch.add(pdus, monotonic()))
+            if plain and count < len(buffer):
+                return out, False, False
         return out, False, True
 
     def held(self) -> list[PDU]:
