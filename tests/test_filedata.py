@@ -215,16 +215,22 @@ def test_a_meta_element_that_overruns_the_file_is_refused(tmp_path: Path) -> Non
         read_dicom_file(path)
 
 
+def _count_pread(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every ``os.pread`` from now on."""
+    sizes: list[int] = []
+    real = os.pread
+
+    def counting(fd: int, size: int, offset: int) -> bytes:
+        sizes.append(size)
+        return real(fd, size, offset)
+
+    monkeypatch.setattr(os, "pread", counting)
+    return sizes
+
+
 def test_a_large_file_is_not_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = write_big_instance(tmp_path / "big.dcm", 2 * 512 * 512)
-    read: list[int] = []
-    real_pread = os.pread
-
-    def counting_pread(fd: int, size: int, offset: int) -> bytes:
-        read.append(size)
-        return real_pread(fd, size, offset)
-
-    monkeypatch.setattr(os, "pread", counting_pread)
+    read = _count_pread(monkeypatch)
     monkeypatch.setattr(Path, "read_bytes", _refuse)
     *_, payload = read_dicom_file(path)
     assert isinstance(payload, FileRegion)
@@ -326,14 +332,7 @@ def test_contiguous_small_regions_are_read_once(
     for pdu in fragment_message(1, b"C" * 20, region, 16 * KIB):
         parts.extend(pdata_parts(pdu))
     expected = b"".join(bytes(p) for p in parts)
-    reads: list[int] = []
-    real_pread = os.pread
-
-    def counting_pread(fd: int, size: int, offset: int) -> bytes:
-        reads.append(size)
-        return real_pread(fd, size, offset)
-
-    monkeypatch.setattr(os, "pread", counting_pread)
+    reads = _count_pread(monkeypatch)
     counts = _count_sendfile(monkeypatch)
     thread, got = _drain(receiver, len(expected))
     send_buffers(sender, parts, timeout=10)

@@ -672,7 +672,6 @@ class Strand:
         if self._park:
             self._visit_parked(until, deadline, first, block)
             return
-        outer = self._ident
         # While this thread serves the strand, the worker's poll leaves the socket
         # alone: data this thread reads would only wake the worker for nothing.
         self._visitor = get_ident()
@@ -684,13 +683,8 @@ class Strand:
                 suspend = False
             self._suspended = suspend
         try:
-            self._ident = get_ident()
-            if first is not None:
-                first()
-            if self._started and not self._ended and self._live:
-                self._serve(until, block=block, deadline=deadline, look=block)
+            self._visit(until, deadline, first, block)
         finally:
-            self._ident = outer
             self._visitor = None
             if suspend:
                 self._suspended = False
@@ -719,18 +713,31 @@ class Strand:
     ) -> None:
         """serve_while for a parking strand (this thread holds ``_serving``): no worker
         sleeps in its poll, so the socket stays in it; the strand is parked again after."""
-        outer = self._ident
         try:
             if self._parked:
                 PARKING.unpark(self, self._parking_fd())
-            self._ident = get_ident()
+            self._visit(until, deadline, first, block)
+        finally:
+            self._let_go()
+
+    def _visit(
+        self,
+        until: Callable[[], bool] | None,
+        deadline: float | None,
+        first: Callable[[], object] | None,
+        block: bool,
+    ) -> None:
+        """On this thread, which holds ``_serving``: ``first()``, then serve the strand
+        until ``until()`` (or ``deadline``), as the thread the strand's handlers see."""
+        outer = self._ident
+        self._ident = get_ident()
+        try:
             if first is not None:
                 first()
             if self._started and not self._ended and self._live:
                 self._serve(until, block=block, deadline=deadline, look=block)
         finally:
             self._ident = outer
-            self._let_go()
 
     def _parking_fd(self) -> int:
         """The epoll set PARKING watches for this strand (a parking strand has one)."""
