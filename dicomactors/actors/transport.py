@@ -365,12 +365,22 @@ class Receiver:
         # anything that comes meanwhile is seen. TLS may hold decrypted bytes the
         # poll cannot see: it is read until it says it wants more.
         plain = not isinstance(self.sock, ssl.SSLSocket)
+        # Only a plain socket has recvmsg_into: the reader's scatter receive (several
+        # buffers, a data set's fragments put in place) is for it alone.
+        recvmsg_into = self.sock.recvmsg_into if plain else None
         out: list[PDU] = []
         taken = 0
         while taken < budget:
-            buffer = reader.recv_buffer()
             try:
-                count = recv_into(buffer)
+                if recvmsg_into is None:
+                    space = len(buffer := reader.recv_buffer())
+                    count = recv_into(buffer)
+                elif len(buffers := reader.recv_buffers()) == 1:
+                    space = len(buffers[0])
+                    count = recv_into(buffers[0])
+                else:
+                    space = sum(map(len, buffers))
+                    count = recvmsg_into(buffers)[0]
             except (BlockingIOError, ssl.SSLWantReadError, ssl.SSLWantWriteError):
                 return out, False, False
             if count == 0:
@@ -380,7 +390,7 @@ class Receiver:
             pdus = reader.advance(count)
             if pdus:
                 out.extend(batch.add(pdus, monotonic()))
-            if plain and count < len(buffer):
+            if plain and count < space:
                 return out, False, False
         return out, False, True
 

@@ -54,6 +54,8 @@ class DataGatherer:
         self._open = False
         # Size of the last data set gathered: the first guess for the next one.
         self._guess = 0
+        # Size of the open run's last fragment: the guess for its next one.
+        self._last_size = 0
 
     def slot(self, size: int, is_last: bool, context_id: int) -> memoryview | None:
         """Where the next data fragment of ``size`` bytes goes, or None: not gathered.
@@ -84,6 +86,7 @@ class DataGatherer:
         self._filled += size
         if not is_last:
             self._open = True
+            self._last_size = size
             return None
         assert self._view is not None
         joined = self._view[: self._filled]
@@ -94,6 +97,31 @@ class DataGatherer:
         self._open = False
         self._close()
         return pdu
+
+    @property
+    def expected_size(self) -> int:
+        """The size of the last data set gathered: a guess at the next one's."""
+        return self._guess
+
+    @property
+    def open_fragment_size(self) -> int:
+        """The size of the open run's last fragment (0: no run open, nothing to predict)."""
+        return self._last_size if self._open and self._view is not None else 0
+
+    def ahead(self, skip: int, size: int, count: int) -> tuple[int, list[memoryview]]:
+        """The open run's context and slots for up to ``count`` more fragments of ``size``
+        bytes, the first ``skip`` bytes past those written, within the buffer as it is.
+
+        For a receive that writes fragments before their PDU headers are read: the
+        caller takes each one that proves to be this run's next fragment with
+        :meth:`finish`, in order, and ignores the rest.
+        """
+        view = self._view
+        assert view is not None
+        start = self._filled + skip
+        fit = min(count, (len(view) - start) // size) if size else 0
+        ends = range(start + size, start + (fit + 1) * size, size)
+        return self._context_id, [view[end - size : end] for end in ends]
 
     def flush(self) -> PDataTF | None:
         """The fragments written since the last PDU handed up, as one PDV (None: none)."""

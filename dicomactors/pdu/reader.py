@@ -22,11 +22,24 @@ fragment goes straight after the previous one of its data set in a buffer of the
 there from the scratch buffer), so a data set arrives already joined; the fragments
 that one receive completes come up as one PDV spanning them.
 
+A third way in, ``recv_buffers()`` and ``advance(n)`` for ``sock.recvmsg_into``,
+receives most fragments of such a run in place even when many PDUs come in one
+receive: the reader predicts that the next PDUs are fragments of the same size on
+the same context and hands out, in one list, a 12-byte header area and the next
+fragment's slot in the gather buffer, again and again, then the scratch buffer.
+``advance`` compares each header received with the prediction: a fragment whose
+header matches is already in place; from the first that does not (a shorter last
+fragment, a command, an A-ABORT, anything), the bytes are copied out and cut the
+ordinary way, with every check. After a large data set the first read between
+messages is small, so that the next data set's first fragment is received in place.
+
 After a :class:`PDUDecodeError` the stream is out of step and the association must be
 aborted, so the reader raises again on any further use.
 """
 
 from __future__ import annotations
+
+import struct
 
 from dicomactors.pdu.codec import PDU_HEADER, PDU_HEADER_LENGTH, PDV_HEADER, decode_pdu
 from dicomactors.pdu.errors import PDUDecodeError
@@ -57,12 +70,25 @@ one ``recv`` can bring many small PDUs."""
 _FIXED_LENGTH = 4
 """A-ASSOCIATE-RJ, A-RELEASE-RQ/RP and A-ABORT always have a PDU length of 4."""
 
+_SCATTER_MIN = 8 * 1024
+"""Fragments at least this long are predicted for a scatter receive (``recv_buffers``)."""
+_SCATTER_PAIRS = 64
+"""At most this many predicted fragments per scatter receive (two buffers each)."""
+
+_FIRST_READ_AFTER = 256 * 1024
+_FIRST_READ = 2048
+"""After a data set of ``_FIRST_READ_AFTER`` bytes or more, the first read at a PDU
+boundary (see ``recv_buffers``) takes at most ``_FIRST_READ`` bytes."""
+
 _GATHER_HEADER = PDU_HEADER_LENGTH + PDV_HEADER.size
 """A P-DATA-TF's header and that of its first PDV item: enough to tell whether its
 data goes to the :class:`DataGatherer`."""
 _KNOWN_TYPES = frozenset(PDUType)
 # Plain ints: the header check runs for every PDU, and enum lookups cost more than it.
 _P_DATA_TF = int(PDUType.P_DATA_TF)
+_DATA_HEADER = struct.Struct(">BxIIBB")
+"""A one-PDV P-DATA-TF's PDU and PDV headers: type, PDU length, item length, context,
+message control header."""
 _ASSOCIATE_TYPES = frozenset({int(PDUType.A_ASSOCIATE_RQ), int(PDUType.A_ASSOCIATE_AC)})
 
 
@@ -102,6 +128,8 @@ class PDUReader:
         self._slot: memoryview | None = None
         self._slot_filled = 0
         self._slot_last = False
+        # The buffers of the last recv_buffers() when they were a scatter receive.
+        self._scatter: _Scatter | None = None
         self._error: PDUDecodeError | None = None
 
     @property
@@ -132,6 +160,7 @@ class PDUReader:
         before asking for the next buffer.
         """
         self._raise_if_failed()
+        self._scatter = None
         if self._slot is not None:
             return self._slot[self._slot_filled :]
         if self._body is not None:
@@ -139,8 +168,11 @@ class PDUReader:
         return self._scratch_view[self._scratch_filled :]
 
     def advance(self, count: int) -> list[PDU]:
-        """Account for ``count`` bytes written into the last :meth:`recv_buffer`."""
+        """Account for ``count`` bytes written into the last :meth:`recv_buffer`, or
+        across the last :meth:`recv_buffers` in their order."""
         self._raise_if_failed()
+        if self._scatter is not None:
+            return self._advance_scatter(count)
         slot = self._slot
         body = self._body
         if slot is not None:
@@ -158,13 +190,20 @@ class PDUReader:
             self._slot = None
             done = self._gather.finish(self._slot_last, len(slot)) or self._gather.flush()
             return [done] if done is not None else []
+        if body is None:
+            return self._advance_scratch(count)
         try:
-            if body is not None:
-                self._body_filled += count
-                if self._body_filled < len(body):
-                    return []
-                self._body = None
-                return [self._decode(body)]
+            self._body_filled += count
+            if self._body_filled < len(body):
+                return []
+            self._body = None
+            return [self._decode(body)]
+        except PDUDecodeError as exc:
+            self._error = exc
+            raise
+
+    def _advance_scratch(self, count: int) -> list[PDU]:
+        try:
             self._scratch_filled += count
             full = self._scratch_filled == len(self._scratch)
             pdus = self._cut_scratch()
@@ -174,6 +213,124 @@ class PDUReader:
         except PDUDecodeError as exc:
             self._error = exc
             raise
+
+    def recv_buffers(self) -> list[memoryview]:
+        """Writable space for the next bytes of the stream, as buffers to fill in order,
+        e.g. for ``sock.recvmsg_into``; then call :meth:`advance` with the total written.
+
+        Usually one buffer, :meth:`recv_buffer`. In a run of data set fragments (see
+        :mod:`dicomactors.pdu.gather`) the next PDUs are predicted to be more fragments
+        of the same size: the buffers are then a 12-byte header area and the next
+        fragment's slot in the gather buffer, repeated, then the scratch buffer, so that
+        one receive puts every fragment in place. :meth:`advance` checks each header:
+        from the first that is not the predicted one, the bytes are cut the ordinary way.
+        """
+        buffer = self.recv_buffer()
+        if self._body is not None or self._scratch_filled:
+            return [buffer]
+        slot = self._slot
+        if slot is not None:
+            if self._slot_last:
+                return [buffer]
+            size = len(slot)
+            skip = size
+        else:
+            size = self._gather.open_fragment_size
+            skip = 0
+            if not size and self._gather.expected_size >= _FIRST_READ_AFTER:
+                # Between messages, when the last data set was large: read a little, the
+                # next command and the head of the first fragment, so that the rest of
+                # that fragment is received in place rather than into the scratch buffer.
+                return [buffer[:_FIRST_READ]]
+        if size < _SCATTER_MIN or size + 6 > self.max_pdu_length:
+            return [buffer]
+        context_id, slots = self._gather.ahead(skip, size, _SCATTER_PAIRS)
+        if not slots:
+            return [buffer]
+        headers = memoryview(bytearray(_GATHER_HEADER * len(slots)))
+        buffers = [buffer] if slot is not None else []
+        for index, fragment in enumerate(slots):
+            buffers.append(headers[index * _GATHER_HEADER : (index + 1) * _GATHER_HEADER])
+            buffers.append(fragment)
+        buffers.append(self._scratch_view)
+        self._scatter = _Scatter(
+            buffers,
+            slot is not None,
+            _DATA_HEADER.pack(_P_DATA_TF, size + 6, size + 2, context_id, 0),
+            _DATA_HEADER.pack(_P_DATA_TF, size + 6, size + 2, context_id, 2),
+        )
+        return buffers
+
+    def _advance_scatter(self, count: int) -> list[PDU]:
+        scatter = self._scatter
+        assert scatter is not None
+        self._scatter = None
+        buffers = scatter.buffers
+        if not 0 <= count <= sum(len(b) for b in buffers):
+            raise ValueError(f"advance({count}) is more than the buffers handed out")
+        gather = self._gather
+        left = count
+        index = 0
+        if scatter.in_slot:
+            head = buffers[0]
+            taken = min(left, len(head))
+            left -= taken
+            self._slot_filled += taken
+            if taken < len(head):
+                return []
+            assert self._slot is not None
+            gather.finish(False, len(self._slot))
+            self._slot = None
+            index = 1
+        last_pair = len(buffers) - 1  # the scratch buffer comes after the pairs
+        while index < last_pair and left:
+            header = buffers[index]
+            if left < _GATHER_HEADER:
+                break
+            is_last = header == scatter.last_header
+            if not is_last and header != scatter.header:
+                break
+            fragment = buffers[index + 1]
+            size = len(fragment)
+            left -= _GATHER_HEADER
+            index += 2
+            if left < size:
+                self._slot = fragment
+                self._slot_filled = left
+                self._slot_last = is_last
+                left = 0
+                break
+            left -= size
+            done = gather.finish(is_last, size)
+            if done is not None:
+                # The data set is complete: what follows is cut the ordinary way.
+                if not left:
+                    return [done]
+                if index == last_pair:
+                    return [done, *self._advance_scratch(left)]
+                return [done, *self._spill(buffers, index, left)]
+        if index < last_pair and left:
+            return self._spill(buffers, index, left)
+        if left:
+            # Every prediction held: the rest is in the scratch buffer, as after recv_into.
+            return self._advance_scratch(left)
+        done = gather.flush()
+        return [done] if done is not None else []
+
+    def _spill(self, buffers: list[memoryview], index: int, count: int) -> list[PDU]:
+        """The ``count`` bytes received from ``buffers[index]`` on, which were not the
+        predicted fragments, cut the ordinary way (they are copied out first: the gather
+        buffer they partly sit in is the one the next fragments are laid in)."""
+        parts = []
+        for buffer in buffers[index:]:
+            if not count:
+                break
+            part = buffer[:count]
+            parts.append(part)
+            count -= len(part)
+        # The fragments finished in place so far are handed up by the cut, before
+        # any PDU it decodes.
+        return self.feed(b"".join(parts))
 
     def _grow_scratch(self) -> None:
         bigger = bytearray(_SCRATCH_SIZE)
@@ -300,3 +457,18 @@ class PDUReader:
             raise PDUDecodeError(
                 error.offset, f"reader failed earlier: {error.reason}", error.abort_reason
             )
+
+
+class _Scatter:
+    """The buffers of a scatter receive and the headers predicted in them."""
+
+    __slots__ = ("buffers", "header", "in_slot", "last_header")
+
+    def __init__(
+        self, buffers: list[memoryview], in_slot: bool, header: bytes, last_header: bytes
+    ) -> None:
+        self.buffers = buffers
+        # buffers[0] is the rest of a fragment being received in place.
+        self.in_slot = in_slot
+        self.header = header
+        self.last_header = last_header
