@@ -99,11 +99,6 @@ class DataGatherer:
         return pdu
 
     @property
-    def expected_size(self) -> int:
-        """The size of the last data set gathered: a guess at the next one's."""
-        return self._guess
-
-    @property
     def open_fragment_size(self) -> int:
         """The size of the open run's last fragment (0: no run open, nothing to predict)."""
         return self._last_size if self._open and self._view is not None else 0

@@ -30,8 +30,7 @@ fragment's slot in the gather buffer, again and again, then the scratch buffer.
 ``advance`` compares each header received with the prediction: a fragment whose
 header matches is already in place; from the first that does not (a shorter last
 fragment, a command, an A-ABORT, anything), the bytes are copied out and cut the
-ordinary way, with every check. After a large data set the first read between
-messages is small, so that the next data set's first fragment is received in place.
+ordinary way, with every check.
 
 After a :class:`PDUDecodeError` the stream is out of step and the association must be
 aborted, so the reader raises again on any further use.
@@ -74,11 +73,6 @@ _SCATTER_MIN = 8 * 1024
 """Fragments at least this long are predicted for a scatter receive (``recv_buffers``)."""
 _SCATTER_PAIRS = 64
 """At most this many predicted fragments per scatter receive (two buffers each)."""
-
-_FIRST_READ_AFTER = 256 * 1024
-_FIRST_READ = 2048
-"""After a data set of ``_FIRST_READ_AFTER`` bytes or more, the first read at a PDU
-boundary (see ``recv_buffers``) takes at most ``_FIRST_READ`` bytes."""
 
 _GATHER_HEADER = PDU_HEADER_LENGTH + PDV_HEADER.size
 """A P-DATA-TF's header and that of its first PDV item: enough to tell whether its
@@ -237,11 +231,6 @@ class PDUReader:
         else:
             size = self._gather.open_fragment_size
             skip = 0
-            if not size and self._gather.expected_size >= _FIRST_READ_AFTER:
-                # Between messages, when the last data set was large: read a little, the
-                # next command and the head of the first fragment, so that the rest of
-                # that fragment is received in place rather than into the scratch buffer.
-                return [buffer[:_FIRST_READ]]
         if size < _SCATTER_MIN or size + 6 > self.max_pdu_length:
             return [buffer]
         context_id, slots = self._gather.ahead(skip, size, _SCATTER_PAIRS)
