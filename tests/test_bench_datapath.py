@@ -97,7 +97,9 @@ def test_pdata_parts_is_the_encoded_pdu_without_copying_the_fragment() -> None:
     pdu = PDataTF((PresentationDataValue(3, False, True, data),))
     parts = pdata_parts(pdu)
     assert parts[1] is data
-    assert b"".join(parts) == encode_pdu(pdu)
+    header, fragment = parts
+    assert isinstance(header, bytes)
+    assert header + bytes(fragment) == encode_pdu(pdu)
 
 
 # -- receiving: small PDUs wait in the scratch buffer, large ones are read in place -----
