@@ -79,8 +79,14 @@ class ServiceUser:
 
     @property
     def assoc(self) -> Association:
+        """The association this is one side of (ReferenceError once it has been freed:
+        a service user kept on its own does not keep its association alive)."""
         assoc = self._assoc()
-        assert assoc is not None, "a service user outlived its association"
+        if assoc is None:
+            raise ReferenceError(
+                f"the association of this {self.role} has been freed: keep the"
+                " Association object itself to reach it"
+            )
         return assoc
 
     @property

@@ -155,3 +155,17 @@ def test_an_associate_echo_release_cycle_leaves_no_reference_cycle(scp: int) -> 
         if enabled:
             gc.enable()
     assert ours == []
+
+
+def test_a_service_user_kept_alone_says_its_association_is_gone(scp: int) -> None:
+    ae = _requestor()
+    assoc = ae.associate("127.0.0.1", scp)
+    requestor, acceptor = assoc.requestor, assoc.acceptor
+    assert requestor.assoc is assoc and acceptor.assoc is assoc
+    assoc.release()
+    assert assoc.join(5)
+    del assoc
+    # The service users do not keep the association (no cycle); they say so clearly.
+    with pytest.raises(ReferenceError, match="keep the Association object"):
+        _ = requestor.assoc
+    assert requestor.is_requestor and requestor.ae_title
