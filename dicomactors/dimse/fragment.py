@@ -7,10 +7,23 @@ from collections.abc import Iterator
 from dicomactors.filedata import FileRegion
 from dicomactors.pdu.pdus import PDataTF, PresentationDataValue
 
-__all__ = ["PDV_OVERHEAD", "fragment_message"]
+__all__ = ["PDV_OVERHEAD", "fragment_message", "largest_fragment"]
 
 PDV_OVERHEAD = 6
 """Bytes a PDV item adds to its data: item length (4), context ID (1), control header (1)."""
+
+
+def _room(max_pdu_length: int) -> int:
+    """PDV data one PDU can carry under the peer's Maximum Length Received (0: no limit)."""
+    if max_pdu_length < 0 or 0 < max_pdu_length <= PDV_OVERHEAD:
+        raise ValueError(f"a maximum PDU length of {max_pdu_length} leaves no room for PDV data")
+    return max_pdu_length - PDV_OVERHEAD if max_pdu_length else 0
+
+
+def largest_fragment(size: int, max_pdu_length: int) -> int:
+    """The largest fragment :func:`fragment_message` cuts ``size`` bytes of data into."""
+    room = _room(max_pdu_length)
+    return min(size, room) if room else size
 
 
 def _pdv(
@@ -59,9 +72,7 @@ def fragment_message(
     is sent as one empty last fragment so that the receiver, told by the
     command that a data set follows, still sees it end.
     """
-    if max_pdu_length < 0 or 0 < max_pdu_length <= PDV_OVERHEAD:
-        raise ValueError(f"a maximum PDU length of {max_pdu_length} leaves no room for PDV data")
-    room = max_pdu_length - PDV_OVERHEAD if max_pdu_length else 0
+    room = _room(max_pdu_length)
     yield from _fragments(context_id, command, True, room)
     if dataset is not None:
         if not isinstance(dataset, memoryview | FileRegion):

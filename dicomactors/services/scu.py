@@ -19,7 +19,8 @@ from pydicom import Dataset
 from pydicom.uid import UID
 
 from dicomactors.dataset import encode_dataset
-from dicomactors.dimse import PDV_OVERHEAD, CEchoRQ, CStoreRQ, status_dataset
+from dicomactors.dimse import CEchoRQ, CStoreRQ, status_dataset
+from dicomactors.dimse.fragment import largest_fragment
 from dicomactors.filedata import SENDFILE_MIN, FileRegion, open_region
 from dicomactors.sop_class import Verification
 
@@ -192,9 +193,7 @@ def _sendfile_pays(assoc: Any, size: int) -> bool:
     Maximum Length Received is small) cost less read at once and sent as bytes.
     """
     peer = assoc.acceptor if assoc.is_requestor else assoc.requestor
-    max_length = peer.maximum_length or 0
-    fragment = min(size, max_length - PDV_OVERHEAD) if max_length else size
-    return fragment >= SENDFILE_MIN
+    return largest_fragment(size, peer.maximum_length or 0) >= SENDFILE_MIN
 
 
 def _encode_for(ds: Dataset, accepted: str, own: str | None) -> bytes:
