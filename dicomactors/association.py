@@ -266,12 +266,6 @@ class Association:
     def _set_common_extended(self, agreed: dict[str, Any]) -> None:
         self.acceptor.accepted_common_extended = agreed
 
-    def _context_by_id(self, context_id: int) -> PresentationContext | None:
-        for context in self.accepted_contexts:
-            if context.context_id == context_id:
-                return context
-        return None
-
     def _closed(self, reason: str) -> None:
         self.close_reason = reason
         self.is_established = False
