@@ -167,7 +167,7 @@ def _encode_us(value: int) -> bytes:
 
 
 def _encode_at(value: tuple[int, ...]) -> bytes:
-    return b"".join(struct.pack("<HH", tag >> 16, tag & 0xFFFF) for tag in value)
+    return b"".join(_TAG.pack(tag >> 16, tag & 0xFFFF) for tag in value)
 
 
 def _decode_ui(raw: bytes) -> str:
@@ -187,7 +187,7 @@ def _decode_us(raw: bytes) -> int:
 def _decode_at(raw: bytes) -> tuple[int, ...]:
     if len(raw) % 4:
         raise ValueError(f"AT value of {len(raw)} bytes, not a multiple of 4")
-    return tuple((group << 16) | element for group, element in struct.iter_unpack("<HH", raw))
+    return tuple((group << 16) | element for group, element in _TAG.iter_unpack(raw))
 
 
 _CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] = {
