@@ -1,12 +1,11 @@
-"""The ``dicomactors`` command: validate a remote node, echo it, or run the reference SCP.
+"""The ``dicomactors`` command: echo a node, run the reference SCP, and the commands that
+installed packages add.
 
-- ``dicomactors validate HOST PORT [--aet AET] [--capability C]... [--report-dir DIR]
-  [--strict]`` runs the conformance scenarios of :mod:`harness.conformance` against a node
-  and writes ``conformance.json`` and ``conformance.html``; the exit status is 0 unless
-  ``--strict`` and a scenario deviates (1), or a scenario could not be run (2 with
-  ``--strict``).
 - ``dicomactors echo HOST PORT [--aet AET]``: one C-ECHO; exit 0 on status 0x0000.
 - ``dicomactors qrscp ...``: ``python -m dicomactors.apps.qrscp ...``.
+- Other packages add sub-commands through the ``dicomactors.commands`` entry-point group
+  (:data:`COMMAND_GROUP`): the conformance harness adds ``validate`` (:mod:`harness.cli`).
+  The library never imports them.
 """
 
 from __future__ import annotations
@@ -14,55 +13,19 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from importlib.metadata import entry_points
 
-DEFAULT_CAPABILITIES = ("echo",)
+from dicomactors.ae import AE
+from dicomactors.sop_class import Verification
 
-
-def _validate(args: argparse.Namespace) -> int:
-    from harness.conformance import SCENARIOS, Result, Status, run_scenarios
-    from harness.report import findings_text, summary_table, write_report
-    from harness.systems import SystemUnderTest
-
-    capabilities = set(args.capability or DEFAULT_CAPABILITIES)
-    if args.artim is not None:
-        capabilities.add(f"artim={args.artim:g}")
-    sut = SystemUnderTest(args.name, args.host, args.port, args.aet, frozenset(capabilities))
-    chosen = [
-        entry
-        for entry in SCENARIOS
-        if not args.scenario or any(entry.id.startswith(prefix) for prefix in args.scenario)
-    ]
-
-    def progress(result: Result) -> None:
-        if not args.quiet:
-            print(
-                f"{result.verdict.status.value:<15} {result.scenario.id:<45} {result.verdict.seen}",
-                flush=True,
-            )
-
-    results = run_scenarios(sut, chosen, progress)
-    json_path, html_path = write_report(results, args.report_dir, [sut])
-    print()
-    print(summary_table(results))
-    found = findings_text(results)
-    if found:
-        print()
-        print(found)
-    print(f"report: {json_path} and {html_path}")
-    if not args.strict:
-        return 0
-    statuses = {result.verdict.status for result in results}
-    if Status.DEVIATES in statuses:
-        return 1
-    return 2 if Status.ERROR in statuses else 0
+COMMAND_GROUP = "dicomactors.commands"
+"""Entry points that add sub-commands: each is called with the sub-parsers object."""
 
 
 def _echo(args: argparse.Namespace) -> int:
-    from dicomactors.ae import AE
-    from harness.behaviours import VERIFICATION
 
     ae = AE(args.calling_aet)
-    ae.add_requested_context(VERIFICATION)
+    ae.add_requested_context(Verification)
     ae.acse_timeout = args.timeout
     ae.dimse_timeout = args.timeout
     try:
@@ -85,32 +48,8 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="dicomactors", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    validate = commands.add_parser(
-        "validate", help="run the conformance scenarios against a DICOM node"
-    )
-    validate.add_argument("host")
-    validate.add_argument("port", type=int)
-    validate.add_argument("--aet", default="ANY-SCP", help="the node's AE title")
-    validate.add_argument("--name", default="remote", help="the node's name in the report")
-    validate.add_argument(
-        "--capability",
-        action="append",
-        default=[],
-        metavar="C",
-        help="what the node supports or is configured for (repeatable): echo, store, find,"
-        " get, move, checks-called-aet, checks-calling-aet, max-associations=N,"
-        " move-destination=AET@HOST:PORT (default: echo)",
-    )
-    validate.add_argument(
-        "--artim", type=float, default=None, help="the node's ARTIM timeout, in seconds"
-    )
-    validate.add_argument(
-        "--scenario", action="append", default=[], help="run only scenarios with this id prefix"
-    )
-    validate.add_argument("--report-dir", default="reports")
-    validate.add_argument("--strict", action="store_true", help="exit 1 when there are findings")
-    validate.add_argument("-q", "--quiet", action="store_true")
-    validate.set_defaults(run=_validate)
+    for command in entry_points(group=COMMAND_GROUP):
+        command.load()(commands)
 
     echo = commands.add_parser("echo", help="send one C-ECHO")
     echo.add_argument("host")

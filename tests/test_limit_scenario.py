@@ -19,6 +19,7 @@ from dicomactors import AE
 from dicomactors.sop_class import Verification
 from harness import conformance as c
 from harness.conformance import Status
+from harness.conformance import limit as limit_group
 from harness.systems import SystemUnderTest
 
 LOOPBACK = "127.0.0.1"
@@ -63,7 +64,7 @@ def test_an_association_that_frees_up_during_the_wind_down_is_not_a_finding(
     with _server(2) as (_, port):
         lingering = _extra_association(port)
         waits: list[float] = []
-        wait_until_accepting = c._wait_until_accepting
+        wait_until_accepting = limit_group.wait_until_accepting
 
         def released_then_wait(sut: SystemUnderTest, within: float = 10.0) -> bool:
             # The scenario's first attempt was turned away: the lingering
@@ -73,17 +74,17 @@ def test_an_association_that_frees_up_during_the_wind_down_is_not_a_finding(
                 lingering.release()
             return wait_until_accepting(sut, within)
 
-        monkeypatch.setattr(c, "_wait_until_accepting", released_then_wait)
+        monkeypatch.setattr(limit_group, "wait_until_accepting", released_then_wait)
         verdict = LIMIT.check(_sut(port, 2))
     assert verdict.status is Status.PASSED, verdict.seen
     # The retry ran (once within the scenario, once for the tidy-up at its end).
-    assert len(waits) == 2 and waits[0] < c._WIND_DOWN
+    assert len(waits) == 2 and waits[0] < limit_group.WIND_DOWN
 
 
 def test_a_limit_lower_than_declared_deviates_after_the_wind_down(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(c, "_WIND_DOWN", 0.5)
+    monkeypatch.setattr(limit_group, "WIND_DOWN", 0.5)
     with _server(1) as (_, port):
         verdict = LIMIT.check(_sut(port, 2))
     assert verdict.status is Status.DEVIATES

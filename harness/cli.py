@@ -1,0 +1,87 @@
+"""``dicomactors validate``: the conformance scenarios against a node, outside pytest.
+
+The library's command (:mod:`dicomactors.cli`) knows nothing of the harness: it finds this
+command through the ``dicomactors.commands`` entry-point group, where :func:`register`
+adds the ``validate`` sub-command to its parser.
+
+``dicomactors validate HOST PORT [--aet AET] [--capability C]... [--report-dir DIR]
+[--strict]`` writes ``conformance.json`` and ``conformance.html``; the exit status is 0
+unless ``--strict`` and a scenario deviates (1), or a scenario could not be run (2 with
+``--strict``).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from harness.conformance import SCENARIOS, Result, Status, run_scenarios
+from harness.report import findings_text, summary_table, write_report
+from harness.systems import SystemUnderTest
+
+DEFAULT_CAPABILITIES = ("echo",)
+
+
+def validate(args: argparse.Namespace) -> int:
+    capabilities = set(args.capability or DEFAULT_CAPABILITIES)
+    if args.artim is not None:
+        capabilities.add(f"artim={args.artim:g}")
+    sut = SystemUnderTest(args.name, args.host, args.port, args.aet, frozenset(capabilities))
+    chosen = [
+        entry
+        for entry in SCENARIOS
+        if not args.scenario or any(entry.id.startswith(prefix) for prefix in args.scenario)
+    ]
+
+    def progress(result: Result) -> None:
+        if not args.quiet:
+            print(
+                f"{result.verdict.status.value:<15} {result.scenario.id:<45} {result.verdict.seen}",
+                flush=True,
+            )
+
+    results = run_scenarios(sut, chosen, progress)
+    json_path, html_path = write_report(results, args.report_dir, [sut])
+    print()
+    print(summary_table(results))
+    found = findings_text(results)
+    if found:
+        print()
+        print(found)
+    print(f"report: {json_path} and {html_path}")
+    if not args.strict:
+        return 0
+    statuses = {result.verdict.status for result in results}
+    if Status.DEVIATES in statuses:
+        return 1
+    return 2 if Status.ERROR in statuses else 0
+
+
+def register(commands: Any) -> None:
+    """Add ``validate`` to the ``dicomactors`` command's sub-parsers."""
+    parser = commands.add_parser(
+        "validate", help="run the conformance scenarios against a DICOM node"
+    )
+    parser.add_argument("host")
+    parser.add_argument("port", type=int)
+    parser.add_argument("--aet", default="ANY-SCP", help="the node's AE title")
+    parser.add_argument("--name", default="remote", help="the node's name in the report")
+    parser.add_argument(
+        "--capability",
+        action="append",
+        default=[],
+        metavar="C",
+        help="what the node supports or is configured for (repeatable): echo, store, find,"
+        " get, move, checks-called-aet, checks-calling-aet, max-associations=N,"
+        " move-destination=AET@HOST:PORT (default: echo)",
+    )
+    parser.add_argument(
+        "--artim", type=float, default=None, help="the node's ARTIM timeout, in seconds"
+    )
+    parser.add_argument(
+        "--scenario", action="append", default=[], help="run only scenarios with this id prefix"
+    )
+    parser.add_argument("--report-dir", default="reports")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when there are findings")
+    parser.add_argument("-q", "--quiet", action="store_true")
+    parser.set_defaults(run=validate)

@@ -1,0 +1,70 @@
+"""Conformance scenarios: what a DICOM node does on the wire, checked clause by clause.
+
+The catalogue, :data:`SCENARIOS`, is filled by the group modules of this package, one per
+clause group (the same groups as the files of ``scenarios/``); :mod:`.core` holds what they
+share: :class:`Scenario`, :class:`Verdict`, :class:`Result`, the capabilities, and the
+"play a script, judge the outcome" helpers. See :mod:`.core` for the capabilities a system
+declares.
+"""
+
+from harness.conformance import (  # noqa: F401  (each registers its scenarios)
+    artim_timer,
+    association,
+    dimse,
+    limit,
+    malformed,
+    max_pdu,
+    presentation,
+    release_abort,
+    robustness,
+)
+from harness.conformance.core import (
+    ARTIM,
+    CHECKS_CALLED_AET,
+    CHECKS_CALLING_AET,
+    INITIATES_RELEASE,
+    MAX_ASSOCIATIONS,
+    MOVE_DESTINATION,
+    SCENARIOS,
+    SCU_AE,
+    Result,
+    Scenario,
+    Status,
+    Summary,
+    Verdict,
+    artim,
+    capability_value,
+    has_capability,
+    max_associations,
+    move_destination,
+    run_scenarios,
+    scenario,
+    scenario_by_id,
+)
+
+# The association limit fills the system up: it goes last.
+SCENARIOS.sort(key=lambda entry: entry.group == "limit")
+
+__all__ = [
+    "ARTIM",
+    "CHECKS_CALLED_AET",
+    "CHECKS_CALLING_AET",
+    "INITIATES_RELEASE",
+    "MAX_ASSOCIATIONS",
+    "MOVE_DESTINATION",
+    "SCENARIOS",
+    "SCU_AE",
+    "Result",
+    "Scenario",
+    "Status",
+    "Summary",
+    "Verdict",
+    "artim",
+    "capability_value",
+    "has_capability",
+    "max_associations",
+    "move_destination",
+    "run_scenarios",
+    "scenario",
+    "scenario_by_id",
+]
