@@ -49,6 +49,7 @@ from dicomactors.dimse.commands import (
     CEchoRSP,
     decode_command,
 )
+from dicomactors.fsm import Event, State
 from dicomactors.pdu import (
     AAssociateAC,
     AAssociateRQ,
@@ -61,6 +62,7 @@ from harness import behaviours as b
 from harness.outcome import Outcome, OutcomeKind
 from harness.peer import run_script
 from harness.script import Close, Expect, Script, SendPDU, Step
+from harness.stategrid import Role
 from harness.systems import SystemUnderTest
 
 CHECKS_CALLED_AET = "checks-called-aet"
@@ -152,6 +154,10 @@ class Scenario:
     requires: tuple[str, ...] = ()
     group: str = ""
     note: str = ""
+    role: Role = Role.ACCEPTOR
+    """The role the system under test plays: scenarios of each role run against systems of it."""
+    cell: tuple[State, Event] | None = None
+    """The PS3.8 Table 9-10 cell this scenario probes, if any: it fills that state-grid cell."""
 
     def applies(self, sut: SystemUnderTest) -> bool:
         return all(has_capability(sut, key) for key in self.requires)
@@ -230,9 +236,12 @@ def scenario(
     group: str,
     requires: Iterable[str] = (),
     note: str = "",
+    role: Role = Role.ACCEPTOR,
+    cell: tuple[State, Event] | None = None,
 ) -> Callable[[Callable[[SystemUnderTest], Verdict]], Callable[[SystemUnderTest], Verdict]]:
     def register(run: Callable[[SystemUnderTest], Verdict]) -> Callable[[SystemUnderTest], Verdict]:
-        SCENARIOS.append(Scenario(id, title, clause, expected, run, tuple(requires), group, note))
+        entry = Scenario(id, title, clause, expected, run, tuple(requires), group, note, role, cell)
+        SCENARIOS.append(entry)
         return run
 
     return register
