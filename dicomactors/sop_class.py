@@ -194,6 +194,9 @@ class SOPClass(UID):
     @property
     def dimse_service(self) -> str | None:
         """``"C-FIND"``, ``"C-MOVE"`` or ``"C-GET"`` for query/retrieve style classes."""
+        registered = _REGISTERED_DIMSE.get(str(self))
+        if registered:
+            return registered
         keyword = self.keyword
         for suffix, service in (("Find", "C-FIND"), ("Move", "C-MOVE"), ("Get", "C-GET")):
             if keyword.endswith(suffix):
@@ -205,6 +208,40 @@ class SOPClass(UID):
 
 _BY_UID: dict[str, SOPClass] = {}
 _BY_NAME: dict[str, SOPClass] = {}
+
+# SOP classes the standard (PS3.6 Table A-1, 2024 editions) defines that the
+# installed pydicom's UID dictionary predates: (UID, name, keyword). Each is
+# used only while pydicom lacks its UID; from the pydicom release that lists
+# it, the dictionary's own entry is used (tests/test_sop_class.py checks they agree).
+_NEWER_THAN_PYDICOM: tuple[tuple[str, str, str], ...] = (
+    (
+        "1.2.840.10008.5.1.4.1.1.9.100.1",
+        "Waveform Presentation State Storage",
+        "WaveformPresentationStateStorage",
+    ),
+    (
+        "1.2.840.10008.5.1.4.1.1.9.100.2",
+        "Waveform Acquisition Presentation State Storage",
+        "WaveformAcquisitionPresentationStateStorage",
+    ),
+    (
+        "1.2.840.10008.5.1.4.1.1.66.7",
+        "Label Map Segmentation Storage",
+        "LabelMapSegmentationStorage",
+    ),
+    (
+        "1.2.840.10008.5.1.4.1.1.66.8",
+        "Height Map Segmentation Storage",
+        "HeightMapSegmentationStorage",
+    ),
+)
+
+# pynetdicom names its service classes ``<Name>ServiceClass``; here each is the
+# ServiceClass member of that name (usable wherever a service class is asked
+# for, e.g. ``register_uid``). Where pynetdicom's name is not the member's value:
+_SERVICE_CLASS_NAMES: dict[str, ServiceClass] = {
+    "ProcedureStepServiceClass": ServiceClass.MODALITY_PERFORMED_PROCEDURE_STEP,
+}
 
 
 def _old_names(keyword: str, name: str) -> list[str]:
@@ -227,9 +264,19 @@ def _bind(name: str, sop_class: SOPClass) -> None:
     _BY_NAME[name] = sop_class
 
 
+def _dictionary_entries() -> list[tuple[str, str, str, str]]:
+    """(UID, name, type, keyword) of every dictionary entry, plus those pydicom predates."""
+    entries = [(uid, entry[0], entry[1], entry[4]) for uid, entry in UID_dictionary.items()]
+    entries += [
+        (uid, name, "SOP Class", keyword)
+        for uid, name, keyword in _NEWER_THAN_PYDICOM
+        if uid not in UID_dictionary
+    ]
+    return entries
+
+
 def _load_dictionary() -> None:
-    for uid, entry in UID_dictionary.items():
-        name, uid_type, keyword = entry[0], entry[1], entry[4]
+    for uid, name, uid_type, keyword in _dictionary_entries():
         if not keyword:
             continue
         if uid_type in ("SOP Class", "Meta SOP Class"):
@@ -243,6 +290,11 @@ def _load_dictionary() -> None:
             globals()[keyword] = UID(uid)
             if keyword.endswith("Instance"):
                 globals()[keyword.removesuffix("Instance") + "SOPInstance"] = UID(uid)
+
+    for service in ServiceClass:
+        if service is not ServiceClass.OTHER:
+            globals()[f"{service.value}ServiceClass"] = service
+    globals().update(_SERVICE_CLASS_NAMES)
 
 
 _load_dictionary()
@@ -281,18 +333,40 @@ def uid_sort_key(uid: str) -> tuple[int, ...]:
     return tuple(int(part) for part in str(uid).split("."))
 
 
-def register_uid(uid: str, keyword: str, service_class: ServiceClass) -> SOPClass:
-    """Register a private or new SOP class so that it is importable by ``keyword``."""
-    if not keyword.isidentifier() or _pykeyword.iskeyword(keyword):
+def register_uid(
+    uid: str, keyword: str, service_class: ServiceClass, dimse_msg_type: str = ""
+) -> SOPClass:
+    """Register a private or new SOP class so that it is importable by ``keyword``.
+
+    ``service_class`` is a :class:`ServiceClass` (``StorageServiceClass`` and the
+    other ``*ServiceClass`` names of this module are its members). A class
+    registered with ``QueryRetrieveServiceClass`` names the DIMSE service it
+    is for in ``dimse_msg_type``: ``"C-FIND"``, ``"C-GET"`` or ``"C-MOVE"``.
+    """
+    if not isinstance(keyword, str) or not keyword.isidentifier() or _pykeyword.iskeyword(keyword):
         raise ValueError(f"{keyword!r} is not a valid Python identifier")
     if not isinstance(service_class, ServiceClass):
-        raise TypeError(f"service_class must be a ServiceClass, not {type(service_class)!r}")
+        raise TypeError(
+            "service_class must be a ServiceClass such as StorageServiceClass,"
+            f" not {service_class!r}"
+        )
+    if service_class is ServiceClass.QUERY_RETRIEVE and dimse_msg_type not in _QR_SERVICES:
+        raise ValueError(
+            "dimse_msg_type must be 'C-FIND', 'C-GET' or 'C-MOVE' for a"
+            " QueryRetrieveServiceClass SOP class"
+        )
     sop_class = SOPClass(uid, service_class)
     if not sop_class.is_valid:
         raise ValueError(f"{uid!r} is not a valid UID")
+    if dimse_msg_type:
+        _REGISTERED_DIMSE[str(uid)] = dimse_msg_type
     _BY_UID[str(uid)] = sop_class
     _BY_NAME[keyword] = sop_class
     return sop_class
+
+
+_QR_SERVICES = ("C-FIND", "C-GET", "C-MOVE")
+_REGISTERED_DIMSE: dict[str, str] = {}
 
 
 def __getattr__(name: str) -> SOPClass:

@@ -208,7 +208,37 @@ def test_sop_classes_for_is_sorted_numerically_and_skips_retired() -> None:
     assert parts == sorted(parts)
     assert not any(uid.is_retired for uid in storage)
     assert any(uid.is_retired for uid in sop_classes_for(ServiceClass.STORAGE, retired=True))
-    assert len(all_sop_classes()) == len(SOP_ENTRIES)
+    newer = [uid for uid, _, _ in sop._NEWER_THAN_PYDICOM if uid not in UID_dictionary]
+    assert len(all_sop_classes()) == len(SOP_ENTRIES) + len(newer)
+
+
+def test_classes_newer_than_pydicom_agree_with_it_and_with_pynetdicom() -> None:
+    for uid, name, keyword in sop._NEWER_THAN_PYDICOM:
+        if uid in UID_dictionary:  # a pydicom that lists it: the dictionary decides
+            assert UID_dictionary[uid][4] == keyword
+        assert getattr(sop, keyword) == uid == getattr(pnd_sop, keyword)
+        assert getattr(sop, keyword).service_class is ServiceClass.STORAGE
+
+
+def test_service_class_names_are_pynetdicoms() -> None:
+    theirs = {n for n in dir(pnd_sop) if n.endswith("ServiceClass") and n != "ServiceClass"}
+    assert theirs <= set(dir(sop))
+    assert sop.StorageServiceClass is ServiceClass.STORAGE
+    assert sop.ProcedureStepServiceClass is ServiceClass.MODALITY_PERFORMED_PROCEDURE_STEP
+    for name in theirs:
+        assert isinstance(getattr(sop, name), ServiceClass), name
+
+
+def test_register_uid_takes_pynetdicoms_arguments() -> None:
+    registered = sop.register_uid(
+        "1.2.826.0.1.3680043.9.3811.99.1", "H16PrivateFind", sop.QueryRetrieveServiceClass, "C-FIND"
+    )
+    assert sop.H16PrivateFind == registered
+    assert registered.dimse_service == "C-FIND"
+    with pytest.raises(ValueError, match="dimse_msg_type"):
+        sop.register_uid("1.2.826.0.1.3680043.9.3811.99.2", "H16Bad", sop.QueryRetrieveServiceClass)
+    with pytest.raises(TypeError, match="ServiceClass"):
+        sop.register_uid("1.2.826.0.1.3680043.9.3811.99.3", "H16Bad", object)  # type: ignore[arg-type]
 
 
 def test_unknown_attribute_raises_attribute_error() -> None:

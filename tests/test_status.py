@@ -64,7 +64,8 @@ def test_general_codes_are_named() -> None:
     assert status_category(Status.ATTRIBUTE_VALUE_OUT_OF_RANGE) == "Warning"
     # Every named general code has a description and agrees with pynetdicom's category.
     for code in Status:
-        assert not status_description(code).startswith("Unknown")
+        service = "move" if code == Status.MOVE_DESTINATION_UNKNOWN else None
+        assert not status_description(code, service).startswith("Unknown")
         assert status_category(code) == pynetdicom_status.code_to_category(code)
 
 
@@ -127,3 +128,25 @@ def test_service_enums() -> None:
 @given(code=st.integers(0, 0xFFFF), service=st.none() | st.sampled_from(Service))
 def test_every_code_has_a_description(code: int, service: Service | None) -> None:
     assert status_description(code, service)
+
+
+def test_pynetdicom_status_tables_and_helpers_agree() -> None:
+    """The STATUS_* constants, per-service tables and code_to_* helpers, as pynetdicom's."""
+    from dicomactors import status as ours
+
+    for name in pynetdicom_status.__all__:
+        theirs = getattr(pynetdicom_status, name)
+        mine = getattr(ours, name)
+        if isinstance(theirs, dict):
+            assert set(mine) == set(theirs), name
+            assert {c: v[0] for c, v in mine.items()} == {c: v[0] for c, v in theirs.items()}
+        elif isinstance(theirs, str):
+            assert mine == theirs, name
+    for code in range(0x10000):
+        assert ours.code_to_category(code) == pynetdicom_status.code_to_category(code), hex(code)
+    with pytest.raises(ValueError, match="non-negative"):
+        ours.code_to_category(-1)
+    assert ours.code_to_status(0xC001).Status == 0xC001
+    Status.add("H16_TEST_CODE", 0xC0DE)
+    assert Status.H16_TEST_CODE == 0xC0DE  # type: ignore[attr-defined]
+    assert Status.MOVE_DESTINATION_UNKNOWN == 0xA801
