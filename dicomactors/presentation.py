@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from pydicom._uid_dict import UID_dictionary
 from pydicom.uid import UID
 
 from dicomactors.pdu.items import ContextResult, PresentationContextRQItem
@@ -426,7 +427,8 @@ def _common_storage_classes(limit: int) -> list[str]:
     Image, RT Plan, Encapsulated PDF, Basic Text SR...) and drops the most
     recent additions first.
     """
-    storage = sop_classes_for(ServiceClass.STORAGE)
+    # Classes newer than pydicom's dictionary are the most recent additions of all.
+    storage = [uid for uid in sop_classes_for(ServiceClass.STORAGE) if uid in UID_dictionary]
     position: dict[str, int] = {}
     seen: dict[str, int] = {}
     for uid in storage:

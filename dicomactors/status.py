@@ -436,10 +436,6 @@ PROCEDURE_STEP_STATUS: StatusDictType = _status_table(
         0x0110: ("failure", "Performed procedure step object may no longer be updated"),
     }
 )
-PROCEDURE_STEP_STATUS[0x0110] = (
-    "Failure",
-    "Performed procedure step object may no longer be updated",
-)
 
 # PS3.4 H.4 (Basic Print Management)
 PRINT_JOB_MANAGEMENT_SERVICE_CLASS_STATUS: StatusDictType = _status_table(

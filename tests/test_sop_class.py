@@ -213,7 +213,7 @@ def test_sop_classes_for_is_sorted_numerically_and_skips_retired() -> None:
 
 
 def test_classes_newer_than_pydicom_agree_with_it_and_with_pynetdicom() -> None:
-    for uid, name, keyword in sop._NEWER_THAN_PYDICOM:
+    for uid, _name, keyword in sop._NEWER_THAN_PYDICOM:
         if uid in UID_dictionary:  # a pydicom that lists it: the dictionary decides
             assert UID_dictionary[uid][4] == keyword
         assert getattr(sop, keyword) == uid == getattr(pnd_sop, keyword)
