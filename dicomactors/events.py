@@ -189,7 +189,49 @@ class Event:
 
     @property
     def attribute_identifiers(self) -> list[Any]:
-        return list(getattr(self.request, "attribute_identifier_list", None) or [])
+        """An N-GET request's Attribute Identifier List, as pydicom ``Tag`` values."""
+        return list(self._request_keyword("AttributeIdentifierList", "an N-GET") or [])
+
+    def _request_keyword(self, keyword: str, service: str) -> Any:
+        try:
+            return getattr(self.request, keyword)
+        except AttributeError:
+            raise AttributeError(
+                f"{self.event.name} is not {service} request and has no {keyword!r}"
+            ) from None
+
+    @property
+    def message_id(self) -> int:
+        """The request's Message ID (0000,0110), for the event of any DIMSE service."""
+        return int(self._request_keyword("MessageID", "a DIMSE service"))
+
+    @property
+    def move_destination(self) -> str | None:
+        """A C-MOVE request's Move Destination (0000,0600), without padding."""
+        return self._request_keyword("MoveDestination", "a C-MOVE")  # type: ignore[no-any-return]
+
+    @property
+    def event_type(self) -> int | None:
+        """An N-EVENT-REPORT request's Event Type ID (0000,1002)."""
+        return self._request_keyword("EventTypeID", "an N-EVENT-REPORT")  # type: ignore[no-any-return]
+
+    @property
+    def action_type(self) -> int | None:
+        """An N-ACTION request's Action Type ID (0000,1008)."""
+        return self._request_keyword("ActionTypeID", "an N-ACTION")  # type: ignore[no-any-return]
+
+    @property
+    def dataset_path(self) -> Any:
+        """pynetdicom's path of a C-STORE data set written to disk as it arrived.
+
+        Here a data set streamed to disk (``ae.store_to_disk``) is handed over as
+        a read-only map of a file that is already unlinked, so there is no path
+        to give: ``encoded_dataset()`` and ``dataset`` read it instead.
+        """
+        raise AttributeError(
+            f"{self.event.name} has no dataset_path: a C-STORE data set kept on disk"
+            " (ae.store_to_disk) is read with event.encoded_dataset() or event.dataset"
+        )
 
     @property
     def encoded_dataset_bytes(self) -> bytes | memoryview | None:

@@ -40,8 +40,8 @@ from dicomactors.dimse import (
     NGetRSP,
     NSetRSP,
 )
+from dicomactors.dimse_primitives import primitive_for
 from dicomactors.services.common import status_from_handler
-from dicomactors.services.request_view import RequestView
 from dicomactors.status import Status, StatusCategory, status_category
 
 LOGGER = logging.getLogger("dicomactors.services")
@@ -80,7 +80,7 @@ def _run(
             assoc,
             event,
             context=context.as_tuple,
-            request=RequestView(request.message),
+            request=primitive_for(request.message, request.dataset),
             dataset_bytes=request.dataset if request.dataset is not None else b"",
             transfer_syntax=str(context.transfer_syntax[0]),
             **attrs,

@@ -31,6 +31,7 @@ from pydicom.filereader import read_file_meta_info
 from dicomactors import events as evt
 from dicomactors.dataset import encode_dataset
 from dicomactors.dimse import CFindRSP, CGetRSP, CMoveRSP
+from dicomactors.dimse_primitives import primitive_for
 from dicomactors.services.common import status_from_handler
 from dicomactors.status import QueryRetrieveStatus, StatusCategory, status_category
 
@@ -61,7 +62,7 @@ def _fire(assoc: Any, handlers: evt.HandlerTable, event: Any, request: Any) -> A
         assoc,
         event,
         context=request.context.as_tuple,
-        request=request.message,
+        request=primitive_for(request.message, request.dataset),
         dataset_bytes=request.dataset if request.dataset is not None else b"",
         transfer_syntax=str(request.context.transfer_syntax[0]),
         cancel_check=request.cancel.is_set,

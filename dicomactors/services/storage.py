@@ -15,8 +15,8 @@ from typing import Any
 from dicomactors import events as evt
 from dicomactors.dimse import CStoreRQ, CStoreRSP, DatasetSink, DatasetSinkFactory
 from dicomactors.dimse.commands import DIMSEMessage
+from dicomactors.dimse_primitives import primitive_for
 from dicomactors.services.common import run_status_handler
-from dicomactors.services.request_view import RequestView
 
 #: 0xA700 Out of resources; 0xC000-0xCFFF Cannot understand (PS3.4 B.2.3).
 CANNOT_UNDERSTAND = 0xC000
@@ -31,7 +31,7 @@ def handle_c_store(assoc: Any, handlers: evt.HandlerTable, request: Any, send: A
         evt.EVT_C_STORE,
         CANNOT_UNDERSTAND,
         context=context.as_tuple,
-        request=RequestView(rq),
+        request=primitive_for(rq, request.dataset),
         dataset_bytes=request.dataset if request.dataset is not None else b"",
         transfer_syntax=str(context.transfer_syntax[0]),
     )

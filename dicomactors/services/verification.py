@@ -6,6 +6,7 @@ from typing import Any
 
 from dicomactors import events as evt
 from dicomactors.dimse import CEchoRSP
+from dicomactors.dimse_primitives import primitive_for
 from dicomactors.services.common import PROCESSING_FAILURE, run_status_handler
 
 
@@ -32,7 +33,7 @@ def handle_c_echo(assoc: Any, handlers: evt.HandlerTable, request: Any, send: An
         evt.EVT_C_ECHO,
         PROCESSING_FAILURE,
         context=request.context.as_tuple,
-        request=rq,
+        request=primitive_for(rq),
     )
     extra.pop("error_comment", None) if status == 0 else None
     send(
