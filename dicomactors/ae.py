@@ -444,11 +444,30 @@ class AE:
             server.shutdown()
         return None
 
-    def make_server(self, *args: Any, **kwargs: Any) -> AssociationServer:
-        kwargs["block"] = False
-        server = self.start_server(*args, **kwargs)
-        assert server is not None
-        return server
+    def make_server(
+        self,
+        address: tuple[str, int],
+        ae_title: str | bytes | None = None,
+        contexts: Sequence[PresentationContext] | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        evt_handlers: Sequence[Any] | None = None,
+        server_class: type | None = None,
+        **kwargs: Any,
+    ) -> AssociationServer:
+        """The server ``start_server(..., block=False)`` returns, already listening.
+
+        pynetdicom's ``server_class`` (a ``socketserver`` subclass to instantiate,
+        given ``**kwargs``) has no counterpart: the server here is not a
+        ``socketserver``, so either raises a clear error.
+        """
+        if server_class is not None or kwargs:
+            raise TypeError(
+                "make_server() takes no server_class or extra keyword arguments here:"
+                " the server is not a socketserver (see docs/compatibility.md)"
+            )
+        return self.start_server(
+            address, False, ssl_context, evt_handlers, ae_title=ae_title, contexts=contexts
+        )
 
     def _server_closed(self, server: AssociationServer) -> None:
         if server in self._servers:

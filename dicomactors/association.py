@@ -436,8 +436,8 @@ class Association:
             self.abort()
             self.join(10)
 
-    def abort(self) -> None:
-        """Abort the association (A-ABORT, service-user source)."""
+    def abort(self, block: bool = True) -> None:
+        """Abort the association (A-ABORT, service-user source); waits for it either way."""
         self._call(AbortAssociation, 10)
 
     # -- DIMSE requests (SCU) ------------------------------------------------

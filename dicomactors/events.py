@@ -124,11 +124,12 @@ class Event:
         self,
         assoc: Any,
         event: EventType,
+        attrs: dict[str, Any] | None = None,
         *,
         dataset_bytes: bytes | memoryview | None = None,
         transfer_syntax: str | None = None,
         cancel_check: Callable[[], bool] | None = None,
-        **attrs: Any,
+        **attributes: Any,
     ) -> None:
         self.assoc = assoc
         self.event = event
@@ -137,7 +138,8 @@ class Event:
         self._dataset_bytes = dataset_bytes
         self._transfer_syntax = transfer_syntax
         self._cancel_check = cancel_check
-        self.__dict__.update(attrs)
+        self.__dict__.update(attrs or {})  # pynetdicom's Event(assoc, event, attrs)
+        self.__dict__.update(attributes)
 
     @property
     def name(self) -> str:
@@ -407,3 +409,24 @@ def _echo_default(event: Event) -> int:
 
 
 _DEFAULTS: dict[EventType, Callable[..., Any]] = {EVT_C_ECHO: _echo_default}
+
+
+def trigger(assoc: Any, event: EventType, attrs: dict[str, Any] | None = None) -> Any:
+    """Fire ``event`` on ``assoc`` by hand, as pynetdicom's ``events.trigger`` does.
+
+    Every handler bound to a notification event is called (what they raise is
+    logged); the handler of an intervention event (or its default) is called
+    and its answer returned, and what it raises propagates.
+    """
+    attrs = dict(attrs or {})
+    if isinstance(event, NotificationEvent):
+        for handler, args in assoc.get_handlers(event):
+            try:
+                handler(Event(assoc, event, attrs), *(args or ()))
+            except Exception:
+                LOGGER.exception("handler %r for %s raised", handler, event.name)
+        return None
+    handler, args = assoc.get_handlers(event)
+    if handler is None:
+        raise NoHandlerError(event)
+    return handler(Event(assoc, event, attrs), *(args or ()))

@@ -96,6 +96,38 @@ _STATUS = {
 }
 
 
+# SCP/SCU role selection outcomes (PS3.7 D.3.3.4), as pynetdicom spells them:
+# (requestor SCU, requestor SCP, acceptor SCU, acceptor SCP).
+DEFAULT_ROLE = (True, False, False, True)
+BOTH_SCU_SCP_ROLE = (True, True, True, True)
+INVERTED_ROLE = (False, True, True, False)
+CONTEXT_REJECTED = (False, False, False, False)
+
+_ROLE_VALUES = (None, True, False)
+
+
+def _role_outcome(
+    proposed: tuple[bool | None, bool | None], allowed: tuple[bool | None, bool | None]
+) -> tuple[bool, bool, bool, bool]:
+    """A requestor gets a role it proposed and the acceptor allows; the acceptor the other."""
+    if None in proposed or None in allowed:
+        return DEFAULT_ROLE
+    scu, scp = bool(proposed[0] and allowed[0]), bool(proposed[1] and allowed[1])
+    if not (scu or scp):
+        return CONTEXT_REJECTED
+    return (scu, scp, scp, scu)
+
+
+SCP_SCU_ROLES = {
+    proposed: {
+        allowed: _role_outcome(proposed, allowed)
+        for allowed in ((scu, scp) for scu in _ROLE_VALUES for scp in _ROLE_VALUES)
+    }
+    for proposed in [(None, None), (True, True), (True, False), (False, True), (False, False)]
+}
+"""(requestor's proposed roles) -> (acceptor's allowed roles) -> outcome, every case."""
+
+
 class PresentationContextTuple(NamedTuple):
     """An accepted context reduced to what DIMSE needs."""
 

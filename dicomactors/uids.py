@@ -8,6 +8,7 @@ derived once from a fixed entropy string, so it never changes between runs;
 from __future__ import annotations
 
 from pydicom.uid import (
+    PYDICOM_ROOT_UID,
     UID,
     AllTransferSyntaxes,
     DeflatedExplicitVRLittleEndian,
@@ -22,6 +23,7 @@ __all__ = [
     "IMPLEMENTATION_CLASS_UID",
     "IMPLEMENTATION_CLASS_UID_ENTROPY",
     "IMPLEMENTATION_VERSION_NAME",
+    "UID_PREFIX",
 ]
 
 DEFAULT_TRANSFER_SYNTAXES: list[UID] = [
@@ -34,6 +36,9 @@ DEFAULT_TRANSFER_SYNTAXES: list[UID] = [
 
 ALL_TRANSFER_SYNTAXES: list[UID] = [UID(uid) for uid in AllTransferSyntaxes]
 """Every transfer syntax pydicom knows, uncompressed ones first."""
+
+UID_PREFIX = PYDICOM_ROOT_UID
+"""The root the implementation class UID sits under (pydicom's)."""
 
 IMPLEMENTATION_CLASS_UID_ENTROPY = "dicomactors implementation class"
 IMPLEMENTATION_CLASS_UID = UID("1.2.826.0.1.3680043.8.498.33055259831230621212616713957899971712")
