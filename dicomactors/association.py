@@ -187,11 +187,11 @@ class Association:
     ``result_reason`` of the A-ASSOCIATE-RJ.
     """
 
-    def __init__(self, ae: Any, mode: str, handlers: evt.HandlerTable) -> None:
+    def __init__(self, ae: Any, mode: str, handlers: evt.HandlerTable | None = None) -> None:
         self.ae = ae
         self.mode = mode
         self.name = f"{mode[0].upper()}{next(_NAMES)}"
-        self._handlers = handlers
+        self._handlers = handlers if handlers is not None else evt.HandlerTable()
         self.requestor = ServiceUser(self, "requestor")
         self.acceptor = ServiceUser(self, "acceptor")
         self.is_established = False
@@ -206,6 +206,7 @@ class Association:
         self.acse_timeout = ae.acse_timeout
         self.dimse_timeout = ae.dimse_timeout
         self.network_timeout = ae.network_timeout
+        self.connection_timeout = ae.connection_timeout
         self._remote: tuple[str, int] = ("", 0)
         self._done = Flag()
         self._actor: pykka.ActorRef[Any] | None = None

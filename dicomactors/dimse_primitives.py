@@ -69,6 +69,8 @@ __all__ = [
     "N_GET",
     "N_SET",
     "DIMSEPrimitive",
+    "DimsePrimitiveType",
+    "DimseServiceType",
     "primitive_for",
 ]
 
@@ -111,7 +113,7 @@ class DIMSEPrimitive:
     @classmethod
     def keywords(cls) -> frozenset[str]:
         """Every PS3.7 keyword this primitive answers."""
-        extra = {cls.DATASET_KEYWORD, cls.REPLY_KEYWORD} - {None}
+        extra = {keyword for keyword in (cls.DATASET_KEYWORD, cls.REPLY_KEYWORD) if keyword}
         return frozenset({*cls._FIELDS, *extra})
 
     def __getattr__(self, name: str) -> Any:
@@ -273,3 +275,9 @@ def primitive_for(message: Any, dataset: bytes | memoryview | None = None) -> DI
     if primitive is None:
         raise TypeError(f"{type(message).__name__} is not a DIMSE message")
     return primitive(message, dataset)
+
+
+DimseServiceType = DIMSEPrimitive
+"""Any DIMSE service primitive (pynetdicom's annotation alias)."""
+DimsePrimitiveType = DIMSEPrimitive
+"""Any DIMSE primitive, C-CANCEL included (pynetdicom's annotation alias)."""

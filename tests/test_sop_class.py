@@ -230,13 +230,15 @@ def test_service_class_names_are_pynetdicoms() -> None:
 
 
 def test_register_uid_takes_pynetdicoms_arguments() -> None:
+    # The *ServiceClass names are set from the ServiceClass enum, unseen by mypy.
+    qr_service: ServiceClass = sop.QueryRetrieveServiceClass  # type: ignore[assignment]
     registered = sop.register_uid(
-        "1.2.826.0.1.3680043.9.3811.99.1", "H16PrivateFind", sop.QueryRetrieveServiceClass, "C-FIND"
+        "1.2.826.0.1.3680043.9.3811.99.1", "H16PrivateFind", qr_service, "C-FIND"
     )
     assert sop.H16PrivateFind == registered
     assert registered.dimse_service == "C-FIND"
     with pytest.raises(ValueError, match="dimse_msg_type"):
-        sop.register_uid("1.2.826.0.1.3680043.9.3811.99.2", "H16Bad", sop.QueryRetrieveServiceClass)
+        sop.register_uid("1.2.826.0.1.3680043.9.3811.99.2", "H16Bad", qr_service)
     with pytest.raises(TypeError, match="ServiceClass"):
         sop.register_uid("1.2.826.0.1.3680043.9.3811.99.3", "H16Bad", object)  # type: ignore[arg-type]
 
