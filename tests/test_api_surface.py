@@ -215,3 +215,15 @@ def test_signature_check_catches_differences() -> None:
     assert signature_problems("f", theirs, renamed)
     assert signature_problems("f", theirs, redefaulted)
     assert signature_problems("f", theirs, fine) == []
+
+
+def test_a_new_pynetdicom_name_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A public function pynetdicom gains and we lack is reported, by scope and name."""
+
+    def handle_future_service(event: Any) -> None: ...
+
+    handle_future_service.__module__ = "pynetdicom.events"
+    monkeypatch.setattr(pynetdicom.events, "handle_future_service", handle_future_service, False)
+    theirs, ours = MODULES["evt"]
+    found = missing("evt", public_module_names(theirs), lambda name: hasattr(ours, name))
+    assert found == ["evt.handle_future_service"]
