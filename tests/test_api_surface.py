@@ -227,3 +227,44 @@ def test_a_new_pynetdicom_name_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     theirs, ours = MODULES["evt"]
     found = missing("evt", public_module_names(theirs), lambda name: hasattr(ours, name))
     assert found == ["evt.handle_future_service"]
+
+
+@pytest.mark.parametrize(
+    "primitive", sorted(n for n in dicomactors.dimse_primitives.__all__ if n[:2] in ("C_", "N_"))
+)
+def test_every_primitive_answers_pynetdicoms_keywords(primitive: str) -> None:
+    """``event.request`` answers each PS3.7 keyword pynetdicom's primitive of the service has."""
+    theirs = getattr(pynetdicom.dimse_primitives, primitive)()
+    keywords = {n for n in dir(theirs) if n[:1].isupper() and not n.isupper()}
+    ours = getattr(dicomactors.dimse_primitives, primitive)
+    assert keywords <= ours.keywords()
+    empty = ours()
+    for keyword in keywords:
+        assert getattr(empty, keyword) is None  # as on a fresh pynetdicom primitive
+    with pytest.raises(AttributeError, match="NoSuchKeyword"):
+        empty.NoSuchKeyword  # noqa: B018
+
+
+def test_request_view_reads_as_pynetdicoms_primitive() -> None:
+    from dicomactors.dimse import CFindRQ, CMoveRQ
+
+    move = dicomactors.dimse_primitives.primitive_for(
+        CMoveRQ(message_id=7, affected_sop_class_uid="1.2.840.10008.5.1.4.1.2.2.2",
+                move_destination="STORESCP  ", priority=2),
+        b"\x08\x00\x52\x00",
+    )  # fmt: skip
+    assert isinstance(move, dicomactors.dimse_primitives.C_MOVE)
+    assert (move.MessageID, move.Priority, move.MoveDestination) == (7, 2, "STORESCP")
+    assert move.AffectedSOPClassUID.name == "Study Root Query/Retrieve Information Model - MOVE"
+    assert move.Identifier.read() == b"\x08\x00\x52\x00"
+    assert move.is_valid_request and not move.is_valid_response
+    event = dicomactors.evt.Event(None, dicomactors.evt.EVT_C_MOVE, request=move)
+    assert (event.message_id, event.move_destination) == (7, "STORESCP")
+    find = dicomactors.dimse_primitives.primitive_for(
+        CFindRQ(message_id=1, affected_sop_class_uid="1.2.840.10008.5.1.4.1.2.2.1")
+    )
+    event = dicomactors.evt.Event(None, dicomactors.evt.EVT_C_FIND, request=find)
+    with pytest.raises(AttributeError, match="not a C-MOVE request"):
+        event.move_destination  # noqa: B018
+    with pytest.raises(AttributeError, match="not an N-ACTION request"):
+        event.action_type  # noqa: B018
