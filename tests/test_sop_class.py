@@ -229,7 +229,9 @@ def test_service_class_names_are_pynetdicoms() -> None:
         assert isinstance(getattr(sop, name), ServiceClass), name
 
 
-def test_register_uid_takes_pynetdicoms_arguments() -> None:
+def test_register_uid_takes_pynetdicoms_arguments(monkeypatch: pytest.MonkeyPatch) -> None:
+    for table in ("_BY_UID", "_BY_NAME", "_REGISTERED_DIMSE"):  # leave no trace for other tests
+        monkeypatch.setattr(sop, table, dict(getattr(sop, table)))
     # The *ServiceClass names are set from the ServiceClass enum, unseen by mypy.
     qr_service: ServiceClass = sop.QueryRetrieveServiceClass  # type: ignore[assignment]
     registered = sop.register_uid(

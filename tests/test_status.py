@@ -148,5 +148,9 @@ def test_pynetdicom_status_tables_and_helpers_agree() -> None:
         ours.code_to_category(-1)
     assert ours.code_to_status(0xC001).Status == 0xC001
     Status.add("H16_TEST_CODE", 0xC0DE)
-    assert Status.H16_TEST_CODE == 0xC0DE  # type: ignore[attr-defined]
+    try:
+        assert Status.H16_TEST_CODE == 0xC0DE  # type: ignore[attr-defined]
+        assert 0xC0DE not in {int(member) for member in Status}  # a name, not a member
+    finally:
+        delattr(Status, "H16_TEST_CODE")
     assert Status.MOVE_DESTINATION_UNKNOWN == 0xA801
