@@ -1,0 +1,400 @@
+"""Conversion between the uncompressed transfer syntaxes, element header by element header.
+
+Implicit VR Little Endian, Explicit VR Little Endian and Explicit VR Big
+Endian differ only in how each element's tag, VR and length are written and,
+for big endian, in the byte order of the values made of words (PS3.5 7.1,
+7.3, Annex A.1-A.3). :func:`transcode` walks a data set's encoded bytes,
+rewrites those headers and passes every value through: small values are
+copied into the output, large ones (Pixel Data) are slices of the input, so a
+:class:`~dicomactors.filedata.FileRegion` stays a file region and is never
+read. No pydicom ``Dataset`` is built.
+
+The VRs an Implicit VR source leaves out come from pydicom's data dictionary:
+a private element whose VR neither the dictionary nor its private creator's
+dictionary knows becomes UN (PS3.5 6.2.2), the ambiguous VRs are settled as
+PS3.5 A.1 and PS3.3 C.7.6.3 / C.11.1 say (Pixel Data and the other "OB or
+OW" values are OW in Implicit VR; "US or SS" follows Pixel Representation;
+LUT Data is US for a one-entry LUT, else OW). Sequences and items keep
+defined or undefined length as they came, with lengths recomputed.
+"""
+
+from __future__ import annotations
+
+import struct
+from array import array
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydicom.datadict import dictionary_VR, private_dictionary_VR
+from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
+
+from dicomactors.filedata import FileRegion
+
+__all__ = ["PASS_THROUGH", "TRANSCODABLE", "Buffer", "TranscodeError", "transcode"]
+
+Buffer = bytes | memoryview | FileRegion
+"""A piece of the output: copied bytes, or a slice of the input passed through."""
+
+#: The transfer syntaxes :func:`transcode` converts between.
+TRANSCODABLE = frozenset(
+    {str(ImplicitVRLittleEndian), str(ExplicitVRLittleEndian), str(ExplicitVRBigEndian)}
+)
+
+#: Values at least this long are passed through as slices of the input, not copied.
+PASS_THROUGH = 4096
+
+#: VRs whose explicit VR header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+#: Bytes per swapped unit, for the VRs whose values change with the byte order.
+_WORD_SIZE = {
+    b"US": 2, b"SS": 2, b"OW": 2, b"AT": 2,
+    b"UL": 4, b"SL": 4, b"FL": 4, b"OF": 4, b"OL": 4,
+    b"FD": 8, b"OD": 8, b"SV": 8, b"UV": 8, b"OV": 8,
+}  # fmt: skip
+_SWAP_CODES = {2: "H", 4: "I", 8: "Q"}
+if any(array(code).itemsize != size for size, code in _SWAP_CODES.items()):  # pragma: no cover
+    raise ImportError("this platform's array item sizes do not fit dicomactors.transcode")
+
+_UNDEFINED = 0xFFFFFFFF
+_ITEM = 0xFFFEE000
+_ITEM_DELIMITATION = 0xFFFEE00D
+_SEQUENCE_DELIMITATION = 0xFFFEE0DD
+_PIXEL_REPRESENTATION = 0x00280103
+_LUT_DESCRIPTOR = 0x00283002
+_LUT_DATA = 0x00283006
+#: Bytes read at a time from a file region to find the element headers in it.
+_WINDOW = 64 * 1024
+
+
+class TranscodeError(ValueError):
+    """The data set cannot be converted: malformed, truncated or not convertible here."""
+
+    def __init__(self, offset: int, reason: str) -> None:
+        super().__init__(f"at byte {offset} of the data set: {reason}")
+        self.offset = offset
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class _Encoding:
+    implicit: bool
+    little: bool
+
+    @classmethod
+    def of(cls, syntax: str) -> _Encoding:
+        if str(syntax) not in TRANSCODABLE:
+            raise TranscodeError(
+                0, f"{syntax} is not Implicit or Explicit VR, Little or Big Endian"
+            )
+        return cls(syntax == ImplicitVRLittleEndian, syntax != ExplicitVRBigEndian)
+
+
+def transcode(
+    data: bytes | bytearray | memoryview | FileRegion,
+    source: str,
+    target: str,
+    *,
+    pass_through: int = PASS_THROUGH,
+) -> list[Buffer]:
+    """``data``, a data set encoded in ``source``, as buffers that encode it in ``target``.
+
+    Both are among :data:`TRANSCODABLE`. The buffers, joined, are the data set
+    in ``target``; values of ``pass_through`` bytes or more whose bytes need no
+    swapping are slices of ``data`` (memoryviews, or file regions of a region).
+    Raises :class:`TranscodeError` for a syntax outside the three, malformed or
+    truncated data, and values it cannot carry across (an undefined length
+    on an element other than a sequence, a partial word to swap).
+    """
+    src, dst = _Encoding.of(source), _Encoding.of(target)
+    if isinstance(data, bytearray):
+        data = bytes(data)
+    if src == dst:
+        return [data] if len(data) else []
+    walker = _Walker(_Source(data), src, dst, pass_through)
+    out = _Output()
+    walker.dataset(out, 0, len(data), until=None, pixel_rep=None)
+    return out.finish()
+
+
+class _Source:
+    """The input's bytes, all at once for bytes, a window at a time for a file region."""
+
+    __slots__ = ("base", "data", "region", "size")
+
+    def __init__(self, data: bytes | memoryview | FileRegion) -> None:
+        self.size = len(data)
+        self.base = 0
+        self.region: FileRegion | None = None
+        self.data: bytes | memoryview = b""
+        if isinstance(data, FileRegion):
+            self.region = data
+        elif isinstance(data, bytes):
+            self.data = data
+        else:
+            self.data = data.cast("B")
+
+    def load(self, pos: int, need: int) -> None:
+        """Make bytes ``pos`` to ``pos + need`` readable in ``data`` (offset by ``base``)."""
+        if pos + need > self.size:
+            raise TranscodeError(pos, f"{need} bytes needed but the data set ends at {self.size}")
+        if self.region is None:
+            return
+        end = min(self.size, pos + max(need, _WINDOW))
+        self.data = self.region[pos:end].tobytes()
+        self.base = pos
+
+    def slice(self, pos: int, length: int) -> memoryview | FileRegion:
+        if self.region is not None:
+            return self.region[pos : pos + length]
+        return memoryview(self.data)[pos : pos + length]
+
+
+class _Output:
+    """Buffers being built: small pieces gathered in a bytearray, large ones kept as given."""
+
+    __slots__ = ("parts", "pending", "size")
+
+    def __init__(self) -> None:
+        self.parts: list[Buffer] = []
+        self.pending = bytearray()
+        self.size = 0  # of parts, without pending
+
+    def add(self, piece: Buffer) -> None:
+        if self.pending:
+            self.size += len(self.pending)
+            self.parts.append(bytes(self.pending))
+            self.pending = bytearray()
+        self.parts.append(piece)
+        self.size += len(piece)
+
+    def extend(self, other: _Output) -> None:
+        for piece in other.finish():
+            if type(piece) is bytes:
+                self.pending += piece
+            else:
+                self.add(piece)
+
+    def __len__(self) -> int:
+        return self.size + len(self.pending)
+
+    def finish(self) -> list[Buffer]:
+        if self.pending:
+            self.parts.append(bytes(self.pending))
+            self.size += len(self.pending)
+            self.pending = bytearray()
+        return self.parts
+
+
+#: Tag -> VR for Implicit VR sources, filled as tags are met.
+_VR_CACHE: dict[int, bytes] = {}
+
+
+def _dictionary_vr(tag: int) -> bytes:
+    """The data dictionary's VR for a public tag (repeating groups included), or UN."""
+    vr = _VR_CACHE.get(tag)
+    if vr is None:
+        try:
+            vr = dictionary_VR(tag).encode("ascii")
+        except KeyError:
+            vr = b"UN"
+        _VR_CACHE[tag] = vr
+    return vr
+
+
+def _private_vr(tag: int, creators: dict[int, str]) -> bytes:
+    """The VR of a private element: known to its creator's dictionary, or UN (PS3.5 6.2.2)."""
+    element = tag & 0xFFFF
+    if element == 0:
+        return b"UL"
+    if 0x10 <= element < 0x100:
+        return b"LO"  # a private creator (PS3.5 7.8.1)
+    creator = creators.get(tag >> 16 << 8 | element >> 8)
+    if creator is not None and element >= 0x1000:
+        try:
+            return private_dictionary_VR(tag, creator).encode("ascii")
+        except KeyError:
+            pass
+    return b"UN"
+
+
+class _Walker:
+    """One conversion: the source, the two encodings and the header formats they use."""
+
+    def __init__(self, source: _Source, src: _Encoding, dst: _Encoding, pass_through: int) -> None:
+        self.source = source
+        self.src = src
+        self.dst = dst
+        self.pass_through = pass_through
+        self.swap = src.little != dst.little
+        s, d = ("<" if src.little else ">"), ("<" if dst.little else ">")
+        self.src_tag = struct.Struct(s + "HH")
+        self.src_tag_length = struct.Struct(s + "HHI")
+        self.src_short = struct.Struct(s + "HH2sH")
+        self.src_long = struct.Struct(s + "HH2s2xI")
+        self.src_us = struct.Struct(s + "H")
+        self.dst_tag_length = struct.Struct(d + "HHI")
+        self.dst_short = struct.Struct(d + "HH2sH")
+        self.dst_long = struct.Struct(d + "HH2s2xI")
+
+    def _ensure(self, pos: int, need: int) -> None:
+        source = self.source
+        if pos + need > source.base + len(source.data):
+            source.load(pos, need)
+
+    def dataset(
+        self, out: _Output, pos: int, end: int, until: int | None, pixel_rep: int | None
+    ) -> int:
+        """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end."""
+        source = self.source
+        src_implicit = self.src.implicit
+        lut_entries: int | None = None
+        creators: dict[int, str] = {}
+        while pos < end:
+            self._ensure(pos, 8)
+            data, at = source.data, pos - source.base
+            group, element, length = self.src_tag_length.unpack_from(data, at)
+            tag = group << 16 | element
+            if group == 0xFFFE:
+                if tag == until:
+                    out.pending += self.dst_tag_length.pack(group, element, 0)
+                    return pos + 8
+                raise TranscodeError(pos, f"unexpected item tag ({group:04X},{element:04X})")
+            if src_implicit:
+                vr = self._implicit_vr(tag, pixel_rep, lut_entries, creators)
+                pos += 8
+            else:
+                vr = bytes(data[at + 4 : at + 6])
+                if vr in _LONG_VRS:
+                    self._ensure(pos, 12)
+                    (length,) = self.src_long.unpack_from(source.data, pos - source.base)[3:]
+                    pos += 12
+                else:
+                    length = length >> 16 if self.src.little else length & 0xFFFF
+                    pos += 8
+            if length == _UNDEFINED:
+                pos = self._sequence(out, tag, vr, pos, pixel_rep)
+                continue
+            if pos + length > end:
+                raise TranscodeError(pos, f"({group:04X},{element:04X}) overruns its data set")
+            if vr == b"SQ":
+                child = _Output()
+                self._items(child, pos, pos + length, pixel_rep)
+                self._header(out, group, element, b"SQ", len(child))
+                out.extend(child)
+            else:
+                self._header(out, group, element, vr, length)
+                self._value(out, vr, pos, length)
+                if src_implicit and (group == 0x0028 or group & 1):
+                    if tag == _PIXEL_REPRESENTATION and length == 2:
+                        (pixel_rep,) = self.src_us.unpack_from(self._bytes(pos, 2))
+                    elif tag == _LUT_DESCRIPTOR and length >= 2:
+                        (lut_entries,) = self.src_us.unpack_from(self._bytes(pos, 2))
+                    elif group & 1 and 0x10 <= element < 0x100:
+                        creator = self._bytes(pos, length).decode("ascii", "replace")
+                        creators[group << 8 | element] = creator.strip(" \x00")
+            pos += length
+        if until is not None:
+            raise TranscodeError(pos, "a delimitation item is missing at the end")
+        return pos
+
+    def _bytes(self, pos: int, length: int) -> bytes:
+        self._ensure(pos, length)
+        at = pos - self.source.base
+        return bytes(self.source.data[at : at + length])
+
+    @staticmethod
+    def _implicit_vr(
+        tag: int, pixel_rep: int | None, lut_entries: int | None, creators: dict[int, str]
+    ) -> bytes:
+        vr = _dictionary_vr(tag) if tag >> 16 & 1 == 0 else _private_vr(tag, creators)
+        if len(vr) == 2:
+            return vr
+        if vr == b"US or SS":
+            return b"SS" if pixel_rep == 1 else b"US"
+        if vr == b"US or OW" and tag == _LUT_DATA:
+            return b"US" if lut_entries == 1 else b"OW"
+        return b"OW"  # "OB or OW", "US or SS or OW": OW in Implicit VR (PS3.5 A.1)
+
+    def _header(self, out: _Output, group: int, element: int, vr: bytes, length: int) -> None:
+        if self.dst.implicit:
+            out.pending += self.dst_tag_length.pack(group, element, length)
+        elif vr in _LONG_VRS or length == _UNDEFINED:
+            out.pending += self.dst_long.pack(group, element, vr, length)
+        elif length > 0xFFFF:  # too long for a 2-byte length: UN (PS3.5 6.2.2)
+            out.pending += self.dst_long.pack(group, element, b"UN", length)
+        else:
+            out.pending += self.dst_short.pack(group, element, vr, length)
+
+    def _value(self, out: _Output, vr: bytes, pos: int, length: int) -> None:
+        """Copy, swap or pass through the value at ``pos``."""
+        size = _WORD_SIZE.get(vr) if self.swap else None
+        if size is None and length >= self.pass_through:
+            out.add(self.source.slice(pos, length))
+            return
+        self._ensure(pos, length)
+        at = pos - self.source.base
+        value = self.source.data[at : at + length]
+        if size is not None:
+            if length % size:
+                raise TranscodeError(pos, f"a {vr.decode()} value of {length} bytes")
+            words = array(_SWAP_CODES[size])
+            words.frombytes(value)
+            words.byteswap()
+            value = words.tobytes()
+        if length >= self.pass_through:
+            out.add(value if type(value) is bytes else bytes(value))
+        else:
+            out.pending += value
+
+    def _sequence(self, out: _Output, tag: int, vr: bytes, pos: int, pixel_rep: int | None) -> int:
+        """An element of undefined length: a sequence, ending at its delimitation item."""
+        group, element = tag >> 16, tag & 0xFFFF
+        if vr == b"UN" and not self.src.implicit:
+            # PS3.5 6.2.2: an undefined length UN is a sequence in Implicit VR Little Endian.
+            inner = _Walker(self.source, _Encoding(True, True), self.dst, self.pass_through)
+            self._header(out, group, element, b"SQ", _UNDEFINED)
+            return inner._items(out, pos, self.source.size, pixel_rep, _SEQUENCE_DELIMITATION)
+        if vr not in (b"SQ", b"UN"):
+            raise TranscodeError(
+                pos, f"({group:04X},{element:04X}) {vr.decode()} has undefined length"
+            )
+        self._header(out, group, element, b"SQ", _UNDEFINED)
+        return self._items(out, pos, self.source.size, pixel_rep, _SEQUENCE_DELIMITATION)
+
+    def _items(
+        self, out: _Output, pos: int, end: int, pixel_rep: int | None, until: int | None = None
+    ) -> int:
+        """The items of a sequence from ``pos``, to ``end`` or to ``until``; where they end."""
+        source = self.source
+        while pos < end:
+            if pos + 8 > source.base + len(source.data):
+                source.load(pos, 8)
+            group, element, length = self.src_tag_length.unpack_from(source.data, pos - source.base)
+            tag = group << 16 | element
+            pos += 8
+            if tag == until:
+                out.pending += self.dst_tag_length.pack(group, element, 0)
+                return pos
+            if tag != _ITEM:
+                raise TranscodeError(pos - 8, f"({group:04X},{element:04X}) where an item was due")
+            if length == _UNDEFINED:
+                out.pending += self.dst_tag_length.pack(group, element, _UNDEFINED)
+                pos = self.dataset(out, pos, source.size, _ITEM_DELIMITATION, pixel_rep)
+                continue
+            if pos + length > end:
+                raise TranscodeError(pos, "an item overruns its sequence")
+            child = _Output()
+            self.dataset(child, pos, pos + length, None, pixel_rep)
+            out.pending += self.dst_tag_length.pack(group, element, len(child))
+            out.extend(child)
+            pos += length
+        if until is not None:
+            raise TranscodeError(pos, "a sequence delimitation item is missing")
+        return pos
+
+
+def joined(buffers: Sequence[Buffer]) -> bytes:
+    """The buffers' bytes in one piece (file regions read): for tests and small data sets."""
+    return b"".join(bytes(piece) for piece in buffers)
