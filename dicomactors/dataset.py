@@ -120,6 +120,8 @@ _WORD_SIZES = {"OW": 2, "OL": 4, "OF": 4, "OD": 8, "OV": 8}
 def _swapped(ds: Dataset) -> Dataset:
     """A shallow copy of ``ds`` whose word-VR values have the other byte order."""
     out = Dataset()
+    if getattr(ds, "is_undefined_length_sequence_item", False):
+        out.is_undefined_length_sequence_item = True
     for element in ds:
         size = _WORD_SIZES.get(str(element.VR))
         if element.VR == "SQ":

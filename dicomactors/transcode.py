@@ -114,7 +114,10 @@ def transcode(
         return [data] if len(data) else []
     walker = _Walker(_Source(data), src, dst, pass_through)
     out = _Output()
-    walker.dataset(out, 0, len(data), until=None, pixel_rep=None)
+    try:
+        walker.dataset(out, 0, len(data), until=None, pixel_rep=None)
+    except RecursionError:
+        raise TranscodeError(0, "sequences nested too deeply") from None
     return out.finish()
 
 
@@ -274,7 +277,7 @@ class _Walker:
                     length = length >> 16 if self.src.little else length & 0xFFFF
                     pos += 8
             if length == _UNDEFINED:
-                pos = self._sequence(out, tag, vr, pos, pixel_rep)
+                pos = self._sequence(out, tag, vr, pos, end, pixel_rep)
                 continue
             if pos + length > end:
                 raise TranscodeError(pos, f"({group:04X},{element:04X}) overruns its data set")
@@ -338,7 +341,9 @@ class _Walker:
         value = self.source.data[at : at + length]
         if size is not None:
             if length % size:
-                raise TranscodeError(pos, f"a {vr.decode()} value of {length} bytes")
+                raise TranscodeError(
+                    pos, f"a {vr.decode('latin-1')} value of {length} bytes, not whole words"
+                )
             words = array(_SWAP_CODES[size])
             words.frombytes(value)
             words.byteswap()
@@ -348,20 +353,22 @@ class _Walker:
         else:
             out.pending += value
 
-    def _sequence(self, out: _Output, tag: int, vr: bytes, pos: int, pixel_rep: int | None) -> int:
+    def _sequence(
+        self, out: _Output, tag: int, vr: bytes, pos: int, end: int, pixel_rep: int | None
+    ) -> int:
         """An element of undefined length: a sequence, ending at its delimitation item."""
         group, element = tag >> 16, tag & 0xFFFF
         if vr == b"UN" and not self.src.implicit:
             # PS3.5 6.2.2: an undefined length UN is a sequence in Implicit VR Little Endian.
             inner = _Walker(self.source, _Encoding(True, True), self.dst, self.pass_through)
             self._header(out, group, element, b"SQ", _UNDEFINED)
-            return inner._items(out, pos, self.source.size, pixel_rep, _SEQUENCE_DELIMITATION)
+            return inner._items(out, pos, end, pixel_rep, _SEQUENCE_DELIMITATION)
         if vr not in (b"SQ", b"UN"):
             raise TranscodeError(
-                pos, f"({group:04X},{element:04X}) {vr.decode()} has undefined length"
+                pos, f"({group:04X},{element:04X}) {vr.decode('latin-1')} has undefined length"
             )
         self._header(out, group, element, b"SQ", _UNDEFINED)
-        return self._items(out, pos, self.source.size, pixel_rep, _SEQUENCE_DELIMITATION)
+        return self._items(out, pos, end, pixel_rep, _SEQUENCE_DELIMITATION)
 
     def _items(
         self, out: _Output, pos: int, end: int, pixel_rep: int | None, until: int | None = None
@@ -381,7 +388,7 @@ class _Walker:
                 raise TranscodeError(pos - 8, f"({group:04X},{element:04X}) where an item was due")
             if length == _UNDEFINED:
                 out.pending += self.dst_tag_length.pack(group, element, _UNDEFINED)
-                pos = self.dataset(out, pos, source.size, _ITEM_DELIMITATION, pixel_rep)
+                pos = self.dataset(out, pos, end, _ITEM_DELIMITATION, pixel_rep)
                 continue
             if pos + length > end:
                 raise TranscodeError(pos, "an item overruns its sequence")
