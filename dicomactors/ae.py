@@ -47,6 +47,11 @@ from dicomactors.pdu_primitives import (
 )
 from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext, build_context
 from dicomactors.server import AssociationServer
+from dicomactors.syntax_choice import (
+    DEFAULT_TRANSFER_SYNTAX_CHOICE,
+    TransferSyntaxChoice,
+    as_transfer_syntax_choice,
+)
 from dicomactors.uids import (
     DEFAULT_TRANSFER_SYNTAXES,
     IMPLEMENTATION_CLASS_UID,
@@ -110,6 +115,11 @@ class AE:
         #: a directory (str or Path) to one there. The handler sees the same bytes
         #: either way (a read-only map of the file, which is already unlinked).
         self.store_to_disk: bool | str | Path = False
+        #: Which proposed transfer syntax an association this AE accepts takes for
+        #: each context (see :mod:`dicomactors.syntax_choice`): by default Explicit VR
+        #: Little Endian over Implicit VR Little Endian, as DCMTK does; "requestor" for
+        #: the requestor's first choice, "acceptor" for the supported list's order.
+        self.transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE
 
     # -- settings ------------------------------------------------------------
 
@@ -139,6 +149,8 @@ class AE:
                 )
         elif name == "store_to_disk":
             value = _spool_setting(value)
+        elif name == "transfer_syntax_choice":
+            value = as_transfer_syntax_choice(value)
         elif name == "require_calling_aet":
             value = [normalize_ae_title(v) for v in value]
         elif name == "implementation_class_uid":
@@ -283,6 +295,7 @@ class AE:
             "require_called_aet": self.require_called_aet,
             "require_calling_aet": tuple(self.require_calling_aet),
             "store_to_disk": self.store_to_disk,
+            "transfer_syntax_choice": self.transfer_syntax_choice,
         }
         values.update(overrides)
         return AssociationConfig(**values)

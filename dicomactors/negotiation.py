@@ -28,6 +28,11 @@ from dicomactors.pdu.items import (
     UserInformationSubItem,
 )
 from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext, as_uid
+from dicomactors.syntax_choice import (
+    DEFAULT_TRANSFER_SYNTAX_CHOICE,
+    TransferSyntaxChoice,
+    choose_transfer_syntax,
+)
 
 __all__ = [
     "RoleProposal",
@@ -63,7 +68,7 @@ def negotiate_as_acceptor(
     supported: Sequence[PresentationContext],
     roles: Mapping[str, RoleProposal] | None = None,
     *,
-    acceptor_preference: bool = False,
+    transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE,
 ) -> tuple[
     tuple[PresentationContextACItem, ...], list[PresentationContext], tuple[RoleSelectionItem, ...]
 ]:
@@ -73,9 +78,8 @@ def negotiate_as_acceptor(
     the role settings ``scu_role``/``scp_role``); ``roles`` maps abstract syntax
     to the (SCU, SCP) roles the requestor proposed for itself.
 
-    The transfer syntax chosen is the first of the requestor's list that is
-    supported, or with ``acceptor_preference`` the first of the supported
-    context's list that was requested (what pynetdicom does).
+    The transfer syntax is chosen as ``transfer_syntax_choice`` says
+    (:mod:`dicomactors.syntax_choice`).
 
     Returns the AC items in context-ID order, the accepted contexts (as the
     acceptor sees them: ``as_scu``/``as_scp`` are the acceptor's roles) and the
@@ -107,8 +111,8 @@ def negotiate_as_acceptor(
             )
             continue
 
-        chosen = _choose_transfer_syntax(
-            rq.transfer_syntaxes, local.transfer_syntax, acceptor_preference
+        chosen = choose_transfer_syntax(
+            rq.transfer_syntaxes, local.transfer_syntax, transfer_syntax_choice
         )
         if chosen is None:
             ac_items.append(
@@ -174,17 +178,6 @@ def rejected_contexts(
         context.result = item.result
         out.append(context)
     return out
-
-
-def _choose_transfer_syntax(
-    requested: Sequence[str], supported: Sequence[str], acceptor_preference: bool
-) -> str | None:
-    # A handful of syntaxes on each side: scanning the lists beats building a set.
-    first, second = (supported, requested) if acceptor_preference else (requested, supported)
-    for syntax in first:
-        if syntax in second:
-            return str(syntax)
-    return None
 
 
 def negotiate_as_requestor(

@@ -48,6 +48,7 @@ from dicomactors.presentation import (
     as_uid,
     build_context,
 )
+from dicomactors.syntax_choice import TransferSyntaxChoice
 
 VERIFICATION = "1.2.840.10008.1.1"
 
@@ -133,13 +134,16 @@ def test_rq_item_keeps_uids_equal_to_their_text() -> None:
     assert item == PresentationContextRQItem(1, str(CTImageStorage), (str(ExplicitVRLittleEndian),))
 
 
-def test_acceptor_preference_answers_with_text() -> None:
+def test_acceptor_transfer_syntax_choice_answers_with_text() -> None:
     supported = [build_context(CTImageStorage, [ImplicitVRLittleEndian, ExplicitVRLittleEndian])]
     rq = [
         PresentationContextRQItem(1, CTImageStorage, (ExplicitVRLittleEndian, "1.2.840.10008.1.2"))
     ]
-    for preference, expected in ((False, ExplicitVRLittleEndian), (True, ImplicitVRLittleEndian)):
-        items, accepted, _ = negotiate_as_acceptor(rq, supported, acceptor_preference=preference)
+    for choice, expected in (
+        (TransferSyntaxChoice.REQUESTOR, ExplicitVRLittleEndian),
+        (TransferSyntaxChoice.ACCEPTOR, ImplicitVRLittleEndian),
+    ):
+        items, accepted, _ = negotiate_as_acceptor(rq, supported, transfer_syntax_choice=choice)
         assert items[0].transfer_syntax == expected
         assert type(items[0].transfer_syntax) is str
         assert accepted[0].transfer_syntax == [expected]

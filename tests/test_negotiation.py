@@ -22,6 +22,8 @@ from dicomactors.pdu.items import (
     RoleSelectionItem,
 )
 from dicomactors.presentation import PresentationContext, build_context
+from dicomactors.syntax_choice import TransferSyntaxChoice
+from dicomactors.uids import DEFAULT_TRANSFER_SYNTAXES
 
 VERIFICATION = "1.2.840.10008.1.1"
 CT = "1.2.840.10008.5.1.4.1.1.2"
@@ -84,12 +86,32 @@ def test_acceptor_results_0_3_4() -> None:
     assert roles == ()
 
 
-def test_acceptor_picks_requestor_preference_by_default() -> None:
-    rq = [PresentationContextRQItem(1, CT, (EXPLICIT, IMPLICIT))]
-    supported = [_supported(CT, [IMPLICIT, EXPLICIT])]
+@pytest.mark.parametrize(
+    ("proposed", "choice", "expected"),
+    [
+        ((EXPLICIT, IMPLICIT), TransferSyntaxChoice.REQUESTOR, EXPLICIT),
+        ((IMPLICIT, EXPLICIT), TransferSyntaxChoice.REQUESTOR, IMPLICIT),
+        ((EXPLICIT, IMPLICIT), TransferSyntaxChoice.ACCEPTOR, IMPLICIT),
+        ((IMPLICIT, EXPLICIT), TransferSyntaxChoice.EXPLICIT_OVER_IMPLICIT, EXPLICIT),
+        ((EXPLICIT, IMPLICIT), TransferSyntaxChoice.EXPLICIT_OVER_IMPLICIT, EXPLICIT),
+        ((IMPLICIT,), TransferSyntaxChoice.EXPLICIT_OVER_IMPLICIT, IMPLICIT),
+        ((JPEG, IMPLICIT, EXPLICIT), TransferSyntaxChoice.EXPLICIT_OVER_IMPLICIT, JPEG),
+    ],
+)
+def test_acceptor_transfer_syntax_choice(
+    proposed: tuple[str, ...], choice: TransferSyntaxChoice, expected: str
+) -> None:
+    rq = [PresentationContextRQItem(1, CT, proposed)]
+    supported = [_supported(CT, [IMPLICIT, EXPLICIT, JPEG])]
+    ours = negotiate_as_acceptor(rq, supported, transfer_syntax_choice=choice)[0][0]
+    assert ours.transfer_syntax == expected
+
+
+def test_acceptor_takes_explicit_over_implicit_by_default() -> None:
+    """The seed's default lists on both sides: Implicit VR LE first, Explicit VR LE accepted."""
+    rq = [PresentationContextRQItem(1, CT, tuple(DEFAULT_TRANSFER_SYNTAXES))]
+    supported = [_supported(CT, list(DEFAULT_TRANSFER_SYNTAXES))]
     assert negotiate_as_acceptor(rq, supported)[0][0].transfer_syntax == EXPLICIT
-    ours = negotiate_as_acceptor(rq, supported, acceptor_preference=True)[0][0]
-    assert ours.transfer_syntax == IMPLICIT
 
 
 def test_acceptor_does_not_mutate_inputs_and_sorts_by_id() -> None:
@@ -192,7 +214,7 @@ def _our_acceptor_outcome(
     dict[int, tuple[int, str | None, bool | None, bool | None]], set[tuple[str, bool, bool]]
 ]:
     ac_items, accepted, role_items = negotiate_as_acceptor(
-        rq, supported, roles, acceptor_preference=True
+        rq, supported, roles, transfer_syntax_choice=TransferSyntaxChoice.ACCEPTOR
     )
     by_id = {cx.context_id: cx for cx in accepted}
     outcome = {}

@@ -83,6 +83,7 @@ from dicomactors.services.verification import default_echo_response
 if TYPE_CHECKING:
     from dicomactors.association import Association
     from dicomactors.presentation import PresentationContext
+from dicomactors.syntax_choice import DEFAULT_TRANSFER_SYNTAX_CHOICE, TransferSyntaxChoice
 
 LOGGER = logging.getLogger("dicomactors.association")
 
@@ -105,6 +106,7 @@ class AssociationConfig:
     over_limit: bool = False
     tls_server: ssl.SSLContext | None = None
     store_to_disk: bool | str | Path = False
+    transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE
 
 
 # -- messages from the facade and the service actor --------------------------
@@ -636,7 +638,10 @@ class AssociationActor(StrandActor):
             if isinstance(i, RoleSelectionItem)
         }
         ac_items, accepted, role_items = negotiate_as_acceptor(
-            rq.presentation_contexts, cfg.supported_contexts, roles
+            rq.presentation_contexts,
+            cfg.supported_contexts,
+            roles,
+            transfer_syntax_choice=cfg.transfer_syntax_choice,
         )
         rejected = rejected_contexts(rq.presentation_contexts, ac_items)
         self.negotiated.accept(list(accepted), rejected, rq.maximum_length or 0)
