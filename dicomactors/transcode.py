@@ -20,6 +20,8 @@ defined or undefined length as they came, with lengths recomputed.
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import struct
 from array import array
 from collections.abc import Sequence
@@ -92,7 +94,7 @@ class _Encoding:
 
 
 def transcode(
-    data: bytes | bytearray | memoryview | FileRegion,
+    data: bytes | bytearray | memoryview | FileRegion | list[Buffer],
     source: str,
     target: str,
     *,
@@ -100,58 +102,88 @@ def transcode(
 ) -> list[Buffer]:
     """``data``, a data set encoded in ``source``, as buffers that encode it in ``target``.
 
-    Both are among :data:`TRANSCODABLE`. The buffers, joined, are the data set
-    in ``target``; values of ``pass_through`` bytes or more whose bytes need no
-    swapping are slices of ``data`` (memoryviews, or file regions of a region).
-    Raises :class:`TranscodeError` for a syntax outside the three, malformed or
-    truncated data, and values it cannot carry across (an undefined length
-    on an element other than a sequence, a partial word to swap).
+    ``data`` is one buffer, or a list of buffers that joined are the data set.
+    Both syntaxes are among :data:`TRANSCODABLE`. The buffers returned, joined,
+    are the data set in ``target``; values of ``pass_through`` bytes or more
+    whose bytes need no swapping are slices of ``data`` (memoryviews, or file
+    regions of a region). Retired group lengths (gggg,0000) are left out, as
+    pydicom does: their values would no longer hold. Raises
+    :class:`TranscodeError` for a syntax outside the three, malformed or
+    truncated data, and values it cannot carry across (an undefined length on
+    an element other than a sequence, a partial word to swap).
     """
     src, dst = _Encoding.of(source), _Encoding.of(target)
-    if isinstance(data, bytearray):
-        data = bytes(data)
+    pieces = (
+        [bytes(data) if isinstance(data, bytearray) else data]
+        if not isinstance(data, list)
+        else [piece for piece in data if len(piece)]
+    )
     if src == dst:
-        return [data] if len(data) else []
-    walker = _Walker(_Source(data), src, dst, pass_through)
+        return pieces
+    source_data = _Source(pieces)
+    walker = _Walker(source_data, src, dst, pass_through)
     out = _Output()
     try:
-        walker.dataset(out, 0, len(data), until=None, pixel_rep=None)
+        walker.dataset(out, 0, source_data.size, until=None, pixel_rep=None)
     except RecursionError:
         raise TranscodeError(0, "sequences nested too deeply") from None
     return out.finish()
 
 
 class _Source:
-    """The input's bytes, all at once for bytes, a window at a time for a file region."""
+    """The input's bytes: ``data`` holds those from ``base`` on, loaded as they are needed.
 
-    __slots__ = ("base", "data", "region", "size")
+    One bytes or memoryview input is visible whole from the start; a file
+    region is read a window at a time; a list of pieces shows one piece at a
+    time (or the bytes that straddle two).
+    """
 
-    def __init__(self, data: bytes | memoryview | FileRegion) -> None:
-        self.size = len(data)
+    __slots__ = ("base", "data", "pieces", "size", "starts")
+
+    def __init__(self, pieces: list[Buffer]) -> None:
+        self.pieces = [p if isinstance(p, FileRegion) else memoryview(p).cast("B") for p in pieces]
+        self.starts = list(itertools.accumulate((len(p) for p in self.pieces), initial=0))
+        self.size = self.starts[-1]
         self.base = 0
-        self.region: FileRegion | None = None
         self.data: bytes | memoryview = b""
-        if isinstance(data, FileRegion):
-            self.region = data
-        elif isinstance(data, bytes):
-            self.data = data
-        else:
-            self.data = data.cast("B")
+        if len(pieces) == 1 and not isinstance(pieces[0], FileRegion):
+            self.data = pieces[0]
 
     def load(self, pos: int, need: int) -> None:
         """Make bytes ``pos`` to ``pos + need`` readable in ``data`` (offset by ``base``)."""
         if pos + need > self.size:
             raise TranscodeError(pos, f"{need} bytes needed but the data set ends at {self.size}")
-        if self.region is None:
+        index = bisect.bisect_right(self.starts, pos) - 1
+        start, piece = self.starts[index], self.pieces[index]
+        piece_end = start + len(piece)
+        if pos + need <= piece_end:
+            self.base = pos
+            if isinstance(piece, FileRegion):
+                window = piece[pos - start : min(piece_end, pos + max(need, _WINDOW)) - start]
+                self.data = window.tobytes()
+            else:
+                self.data, self.base = piece, start
             return
-        end = min(self.size, pos + max(need, _WINDOW))
-        self.data = self.region[pos:end].tobytes()
+        self.data = b"".join(bytes(part) for part in self._parts(pos, pos + need))
         self.base = pos
 
-    def slice(self, pos: int, length: int) -> memoryview | FileRegion:
-        if self.region is not None:
-            return self.region[pos : pos + length]
-        return memoryview(self.data)[pos : pos + length]
+    def _parts(self, pos: int, end: int) -> list[Buffer]:
+        index = bisect.bisect_right(self.starts, pos) - 1
+        parts: list[Buffer] = []
+        while pos < end:
+            start, piece = self.starts[index], self.pieces[index]
+            stop = min(end, start + len(piece))
+            parts.append(piece[pos - start : stop - start])
+            pos = stop
+            index += 1
+        return parts
+
+    def slice(self, pos: int, length: int) -> Buffer:
+        """Bytes ``pos`` to ``pos + length``, not copied when they lie in one piece."""
+        parts = self._parts(pos, pos + length)
+        if len(parts) == 1:
+            return parts[0]
+        return b"".join(bytes(part) for part in parts)
 
 
 class _Output:
@@ -281,6 +313,9 @@ class _Walker:
                 continue
             if pos + length > end:
                 raise TranscodeError(pos, f"({group:04X},{element:04X}) overruns its data set")
+            if element == 0 and group > 6:
+                pos += length  # a retired group length (PS3.5 7.2)
+                continue
             if vr == b"SQ":
                 child = _Output()
                 self._items(child, pos, pos + length, pixel_rep)
