@@ -36,28 +36,39 @@ def _pdv(
 
 
 def _fragments(
-    context_id: int, data: bytes | memoryview | FileRegion, is_command: bool, room: int
+    context_id: int,
+    data: bytes | memoryview | FileRegion,
+    is_command: bool,
+    room: int,
+    *,
+    last: bool = True,
 ) -> Iterator[PDataTF]:
+    """PDUs of one PDV each for ``data``; the final one has the last-fragment bit if ``last``."""
     size = len(data)
     if room <= 0 or size <= room:
-        yield PDataTF((_pdv(context_id, is_command, True, data),))
+        yield PDataTF((_pdv(context_id, is_command, last, data),))
         return
     if isinstance(data, FileRegion):
         pieces = data.chunks(room)
         for piece in pieces[:-1]:
             yield PDataTF((_pdv(context_id, is_command, False, piece),))
-        yield PDataTF((_pdv(context_id, is_command, True, pieces[-1]),))
+        yield PDataTF((_pdv(context_id, is_command, last, pieces[-1]),))
         return
     for start in range(0, size, room):
         end = start + room
-        pdv = PresentationDataValue(context_id, is_command, end >= size, data[start:end])
+        pdv = PresentationDataValue(context_id, is_command, last and end >= size, data[start:end])
         yield PDataTF((pdv,))
 
 
 def fragment_message(
     context_id: int,
     command: bytes,
-    dataset: bytes | bytearray | memoryview | FileRegion | None,
+    dataset: bytes
+    | bytearray
+    | memoryview
+    | FileRegion
+    | list[bytes | memoryview | FileRegion]
+    | None,
     max_pdu_length: int,
 ) -> Iterator[PDataTF]:
     """Yield the P-DATA-TF PDUs that carry one message, one PDV in each.
@@ -70,11 +81,22 @@ def fragment_message(
     slices of ``dataset``, not copies, or sub-regions of a
     :class:`~dicomactors.filedata.FileRegion`, not read. An empty (but not ``None``) data set
     is sent as one empty last fragment so that the receiver, told by the
-    command that a data set follows, still sees it end.
+    command that a data set follows, still sees it end. A data set given as a
+    list of pieces (a converted file: headers, then a region of Pixel Data) is
+    fragmented piece by piece, no fragment spanning two pieces.
     """
     room = _room(max_pdu_length)
     yield from _fragments(context_id, command, True, room)
+    if isinstance(dataset, list):
+        pieces = [piece for piece in dataset if len(piece)] or [b""]
+        for piece in pieces[:-1]:
+            yield from _fragments(context_id, _viewed(piece), False, room, last=False)
+        dataset = pieces[-1]
     if dataset is not None:
-        if not isinstance(dataset, memoryview | FileRegion):
-            dataset = memoryview(dataset)
-        yield from _fragments(context_id, dataset, False, room)
+        yield from _fragments(context_id, _viewed(dataset), False, room)
+
+
+def _viewed(
+    data: bytes | bytearray | memoryview | FileRegion,
+) -> memoryview | FileRegion:
+    return data if isinstance(data, memoryview | FileRegion) else memoryview(data)
