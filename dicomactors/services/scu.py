@@ -15,14 +15,15 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from pydicom import Dataset
+from pydicom import Dataset, dcmread
 from pydicom.uid import UID
 
-from dicomactors.dataset import encode_dataset
 from dicomactors.dimse import CEchoRQ, CStoreRQ, status_dataset
 from dicomactors.dimse.fragment import largest_fragment
 from dicomactors.filedata import SENDFILE_MIN, FileRegion, open_region
 from dicomactors.sop_class import Verification
+from dicomactors.store_payload import dataset_payload, file_payload
+from dicomactors.transcode import Buffer, TranscodeError
 
 
 def _last(responses: Iterable[Any]) -> Any | None:
@@ -146,15 +147,8 @@ def c_store(
         sop_class, sop_instance, syntax, payload = read_dicom_file(dataset)
         context = assoc._context_for(sop_class, syntax)
         accepted = str(context.transfer_syntax[0])
-        encoded: bytes | memoryview | FileRegion
-        if accepted == syntax:
-            encoded = payload
-            if type(payload) is FileRegion and not _sendfile_pays(assoc, len(payload)):
-                encoded = payload.tobytes()
-        else:
-            from pydicom import dcmread
-
-            encoded = _encode_for(dcmread(dataset), accepted, syntax)
+        encoded: Buffer | list[Buffer]
+        encoded = _file_payload(assoc, dataset, payload, syntax, accepted)
     elif isinstance(dataset, Dataset):
         if "SOPClassUID" not in dataset or "SOPInstanceUID" not in dataset:
             raise AttributeError(
@@ -167,7 +161,7 @@ def c_store(
             syntax = str(meta.TransferSyntaxUID)
         context = assoc._context_for(sop_class, syntax)
         accepted = str(context.transfer_syntax[0])
-        encoded = _encode_for(dataset, accepted, syntax)
+        encoded = _outgoing(assoc, _encode_for(dataset, accepted, syntax))
     else:
         raise TypeError(f"send_c_store takes a pydicom Dataset or a file path, not {dataset!r}")
 
@@ -196,11 +190,39 @@ def _sendfile_pays(assoc: Any, size: int) -> bool:
     return largest_fragment(size, peer.maximum_length or 0) >= SENDFILE_MIN
 
 
-def _encode_for(ds: Dataset, accepted: str, own: str | None) -> bytes:
+def _file_payload(
+    assoc: Any, path: str | Path, stored: FileRegion | memoryview, syntax: str, accepted: str
+) -> Buffer | list[Buffer]:
+    """A file's data set for the accepted syntax: as stored, or converted without decoding.
+
+    Only a file that cannot be converted at the element-header level (one the
+    converter finds malformed, or in a compressed syntax) is read by pydicom.
+    """
+    try:
+        pieces = file_payload(stored, syntax, accepted)
+    except TranscodeError:
+        pieces = None
+    if pieces is None:
+        return _outgoing(assoc, _encode_for(dcmread(path), accepted, syntax))
+    return _outgoing(assoc, pieces)
+
+
+def _outgoing(assoc: Any, pieces: list[Buffer]) -> Buffer | list[Buffer]:
+    """The pieces to send, file regions read where ``os.sendfile`` would not pay."""
+    out = [
+        piece.tobytes()
+        if type(piece) is FileRegion and not _sendfile_pays(assoc, len(piece))
+        else piece
+        for piece in pieces
+    ]
+    return out[0] if len(out) == 1 else out
+
+
+def _encode_for(ds: Dataset, accepted: str, own: str | None) -> list[Buffer]:
     compressed = UID(accepted).is_compressed or (own is not None and UID(own).is_compressed)
     if compressed and own != accepted:
         raise ValueError(
             f"the data set is in {own} but the accepted transfer syntax is {accepted}:"
             " compressed data is sent as it is, never transcoded"
         )
-    return encode_dataset(ds, accepted)
+    return dataset_payload(ds, accepted)
