@@ -26,6 +26,7 @@ import struct
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from pydicom.datadict import dictionary_VR, private_dictionary_VR
 from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRLittleEndian
@@ -197,12 +198,16 @@ class _Output:
         self.size = 0  # of parts, without pending
 
     def add(self, piece: Buffer) -> None:
+        self._flush()
+        self.parts.append(piece)
+        self.size += len(piece)
+
+    def _flush(self) -> None:
+        # Cleared, never replaced: a walker keeps a reference to ``pending``.
         if self.pending:
             self.size += len(self.pending)
             self.parts.append(bytes(self.pending))
-            self.pending = bytearray()
-        self.parts.append(piece)
-        self.size += len(piece)
+            self.pending.clear()
 
     def extend(self, other: _Output) -> None:
         for piece in other.finish():
@@ -215,10 +220,7 @@ class _Output:
         return self.size + len(self.pending)
 
     def finish(self) -> list[Buffer]:
-        if self.pending:
-            self.parts.append(bytes(self.pending))
-            self.size += len(self.pending)
-            self.pending = bytearray()
+        self._flush()
         return self.parts
 
 
@@ -254,6 +256,22 @@ def _private_vr(tag: int, creators: dict[int, str]) -> bytes:
     return b"UN"
 
 
+class _Formats(NamedTuple):
+    """The element header layouts of one byte order (PS3.5 7.1.1-7.1.3)."""
+
+    tag_length: struct.Struct  # tag and a 4-byte length: Implicit VR, items, delimiters
+    short: struct.Struct  # Explicit VR with a 2-byte length
+    long: struct.Struct  # Explicit VR, 2 reserved bytes, a 4-byte length
+    us: struct.Struct
+
+    @classmethod
+    def of(cls, order: str) -> _Formats:
+        return cls(*(struct.Struct(order + f) for f in ("HHI", "HH2sH", "HH2s2xI", "H")))
+
+
+_FORMATS = {True: _Formats.of("<"), False: _Formats.of(">")}
+
+
 class _Walker:
     """One conversion: the source, the two encodings and the header formats they use."""
 
@@ -263,15 +281,9 @@ class _Walker:
         self.dst = dst
         self.pass_through = pass_through
         self.swap = src.little != dst.little
-        s, d = ("<" if src.little else ">"), ("<" if dst.little else ">")
-        self.src_tag = struct.Struct(s + "HH")
-        self.src_tag_length = struct.Struct(s + "HHI")
-        self.src_short = struct.Struct(s + "HH2sH")
-        self.src_long = struct.Struct(s + "HH2s2xI")
-        self.src_us = struct.Struct(s + "H")
-        self.dst_tag_length = struct.Struct(d + "HHI")
-        self.dst_short = struct.Struct(d + "HH2sH")
-        self.dst_long = struct.Struct(d + "HH2s2xI")
+        s, d = _FORMATS[src.little], _FORMATS[dst.little]
+        self.src_tag_length, self.src_long, self.src_us = s.tag_length, s.long, s.us
+        self.dst_tag_length, self.dst_short, self.dst_long = d.tag_length, d.short, d.long
 
     def _ensure(self, pos: int, need: int) -> None:
         source = self.source
@@ -283,17 +295,28 @@ class _Walker:
     ) -> int:
         """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end."""
         source = self.source
-        src_implicit = self.src.implicit
+        src_implicit, src_little = self.src.implicit, self.src.little
+        dst_implicit, swap, pass_through = self.dst.implicit, self.swap, self.pass_through
+        unpack_tag_length, unpack_long = self.src_tag_length.unpack_from, self.src_long.unpack_from
+        pack_tag_length, pack_short = self.dst_tag_length.pack, self.dst_short.pack
+        pending = out.pending  # the same bytearray for the whole walk (see _Output)
+        data, base = source.data, source.base
+        limit = base + len(data)
         lut_entries: int | None = None
         creators: dict[int, str] = {}
         while pos < end:
-            self._ensure(pos, 8)
-            data, at = source.data, pos - source.base
-            group, element, length = self.src_tag_length.unpack_from(data, at)
+            if pos + 12 > limit:
+                if end - pos < 8:
+                    raise TranscodeError(pos, "an element header runs past the end")
+                source.load(pos, min(12, end - pos))
+                data, base = source.data, source.base
+                limit = base + len(data)
+            at = pos - base
+            group, element, length = unpack_tag_length(data, at)
             tag = group << 16 | element
             if group == 0xFFFE:
                 if tag == until:
-                    out.pending += self.dst_tag_length.pack(group, element, 0)
+                    pending += pack_tag_length(group, element, 0)
                     return pos + 8
                 raise TranscodeError(pos, f"unexpected item tag ({group:04X},{element:04X})")
             if src_implicit:
@@ -302,14 +325,17 @@ class _Walker:
             else:
                 vr = bytes(data[at + 4 : at + 6])
                 if vr in _LONG_VRS:
-                    self._ensure(pos, 12)
-                    (length,) = self.src_long.unpack_from(source.data, pos - source.base)[3:]
+                    if pos + 12 > limit:
+                        raise TranscodeError(pos, "an element header runs past the end")
+                    length = unpack_long(data, at)[3]
                     pos += 12
                 else:
-                    length = length >> 16 if self.src.little else length & 0xFFFF
+                    length = length >> 16 if src_little else length & 0xFFFF
                     pos += 8
             if length == _UNDEFINED:
                 pos = self._sequence(out, tag, vr, pos, end, pixel_rep)
+                data, base = source.data, source.base
+                limit = base + len(data)
                 continue
             if pos + length > end:
                 raise TranscodeError(pos, f"({group:04X},{element:04X}) overruns its data set")
@@ -322,8 +348,16 @@ class _Walker:
                 self._header(out, group, element, b"SQ", len(child))
                 out.extend(child)
             else:
-                self._header(out, group, element, vr, length)
-                self._value(out, vr, pos, length)
+                if dst_implicit:
+                    pending += pack_tag_length(group, element, length)
+                elif length <= 0xFFFF and vr not in _LONG_VRS:
+                    pending += pack_short(group, element, vr, length)
+                else:
+                    self._header(out, group, element, vr, length)
+                if length < pass_through and not swap and pos + length <= limit:
+                    pending += data[pos - base : pos - base + length]
+                else:
+                    self._value(out, vr, pos, length)
                 if src_implicit and (group == 0x0028 or group & 1):
                     if tag == _PIXEL_REPRESENTATION and length == 2:
                         (pixel_rep,) = self.src_us.unpack_from(self._bytes(pos, 2))
@@ -332,6 +366,8 @@ class _Walker:
                     elif group & 1 and 0x10 <= element < 0x100:
                         creator = self._bytes(pos, length).decode("ascii", "replace")
                         creators[group << 8 | element] = creator.strip(" \x00")
+            data, base = source.data, source.base
+            limit = base + len(data)
             pos += length
         if until is not None:
             raise TranscodeError(pos, "a delimitation item is missing at the end")
