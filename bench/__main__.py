@@ -15,6 +15,7 @@ by that much: see docs/performance.md for its size).
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -29,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from bench.convert import convert_timings
 from bench.data import KIB, MIB, write_big_instance, write_instances
 
 PYTHON = [sys.executable, "-m", "bench.peers"]
@@ -61,10 +63,16 @@ class Server:
 
 @contextmanager
 def python_scp(
-    impl: str, max_pdu: int, max_associations: int = 10, store_to_disk: Path | None = None
+    impl: str,
+    max_pdu: int,
+    max_associations: int = 10,
+    store_to_disk: Path | None = None,
+    defaults: bool = False,
 ) -> Iterator[Server]:
     argv = [*PYTHON, f"{impl}-scp", "--max-pdu", str(max_pdu)]
     argv += ["--max-associations", str(max_associations)]
+    if defaults:
+        argv.append("--defaults")
     if store_to_disk is not None:
         argv += ["--store-to-disk", str(store_to_disk)]
     process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
@@ -93,11 +101,14 @@ def scp_report(server: Server) -> dict[str, Any]:
 
 
 @contextmanager
-def dcmtk_scp(max_pdu: int) -> Iterator[Server]:
+def dcmtk_scp(max_pdu: int | None) -> Iterator[Server]:
+    """``storescp --ignore``, with ``--max-pdu`` unless ``None`` (DCMTK's default, 16 KiB)."""
     from harness.systems import free_port, wait_until_listening
 
     port = free_port()
-    argv = [find_dcmtk("storescp"), "--ignore", "--max-pdu", str(max_pdu)]
+    argv = [find_dcmtk("storescp"), "--ignore"]
+    if max_pdu is not None:
+        argv += ["--max-pdu", str(max_pdu)]
     argv += ["-aet", "BENCHSCP", str(port)]
     process = subprocess.Popen(
         argv, env=DCMTK_ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, text=True
@@ -118,14 +129,27 @@ def run_json(argv: list[str], stdin: IO[str] | None = None) -> dict[str, Any]:
     return result
 
 
-def python_store(impl: str, port: int, max_pdu: int, directory: Path) -> dict[str, Any]:
+def python_store(
+    impl: str,
+    port: int,
+    max_pdu: int,
+    directory: Path,
+    *,
+    defaults: bool = False,
+    dcmread: bool = False,
+) -> dict[str, Any]:
     argv = [*PYTHON, "store", "--impl", impl, "--port", str(port)]
+    argv += ["--defaults"] if defaults else []
+    argv += ["--dcmread"] if dcmread else []
     return run_json([*argv, "--max-pdu", str(max_pdu), "--dir", str(directory)])
 
 
-def dcmtk_store(port: int, max_pdu: int, directory: Path) -> dict[str, Any]:
+def dcmtk_store(port: int, max_pdu: int | None, directory: Path) -> dict[str, Any]:
+    """``storescu`` of every file; with ``max_pdu`` ``None``, its default options."""
     files = sorted(str(p) for p in directory.glob("*.dcm"))
-    argv = [find_dcmtk("storescu"), "-aec", "BENCHSCP", "--max-pdu", str(max_pdu), "-xe"]
+    argv = [find_dcmtk("storescu"), "-aec", "BENCHSCP"]
+    if max_pdu is not None:
+        argv += ["--max-pdu", str(max_pdu), "-xe"]
     argv += ["127.0.0.1", str(port), *files]
     start = time.perf_counter()
     done = subprocess.run(argv, env=DCMTK_ENV, capture_output=True, text=True, check=False)
@@ -219,6 +243,86 @@ class Bench:
                     runs[name].append(run())
         return {name: self._rate(done) for name, done in runs.items()}
 
+    def defaults_case(self) -> None:
+        """C-STORE as the seed guide writes it: default contexts and PDU sizes on every side.
+
+        The SCUs propose ``add_requested_context(CTImageStorage)`` (Implicit VR
+        LE first); the SCPs support ``add_supported_context(CTImageStorage)``;
+        DCMTK's tools run with their default options (``storescp --ignore``, so
+        that no SCP writes files). The files are Explicit VR Little Endian.
+        """
+        directory = self.store_dir
+        size = f"{self.instances} x 512 KiB"
+        with (
+            python_scp("dicomactors", 0, defaults=True) as ours,
+            python_scp("pynetdicom", 0, defaults=True) as theirs,
+            dcmtk_scp(None) as dcmtk,
+        ):
+            ports = {"dicomactors": ours.port, "pynetdicom": theirs.port, "dcmtk": dcmtk.port}
+            pairs: dict[str, Callable[[], dict[str, Any]]] = {
+                "dcmtk->dcmtk": lambda: dcmtk_store(dcmtk.port, None, directory)
+            }
+            for how, dcmread in (("path", False), ("dcmread", True)):
+                for scu in ("dicomactors", "pynetdicom"):
+                    for scp, port in ports.items():
+                        if scu == "pynetdicom" and scp != "pynetdicom":
+                            continue
+                        pairs[f"{how} {scu}->{scp}"] = functools.partial(
+                            python_store,
+                            scu,
+                            port,
+                            0,
+                            directory,
+                            defaults=True,
+                            dcmread=dcmread,
+                        )
+            runs: dict[str, list[dict[str, Any]]] = {name: [] for name in pairs}
+            for _ in range(self.repeats):
+                for name, run in pairs.items():
+                    runs[name].append(run())
+        rates = {name: self._rate(done) for name, done in runs.items()}
+        dcm, dcm_runs = rates["dcmtk->dcmtk"]
+        targets = {"path dicomactors->dicomactors": 1.0, "dcmread dicomactors->dicomactors": 0.8}
+        calls = {"path": "send_c_store(path)", "dcmread": "send_c_store(dcmread(path))"}
+        for name, (rate, rate_runs) in rates.items():
+            if name == "dcmtk->dcmtk":
+                continue
+            how, pair = name.split(" ")
+            self.rows.append(
+                Row(
+                    f"defaults: {calls[how]}, {size}",
+                    pair,
+                    "dcmtk->dcmtk",
+                    rate / dcm,
+                    targets.get(name),
+                    "inst/s",
+                    rate,
+                    dcm,
+                    {"ours": rate_runs, "anchor": dcm_runs},
+                )
+            )
+
+    def convert_case(self) -> None:
+        timings = [convert_timings() for _ in range(self.repeats)]
+        ours = median([t["bytes"] for t in timings])
+        region = median([t["region"] for t in timings])
+        theirs = median([t["pydicom"] for t in timings])
+        self.rows.append(
+            Row(
+                "convert 512 KiB CT, Explicit -> Implicit VR LE",
+                "dicomactors.transcode",
+                "pydicom read + write",
+                theirs / ours,
+                None,
+                "us per data set",
+                ours,
+                theirs,
+                {"ours": [t["bytes"] for t in timings], "anchor": [t["pydicom"] for t in timings]},
+                f"ratio = pydicom's time / ours; from a file region {region:.1f} us; "
+                f"target: under 100 us -> {'yes' if ours < 100 else 'NO'}",
+            )
+        )
+
     def store_cases(self) -> None:
         size = f"{self.instances} x 512 KiB"
         for label, max_pdu, dcmtk_pdu in (
@@ -236,7 +340,7 @@ class Bench:
             small = f"{dcmtk_pdu // KIB} KiB"
             self.rows += [
                 Row(
-                    f"C-STORE {size}, {label} ({big})",
+                    f"tuned: C-STORE {size}, {label} ({big})",
                     "dicomactors->dicomactors",
                     "pynetdicom->pynetdicom",
                     ours / pyn,
@@ -247,7 +351,7 @@ class Bench:
                     {"ours": ours_runs, "anchor": pyn_runs},
                 ),
                 Row(
-                    f"C-STORE {size}, {label} ({small})",
+                    f"tuned: C-STORE {size}, {label} ({small})",
                     "dicomactors->dicomactors",
                     "dcmtk->dcmtk",
                     at_dcmtk / dcm,
@@ -263,7 +367,7 @@ class Bench:
                 # its own largest (16 MiB between dicomactors peers, 128 KiB for DCMTK).
                 self.rows.append(
                     Row(
-                        f"C-STORE {size}, {label} ({big} vs {small})",
+                        f"tuned: C-STORE {size}, {label} ({big} vs {small})",
                         "dicomactors->dicomactors",
                         "dcmtk->dcmtk",
                         ours / dcm,
@@ -277,7 +381,7 @@ class Bench:
                 )
             self.rows += [
                 Row(
-                    f"C-STORE {size}, {label} ({small})",
+                    f"tuned: C-STORE {size}, {label} ({small})",
                     "dcmtk->dicomactors",
                     "dcmtk->dcmtk",
                     into / dcm,
@@ -288,7 +392,7 @@ class Bench:
                     {"ours": into_runs, "anchor": dcm_runs},
                 ),
                 Row(
-                    f"C-STORE {size}, {label} ({small})",
+                    f"tuned: C-STORE {size}, {label} ({small})",
                     "dicomactors->dcmtk",
                     "dcmtk->dcmtk",
                     out / dcm,
@@ -466,7 +570,7 @@ class Bench:
 
     def table(self) -> str:
         lines = [
-            f"{'case':<52} {'ours':<26} {'anchor':<24} {'ours':>10} {'anchor':>10} "
+            f"{'case':<64} {'ours':<32} {'anchor':<24} {'ours':>10} {'anchor':>10} "
             f"{'ratio':>7} {'target':>7} met",
         ]
         lines.append("-" * len(lines[0]))
@@ -475,11 +579,11 @@ class Bench:
             ratio = f"{row.ratio:6.2f}x" if row.ratio is not None else " " * 7
             target = f"{row.target:6.1f}x" if row.target is not None else " " * 7
             lines.append(
-                f"{row.case:<52} {row.ours:<26} {row.anchor:<24} {row.ours_value:10.1f} "
+                f"{row.case:<64} {row.ours:<32} {row.anchor:<24} {row.ours_value:10.1f} "
                 f"{anchor} {ratio} {target} {row.met}"
             )
             if row.note:
-                lines.append(f"{'':<52} {row.note} ({row.unit})")
+                lines.append(f"{'':<64} {row.note} ({row.unit})")
         return "\n".join(lines)
 
 
@@ -502,12 +606,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="runs per case (median)")
     parser.add_argument("--quick", action="store_true", help="smaller cases, for a smoke test")
     parser.add_argument(
-        "--cases", default="store,echo,concurrent,big", help="comma-separated subset to run"
+        "--cases",
+        default="defaults,convert,store,echo,concurrent,big",
+        help="comma-separated subset to run",
     )
     args = parser.parse_args(argv)
     cases = set(args.cases.split(","))
     with tempfile.TemporaryDirectory(prefix="dicomactors-bench-", dir="/dev/shm") as tmp:
         bench = Bench(Path(tmp), args.repeats, args.quick)
+        if "defaults" in cases:
+            bench.defaults_case()
+        if "convert" in cases:
+            bench.convert_case()
         if "store" in cases:
             bench.store_cases()
         if "echo" in cases:

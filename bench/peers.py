@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from pydicom import dcmread
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
 
 VERIFICATION = "1.2.840.10008.1.1"
@@ -71,12 +72,15 @@ def _serve(args: argparse.Namespace, ae_class: Any, evt: Any, stored_size: Any) 
     """The same storage SCP on either stack: ``stored_size(event)`` reads the data set's
     length the way a user of that stack would (so both touch the bytes)."""
     ae = ae_class("BENCHSCP")
-    ae.maximum_pdu_size = args.max_pdu
     ae.maximum_associations = args.max_associations
     ae.network_timeout = 120
     if args.store_to_disk:
         ae.store_to_disk = args.store_to_disk
-    ae.add_supported_context(CTImageStorage, ExplicitVRLittleEndian)
+    if args.defaults:  # as the seed guide writes it: the default PDU size and syntaxes
+        ae.add_supported_context(CTImageStorage)
+    else:
+        ae.maximum_pdu_size = args.max_pdu
+        ae.add_supported_context(CTImageStorage, ExplicitVRLittleEndian)
     ae.add_supported_context(VERIFICATION)
     stats = _Stats(lambda: len(ae.active_associations))
 
@@ -107,7 +111,7 @@ def pynetdicom_scp(args: argparse.Namespace) -> None:
     _serve(args, AE, evt, lambda event: len(event.request.DataSet.getvalue()))
 
 
-def _client_ae(impl: str, max_pdu: int) -> Any:
+def _client_ae(impl: str, max_pdu: int, defaults: bool = False) -> Any:
     ae: Any
     if impl == "dicomactors":
         from dicomactors import AE
@@ -117,9 +121,12 @@ def _client_ae(impl: str, max_pdu: int) -> Any:
         from pynetdicom import AE as PynetdicomAE
 
         ae = PynetdicomAE("BENCHSCU")
-    ae.maximum_pdu_size = max_pdu
     ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 120
-    ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
+    if defaults:  # as the seed guide writes it: the default PDU size and syntaxes
+        ae.add_requested_context(CTImageStorage)
+    else:
+        ae.maximum_pdu_size = max_pdu
+        ae.add_requested_context(CTImageStorage, ExplicitVRLittleEndian)
     ae.add_requested_context(VERIFICATION)
     return ae
 
@@ -127,14 +134,15 @@ def _client_ae(impl: str, max_pdu: int) -> Any:
 def store(args: argparse.Namespace) -> None:
     """Associate, C-STORE every file in a directory, release."""
     paths = sorted(Path(args.dir).glob("*.dcm"))
-    ae = _client_ae(args.impl, args.max_pdu)
+    ae = _client_ae(args.impl, args.max_pdu, args.defaults)
     start = time.perf_counter()
     assoc = ae.associate("127.0.0.1", args.port, ae_title="BENCHSCP")
     if not assoc.is_established:
         raise SystemExit("association failed")
     failed = 0
     for path in paths:
-        status = assoc.send_c_store(str(path))
+        # --dcmread: what a user who reads the file first sends (the read is timed too).
+        status = assoc.send_c_store(dcmread(path) if args.dcmread else str(path))
         if getattr(status, "Status", None) != 0:
             failed += 1
     assoc.release()
@@ -215,12 +223,15 @@ def main(argv: list[str] | None = None) -> None:
         scp.add_argument("--max-pdu", type=int, default=16384)
         scp.add_argument("--max-associations", type=int, default=10)
         scp.add_argument("--store-to-disk", default=None, help="dicomactors only: a directory")
+        scp.add_argument("--defaults", action="store_true", help="the seed guide's contexts")
         scp.set_defaults(func=func)
     client = roles.add_parser("store")
     client.add_argument("--impl", choices=("dicomactors", "pynetdicom"), required=True)
     client.add_argument("--port", type=int, required=True)
     client.add_argument("--max-pdu", type=int, default=16384)
     client.add_argument("--dir", required=True)
+    client.add_argument("--defaults", action="store_true", help="the seed guide's contexts")
+    client.add_argument("--dcmread", action="store_true", help="send dcmread(path), not path")
     client.set_defaults(func=store)
     echo = roles.add_parser("echo-loop")
     echo.add_argument("--impl", choices=("dicomactors", "pynetdicom"), required=True)

@@ -58,6 +58,23 @@ def file_payload(
     return None
 
 
+def _coalesced(pieces: list[Buffer]) -> list[Buffer]:
+    """Neighbouring small pieces joined: each piece becomes at least one PDV on the wire."""
+    out: list[Buffer] = []
+    small: list[bytes | memoryview] = []
+    for piece in pieces:
+        if len(piece) < PASS_THROUGH and not isinstance(piece, FileRegion):
+            small.append(piece)
+            continue
+        if small:
+            out.append(b"".join(small))
+            small = []
+        out.append(piece)
+    if small:
+        out.append(b"".join(small))
+    return out
+
+
 def _syntax_of(implicit: bool | None, little: bool | None) -> str | None:
     if implicit is None or little is None:
         return None
@@ -111,7 +128,7 @@ def dataset_payload(ds: Dataset, accepted: str) -> list[Buffer]:
         out.append(written.getvalue())
     if pending or run:
         out.extend(transcode([*run, bytes(pending)], source, accepted))
-    return out
+    return _coalesced(out)
 
 
 def _reusable(ds: Dataset) -> bool:
