@@ -263,19 +263,16 @@ class Bench:
                 "dcmtk->dcmtk": lambda: dcmtk_store(dcmtk.port, None, directory)
             }
             for how, dcmread in (("path", False), ("dcmread", True)):
-                for scu in ("dicomactors", "pynetdicom"):
-                    for scp, port in ports.items():
-                        if scu == "pynetdicom" and scp != "pynetdicom":
-                            continue
-                        pairs[f"{how} {scu}->{scp}"] = functools.partial(
-                            python_store,
-                            scu,
-                            port,
-                            0,
-                            directory,
-                            defaults=True,
-                            dcmread=dcmread,
-                        )
+                for scp, port in ports.items():
+                    pairs[f"{how} dicomactors->{scp}"] = functools.partial(
+                        python_store,
+                        "dicomactors",
+                        port,
+                        0,
+                        directory,
+                        defaults=True,
+                        dcmread=dcmread,
+                    )
             runs: dict[str, list[dict[str, Any]]] = {name: [] for name in pairs}
             for _ in range(self.repeats):
                 for name, run in pairs.items():
