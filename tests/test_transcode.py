@@ -32,7 +32,8 @@ def _tags_by_vr() -> dict[str, list[int]]:
     out: dict[str, list[int]] = {}
     for tag, (vr, _vm, _name, retired, _keyword) in DicomDictionary.items():
         group, element = tag >> 16, tag & 0xFFFF
-        if retired or " or " in vr or vr == "NONE" or element == 0 or group in (0x0000, 0x0002, 0x0008):
+        skipped = group in (0x0000, 0x0002, 0x0008) or element == 0  # command, meta, charset
+        if retired or skipped or " or " in vr or vr == "NONE":
             continue
         out.setdefault(vr, []).append(tag)
     return {vr: sorted(tags)[:40] for vr, tags in out.items()}
