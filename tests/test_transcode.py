@@ -28,11 +28,15 @@ PRIVATE_CREATOR = "DICOMACTORS TEST"
 
 
 def _tags_by_vr() -> dict[str, list[int]]:
-    """Public, current, unambiguous tags of each VR (no group lengths, no File Meta)."""
+    """Public, current, unambiguous tags of each VR.
+
+    Not the command and File Meta groups, group lengths, nor Specific Character Set
+    (the generated text is ASCII).
+    """
     out: dict[str, list[int]] = {}
     for tag, (vr, _vm, _name, retired, _keyword) in DicomDictionary.items():
         group, element = tag >> 16, tag & 0xFFFF
-        skipped = group in (0x0000, 0x0002, 0x0008) or element == 0  # command, meta, charset
+        skipped = group in (0x0000, 0x0002) or element == 0 or tag == 0x00080005
         if retired or skipped or " or " in vr or vr == "NONE":
             continue
         out.setdefault(vr, []).append(tag)
