@@ -116,3 +116,12 @@ def test_a_read_data_set_reuses_what_pydicom_read(
     monkeypatch.undo()
     assert status == 0x0000
     assert received == [(expected, encode_dataset(dcmread(instance), expected))]
+
+
+def test_the_choice_is_set_by_name_and_a_wrong_one_is_refused() -> None:
+    ae = AE()
+    assert ae.transfer_syntax_choice is TransferSyntaxChoice.EXPLICIT_OVER_IMPLICIT
+    ae.transfer_syntax_choice = "requestor"  # type: ignore[assignment]
+    assert ae.transfer_syntax_choice is TransferSyntaxChoice.REQUESTOR
+    with pytest.raises(ValueError, match="transfer_syntax_choice must be one of"):
+        ae.transfer_syntax_choice = "dcmtk"  # type: ignore[assignment]
