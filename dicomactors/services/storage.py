@@ -17,6 +17,7 @@ from dicomactors.dimse import CStoreRQ, CStoreRSP, DatasetSink, DatasetSinkFacto
 from dicomactors.dimse.commands import DIMSEMessage
 from dicomactors.dimse_primitives import primitive_for
 from dicomactors.services.common import run_status_handler
+from dicomactors.status import Status
 
 #: 0xA700 Out of resources; 0xC000-0xCFFF Cannot understand (PS3.4 B.2.3).
 CANNOT_UNDERSTAND = 0xC000
@@ -25,16 +26,13 @@ CANNOT_UNDERSTAND = 0xC000
 def handle_c_store(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any) -> None:
     rq = request.message
     context = request.context
-    status, extra = run_status_handler(
-        assoc,
-        handlers,
-        evt.EVT_C_STORE,
-        CANNOT_UNDERSTAND,
-        context=context.as_tuple,
-        request=primitive_for(rq, request.dataset),
-        dataset_bytes=request.dataset if request.dataset is not None else b"",
-        transfer_syntax=str(context.transfer_syntax[0]),
-    )
+    if rq.affected_sop_class_uid != context.abstract_syntax:
+        # The context was negotiated for another SOP Class (PS3.7 9.3.1.1, PS3.8 7.1.1.13):
+        # the instance is refused before any handler sees it.
+        status: int = Status.SOP_CLASS_NOT_SUPPORTED
+        extra: dict[str, Any] = {"error_comment": "not the presentation context's SOP Class"}
+    else:
+        status, extra = _run_handler(assoc, handlers, request)
     send(
         CStoreRSP(
             message_id_being_responded_to=rq.message_id,
@@ -43,6 +41,23 @@ def handle_c_store(assoc: Any, handlers: evt.HandlerTable, request: Any, send: A
             affected_sop_instance_uid=rq.affected_sop_instance_uid,
             **extra,
         )
+    )
+
+
+def _run_handler(
+    assoc: Any, handlers: evt.HandlerTable, request: Any
+) -> tuple[int, dict[str, Any]]:
+    rq = request.message
+    context = request.context
+    return run_status_handler(
+        assoc,
+        handlers,
+        evt.EVT_C_STORE,
+        CANNOT_UNDERSTAND,
+        context=context.as_tuple,
+        request=primitive_for(rq, request.dataset),
+        dataset_bytes=request.dataset if request.dataset is not None else b"",
+        transfer_syntax=str(context.transfer_syntax[0]),
     )
 
 

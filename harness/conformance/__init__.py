@@ -11,6 +11,7 @@ from harness.conformance import (  # noqa: F401  (each registers its scenarios)
     artim_timer,
     association,
     dimse,
+    dimse_faults,
     limit,
     malformed,
     max_pdu,
