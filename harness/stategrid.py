@@ -42,6 +42,10 @@ class Mark(StrEnum):
 _LETTER = {Mark.MATCHES: "=", Mark.DEVIATES: "D", Mark.NOT_DRIVABLE: "-", Mark.NOT_PROBED: "?"}
 
 
+NOT_DRIVABLE: dict[Role, dict[tuple[State, Event], str]] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
+"""Per role, the cells no remote peer can drive, with the reason (filled by each role's probes)."""
+
+
 def expected_action(state: State, event: Event) -> str:
     """What Table 9-10 asks for in this cell ("" where the standard leaves it empty)."""
     action = STANDARD_TABLE.get((state, event))
@@ -150,6 +154,7 @@ class StateGrid:
 
 __all__ = [
     "Cell",
+    "NOT_DRIVABLE",
     "Mark",
     "Role",
     "StateGrid",

@@ -8,6 +8,7 @@ declares.
 """
 
 from harness.conformance import (  # noqa: F401  (each registers its scenarios)
+    acceptor_grid,
     artim_timer,
     association,
     dimse,

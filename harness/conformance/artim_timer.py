@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dicomactors.fsm import Event as E
+from dicomactors.fsm import State as S
 from dicomactors.pdu import (
     AReleaseRP,
 )
@@ -37,6 +39,7 @@ def _artim_verdict(outcome: Outcome, limit: float) -> Verdict:
     "PS3.8 9.1.5, 9.2 (Sta2, Evt18, AA-2)",
     "close the connection about ARTIM after it opened",
     group="artim",
+    cell=(S.STA2_TRANSPORT_OPEN_AWAITING_RQ, E.EVT18_ARTIM_EXPIRED),
     requires=(ARTIM,),
     note="the ARTIM timeout is local configuration",
 )
@@ -75,6 +78,7 @@ def _artim_trickled(sut: SystemUnderTest) -> Verdict:
     "PS3.8 9.2 (Sta13, AR-4, Evt18, AA-2)",
     "A-RELEASE-RP, then close the connection when ARTIM expires",
     group="release",
+    cell=(S.STA13_AWAITING_TRANSPORT_CLOSE, E.EVT18_ARTIM_EXPIRED),
     requires=(ARTIM,),
 )
 def _release_without_close(sut: SystemUnderTest) -> Verdict:
