@@ -18,6 +18,7 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from harness import conformance as c
+from harness.conformance import security
 from harness.behaviours import HARNESS_AE
 from harness.systems import (
     DCMQRSCP_SUPPORTS,
@@ -82,6 +83,13 @@ def dicomactors_local() -> Iterator[SystemUnderTest]:
         scp.ae.require_called_aet = True
         scp.ae.require_calling_aet = [HARNESS_AE, c.SCU_AE]
         running = scp.start((LOOPBACK, 0))
+        tls = scp.ae.start_server(
+            (LOOPBACK, 0),
+            block=False,
+            ssl_context=security.server_context(work),
+            evt_handlers=scp.handlers(),
+        )
+        assert tls is not None
         try:
             yield SystemUnderTest(
                 "dicomactors",
@@ -95,10 +103,12 @@ def dicomactors_local() -> Iterator[SystemUnderTest]:
                     c.artim(ARTIM_SECONDS),
                     c.max_associations(ASSOCIATION_LIMIT),
                     c.move_destination(MOVE_AE, LOOPBACK, move_port),
+                    security.tls_port(tls.server_address[1]),
                 },
                 storage_dir=work / "storage",
             )
         finally:
+            tls.shutdown()
             running.shutdown()
             scp.index.close()
 

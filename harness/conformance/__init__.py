@@ -19,6 +19,7 @@ from harness.conformance import (  # noqa: F401  (each registers its scenarios)
     presentation,
     release_abort,
     robustness,
+    security,
     services,
 )
 from harness.conformance.core import (
