@@ -15,12 +15,16 @@ from typing import Any
 from pydicom import Dataset
 from pydicom.uid import generate_uid
 
+from dicomactors.dataset import encode_dataset
+from dicomactors.dimse.commands import CCancelRQ, CFindRQ, CFindRSP, encode_command
 from dicomactors.pdu import (
     AAssociateAC,
     AAssociateRJ,
     AReleaseRP,
     AReleaseRQ,
     AsynchronousOperationsWindowItem,
+    PDataTF,
+    PresentationDataValue,
     UserIdentityACItem,
     UserIdentityRQItem,
     UserIdentityType,
@@ -28,6 +32,8 @@ from dicomactors.pdu import (
 from dicomactors.status import StatusCategory, status_category
 from harness import behaviours as b
 from harness.conformance.core import (
+    ENDED,
+    IMPLICIT,
     SECONDARY_CAPTURE,
     STUDY_ROOT_FIND,
     STUDY_ROOT_GET,
@@ -39,11 +45,13 @@ from harness.conformance.core import (
     play,
     request_for,
     requestor_script,
+    rq_context,
     scenario,
     scu_association,
     verdict_of,
 )
-from harness.script import Close, Expect, SendPDU
+from harness.conformance.dimse_faults import commands_received
+from harness.script import Close, Expect, SendPDU, Step
 from harness.systems import Capability, SystemUnderTest
 
 GROUP = "services"
@@ -120,7 +128,7 @@ def _unknown_level(
 @scenario(
     "c-find-unknown-level",
     f"C-FIND with Query/Retrieve Level {UNKNOWN_LEVEL!r}",
-    "PS3.4 C.2.2.1, C.4.1.1.4 (0xA900 Identifier does not match SOP Class, 0xCxxx)",
+    "PS3.4 C.6 (the levels), C.4.1.1.4 (0xA900 Identifier does not match SOP Class, 0xCxxx)",
     "a failure status (0xA900 or 0xCxxx fit), no pending response",
     group=GROUP,
     requires=(Capability.FIND,),
@@ -135,7 +143,7 @@ def _find_level(sut: SystemUnderTest) -> Verdict:
 @scenario(
     "c-get-unknown-level",
     f"C-GET with Query/Retrieve Level {UNKNOWN_LEVEL!r}",
-    "PS3.4 C.2.2.1, C.4.3.1.4 (0xA900 Identifier does not match SOP Class, 0xCxxx)",
+    "PS3.4 C.6 (the levels), C.4.3.1.4 (0xA900 Identifier does not match SOP Class, 0xCxxx)",
     "a failure status (0xA900 or 0xCxxx fit), no pending response",
     group=GROUP,
     requires=(Capability.GET,),
@@ -150,7 +158,7 @@ def _get_level(sut: SystemUnderTest) -> Verdict:
 @scenario(
     "c-move-unknown-level",
     f"C-MOVE with Query/Retrieve Level {UNKNOWN_LEVEL!r}",
-    "PS3.4 C.2.2.1, C.4.2.1.5 (0xA900 Identifier does not match SOP Class, 0xCxxx)",
+    "PS3.4 C.6 (the levels), C.4.2.1.5 (0xA900 Identifier does not match SOP Class, 0xCxxx)",
     "a failure status (0xA900, 0xCxxx, or 0xA801 for the destination), no pending response",
     group=GROUP,
     requires=(Capability.MOVE,),
@@ -162,12 +170,38 @@ def _move_level(sut: SystemUnderTest) -> Verdict:
     return _unknown_level(sut, STUDY_ROOT_MOVE, send, "C-MOVE")
 
 
+def cancel_script(sut: SystemUnderTest, query: Dataset, matches: int) -> Any:
+    """C-FIND-RQ (message 11) with its identifier, and at once a C-CANCEL-RQ for it; then
+    take up to two P-DATA-TFs per match and for the final response (a command and an
+    identifier may come in PDUs of their own), and close."""
+    command = encode_command(CFindRQ(11, STUDY_ROOT_FIND))
+    cancel = encode_command(CCancelRQ(11))
+    find = (
+        PresentationDataValue(1, True, True, command),
+        PresentationDataValue(1, False, True, encode_dataset(query, IMPLICIT)),
+    )
+    steps: list[Step] = [
+        SendPDU(request_for(sut, (rq_context(1, STUDY_ROOT_FIND),))),
+        Expect((AAssociateAC,), b.REPLY_WITHIN),
+        SendPDU(PDataTF(find)),
+        SendPDU(PDataTF((PresentationDataValue(1, True, True, cancel),))),
+    ]
+    steps += [Expect((PDataTF,), b.REPLY_WITHIN, or_close=True)] * (2 * matches + 2)
+    steps.append(Close())
+    return requestor_script("c-find-cancel", steps)
+
+
+def find_statuses(outcome: Any) -> list[int]:
+    return [r.status for r in commands_received(outcome) if isinstance(r, CFindRSP)]
+
+
 @scenario(
     "c-find-cancel",
-    f"C-CANCEL after the first of {CANCEL_MATCHES} pending C-FIND responses",
-    "PS3.7 9.1.2.1, 9.3.2.3 (C-CANCEL-RQ); PS3.4 C.4.1.2.3 (0xFE00 Matching terminated"
+    f"A C-CANCEL-RQ right behind a C-FIND-RQ that matches {CANCEL_MATCHES} studies",
+    "PS3.7 9.1.2.1, 9.3.2.3 (C-CANCEL-RQ); PS3.4 C.4.1.1.4 (0xFE00 Matching terminated"
     " due to Cancel request)",
-    "final status 0xFE00; or 0x0000 after every match, when the cancel came too late",
+    "final status 0xFE00; or 0x0000 after every match, if the matching was over before"
+    " the cancel was read",
     group=GROUP,
     requires=(Capability.STORE, Capability.FIND),
 )
@@ -181,19 +215,17 @@ def _find_cancel(sut: SystemUnderTest) -> Verdict:
     query.QueryRetrieveLevel = "STUDY"
     query.PatientID = patient
     query.StudyInstanceUID = ""
-    statuses: list[int | None] = []
-    with scu_association(sut, STUDY_ROOT_FIND) as assoc:
-        context_id = assoc.accepted_contexts[0].context_id
-        for status, _ in assoc.send_c_find(query, STUDY_ROOT_FIND, msg_id=11):
-            statuses.append(_status(status))
-            if len(statuses) == 1 and statuses[0] in (0xFF00, 0xFF01):
-                assoc.send_c_cancel(11, context_id)
-    final = statuses[-1] if statuses else None
-    pending = len(statuses) - 1 if statuses else 0
+    outcome = play(cancel_script(sut, query, CANCEL_MATCHES), sut)
+    statuses = find_statuses(outcome)
+    finals = [s for s in statuses if s not in (0xFF00, 0xFF01)]
+    final = finals[0] if finals else None
+    pending = len(statuses) - len(finals)
     late = final == 0 and pending == CANCEL_MATCHES
     ok = final == 0xFE00 or late
-    seen = f"final status {_hex(final)} after {pending} pending responses"
-    return Verdict(Status.PASSED if ok else Status.DEVIATES, seen, _timed(start))
+    why = f"final status {_hex(final)} after {pending} pending responses"
+    if outcome.kind in ENDED and final is None:
+        why += ": the association ended instead"
+    return verdict_of(outcome, ok, why)
 
 
 def _commitment_request(ds: Dataset) -> Dataset:
