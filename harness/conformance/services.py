@@ -115,7 +115,7 @@ def _unknown_level(
     start = time.monotonic()
     with scu_association(sut, model) as assoc:
         if not assoc.is_established:
-            return Verdict(Status.DEVIATES, "association not accepted", _timed(start))
+            return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
         responses = list(send(assoc, _level_query()))
     statuses = [_status(status) for status, _ in responses]
     final = statuses[-1] if statuses else None
@@ -210,7 +210,7 @@ def _find_cancel(sut: SystemUnderTest) -> Verdict:
     patient = _patient_id()
     stored = _store_all(sut, [ct_instance(patient) for _ in range(CANCEL_MATCHES)])
     if not _stored(stored):
-        return Verdict(Status.DEVIATES, "C-STORE (setting up) failed", _timed(start))
+        return Verdict(Status.ERROR, "C-STORE (setting up) failed: no check made", _timed(start))
     query = Dataset()
     query.QueryRetrieveLevel = "STUDY"
     query.PatientID = patient
@@ -250,10 +250,10 @@ def _commitment(sut: SystemUnderTest) -> Verdict:
     start = time.monotonic()
     ds = ct_instance(_patient_id())
     if not _stored(_store_all(sut, [ds])):
-        return Verdict(Status.DEVIATES, "C-STORE (setting up) failed", _timed(start))
+        return Verdict(Status.ERROR, "C-STORE (setting up) failed: no check made", _timed(start))
     with scu_association(sut, STORAGE_COMMITMENT_PUSH) as assoc:
         if not assoc.is_established:
-            return Verdict(Status.DEVIATES, "association not accepted", _timed(start))
+            return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
         status, _ = assoc.send_n_action(
             _commitment_request(ds), 1, STORAGE_COMMITMENT_PUSH, STORAGE_COMMITMENT_INSTANCE
         )
@@ -316,7 +316,7 @@ def _mpps(sut: SystemUnderTest) -> Verdict:
     instance = generate_uid()
     with scu_association(sut, MPPS) as assoc:
         if not assoc.is_established:
-            return Verdict(Status.DEVIATES, "association not accepted", _timed(start))
+            return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
         created, _ = assoc.send_n_create(_mpps_create(), MPPS, instance)
         code = _status(created)
         if code != 0:
