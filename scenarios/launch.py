@@ -18,8 +18,8 @@ from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from harness import conformance as c
-from harness.conformance import security
 from harness.behaviours import HARNESS_AE
+from harness.conformance import security
 from harness.systems import (
     DCMQRSCP_SUPPORTS,
     DCMTK_ENV,

@@ -1,4 +1,4 @@
-"""PS3.8 Table 9-10 cell by cell for a system playing the acceptor (harness.conformance.acceptor_grid)."""
+"""PS3.8 Table 9-10 cell by cell, for a system playing the acceptor."""
 
 from __future__ import annotations
 

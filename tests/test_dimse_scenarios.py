@@ -29,10 +29,9 @@ from dicomactors.pdu import (
 )
 from harness import behaviours as b
 from harness import conformance as c
-from harness.conformance import Status
+from harness.conformance import Status, security
 from harness.conformance import acceptor_grid as grid
 from harness.conformance import dimse_faults as faults
-from harness.conformance import security
 from harness.peer import start_peer
 from harness.script import Close, Expect, Script, SendPDU, SendReply, Step
 from harness.stategrid import NOT_DRIVABLE, Role
@@ -166,9 +165,7 @@ def test_the_reasons_name_the_state_or_the_event() -> None:
     assert "Sta5" in unreachable[(State.STA5_AWAITING_AC_OR_RJ, Event.EVT3_A_ASSOCIATE_AC_RECEIVED)]
     local = unreachable[(State.STA6_ESTABLISHED, Event.EVT9_P_DATA_LOCAL)]
     assert "local primitive" in local
-    sta8 = unreachable[
-        (State.STA8_AWAITING_LOCAL_RELEASE_RESPONSE, Event.EVT10_P_DATA_RECEIVED)
-    ]
+    sta8 = unreachable[(State.STA8_AWAITING_LOCAL_RELEASE_RESPONSE, Event.EVT10_P_DATA_RECEIVED)]
     assert "timing" in sta8
 
 

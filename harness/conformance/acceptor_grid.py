@@ -24,6 +24,7 @@ How an action is seen from outside:
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -41,7 +42,6 @@ from dicomactors.pdu import (
 )
 from harness import behaviours as b
 from harness.conformance.core import (
-    K,
     Status,
     Verdict,
     echo_answered,
@@ -52,8 +52,9 @@ from harness.conformance.core import (
     scenario,
     verdict_of,
 )
+from harness.conformance.limit import WIND_DOWN, wait_until_accepting
 from harness.outcome import Outcome
-from harness.script import Close, Expect, ExpectClose, SendBytes, SendPDU, Step
+from harness.script import Close, Expect, ExpectClose, Script, SendBytes, SendPDU, Step
 from harness.stategrid import NOT_DRIVABLE, Role, expected_action, short
 from harness.systems import Capability, SystemUnderTest
 
@@ -181,6 +182,17 @@ def lead_in(sut: SystemUnderTest, state: State) -> tuple[Step, ...]:
     return (*associate, SendPDU(AReleaseRQ()), Expect((AReleaseRP,), b.REPLY_WITHIN))
 
 
+def drive(script: Script, sut: SystemUnderTest, state: State) -> Outcome | None:
+    """Play ``script``, whose lead-in drives the node into ``state``; None if it did not
+    get there. A transient rejection of the lead-in's association (a node still counting
+    earlier associations) is waited out once, for up to ``WIND_DOWN`` seconds."""
+    outcome = play(script, sut)
+    transient = outcome.reject is not None and outcome.reject[0] == 2
+    if not reached(outcome, state) and transient and wait_until_accepting(sut, WIND_DOWN):
+        outcome = play(script, sut)
+    return outcome if reached(outcome, state) else None
+
+
 def reached(outcome: Outcome, state: State) -> bool:
     if state is STA6:
         return any(isinstance(pdu, AAssociateAC) for pdu in outcome.received)
@@ -275,23 +287,26 @@ def probe_pdu_event(sut: SystemUnderTest, state: State, event: Event) -> Verdict
     action = expected_action(state, event)
     name = f"grid-{short(state)}-{short(event)}".lower()
     steps = (*lead_in(sut, state), *event_steps(sut, event), _watch(action), Close())
-    outcome = play(requestor_script(name, steps), sut)
-    if not reached(outcome, state):
+    outcome = drive(requestor_script(name, steps), sut, state)
+    if outcome is None:
         return Verdict(Status.ERROR, f"could not drive the node into {short(state)}", 0.0)
     return _JUDGES[action](outcome, reaction(outcome))
 
 
 def probe_transport_close(sut: SystemUnderTest, state: State) -> Verdict:
     """Close the connection in ``state`` (AA-5, AA-4, AR-5: the node goes idle, sends
-    nothing); what shows it is that the node then serves the next association."""
+    nothing); what shows it is that the node then serves the next association. A node may
+    count the closed association for a while (a worker winding down): it gets
+    :data:`~harness.conformance.limit.WIND_DOWN` seconds to accept one again."""
     name = f"grid-{short(state)}-evt17".lower()
-    first = play(requestor_script(name, (*lead_in(sut, state), Close())), sut)
-    if not reached(first, state):
+    first = drive(requestor_script(name, (*lead_in(sut, state), Close())), sut, state)
+    if first is None:
         return Verdict(Status.ERROR, f"could not drive the node into {short(state)}", 0.0)
-    after = play(b.associate_echo_release(sut.ae_title), sut)
-    ok = after.kind is K.RELEASED
-    why = "then served a new association" if ok else "the next association was not served"
-    return verdict_of(after, ok, why)
+    start = time.monotonic()
+    ok = wait_until_accepting(sut, WIND_DOWN)
+    seen = "then served a new association" if ok else "no new association was served"
+    detail = first.describe()
+    return Verdict(Status.PASSED if ok else Status.DEVIATES, seen, time.monotonic() - start, detail)
 
 
 def _register(state: State, event: Event) -> None:

@@ -241,7 +241,8 @@ def _missing_field(sut: SystemUnderTest) -> Verdict:
     requires=(Capability.ECHO,),
 )
 def _unknown(sut: SystemUnderTest) -> Verdict:
-    return refused(play(_fault_script("command-unknown", sut, _command_pdu(unknown_command())), sut))
+    script = _fault_script("command-unknown", sut, _command_pdu(unknown_command()))
+    return refused(play(script, sut))
 
 
 @scenario(

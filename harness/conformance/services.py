@@ -380,8 +380,8 @@ def _identity(positive: bool) -> UserIdentityRQItem:
 def _identity_positive(sut: SystemUnderTest) -> Verdict:
     outcome = _negotiation(sut, "user-identity-positive-response", _identity(True))
     if outcome.reject is not None:
-        result, source, reason = outcome.reject
-        return verdict_of(outcome, source == 1, "rejected by the service-user" if source == 1 else "")
+        by_user = outcome.reject[1] == 1
+        return verdict_of(outcome, by_user, "rejected by the service-user" if by_user else "")
     ac = accept_pdu(outcome)
     if ac is None:
         return verdict_of(outcome, False, "no A-ASSOCIATE-AC or -RJ")
