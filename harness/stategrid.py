@@ -153,8 +153,8 @@ class StateGrid:
 
 
 __all__ = [
-    "Cell",
     "NOT_DRIVABLE",
+    "Cell",
     "Mark",
     "Role",
     "StateGrid",
