@@ -24,6 +24,7 @@ How an action is seen from outside:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -185,12 +186,22 @@ def lead_in(sut: SystemUnderTest, state: State) -> tuple[Step, ...]:
 def drive(script: Script, sut: SystemUnderTest, state: State) -> Outcome | None:
     """Play ``script``, whose lead-in drives the node into ``state``; None if it did not
     get there. A transient rejection of the lead-in's association (a node still counting
-    earlier associations) is waited out once, for up to ``WIND_DOWN`` seconds."""
+    earlier associations) is no reaction to the probe: it is waited out, for up to
+    ``WIND_DOWN`` seconds."""
+    deadline = time.monotonic() + WIND_DOWN
+    pause = 0.1
     outcome = play(script, sut)
-    transient = outcome.reject is not None and outcome.reject[0] == 2
-    if not reached(outcome, state) and transient and wait_until_accepting(sut, WIND_DOWN):
+    while not reached(outcome, state) and _transient(outcome):
+        if time.monotonic() + pause >= deadline:
+            break
+        threading.Event().wait(pause)
+        pause = min(pause * 2, 1.0)
         outcome = play(script, sut)
     return outcome if reached(outcome, state) else None
+
+
+def _transient(outcome: Outcome) -> bool:
+    return outcome.reject is not None and outcome.reject[0] == 2
 
 
 def reached(outcome: Outcome, state: State) -> bool:
