@@ -29,11 +29,11 @@ from dicomactors.pdu import (
 )
 from harness import behaviours as b
 from harness import conformance as c
-from harness.conformance import Status, security
+from harness.conformance import Status, security, settle
 from harness.conformance import acceptor_grid as grid
 from harness.conformance import dimse_faults as faults
 from harness.peer import start_peer
-from harness.script import Close, Expect, Script, SendPDU, SendReply, Step
+from harness.script import Abort, Close, Expect, Script, SendPDU, SendReply, Step, Wait
 from harness.stategrid import NOT_DRIVABLE, Role
 from harness.systems import LOOPBACK, SystemUnderTest
 
@@ -115,6 +115,16 @@ def test_a_node_that_answers_the_second_of_a_reused_message_id_with_an_abort_dev
     with _node(*steps) as sut:
         verdict = c.scenario_by_id("message-id-reused").check(sut)
     assert verdict.status is Status.DEVIATES, verdict.seen
+
+
+def test_an_abort_on_the_nodes_own_idle_timeout_is_no_answer() -> None:
+    """Silence, then an A-ABORT well after ANSWER_WITHIN: the node timed out, it did not
+    refuse the fault."""
+    steps = (Expect((PDataTF,), 10), Wait(settle.ANSWER_WITHIN + 1), Abort())
+    with _node(*steps) as sut:
+        verdict = c.scenario_by_id("command-missing-command-field").check(sut)
+    assert verdict.status is Status.DEVIATES, verdict.seen
+    assert "idle timeout" in verdict.seen
 
 
 def test_a_node_answering_a_release_rp_in_sta6_with_data_deviates() -> None:

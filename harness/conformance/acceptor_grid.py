@@ -24,7 +24,6 @@ How an action is seen from outside:
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ from harness.conformance.core import (
     verdict_of,
 )
 from harness.conformance.limit import WIND_DOWN, wait_until_accepting
+from harness.conformance.settle import ANSWER_WITHIN, play_settled
 from harness.outcome import Outcome
 from harness.script import Close, Expect, ExpectClose, Script, SendBytes, SendPDU, Step
 from harness.stategrid import NOT_DRIVABLE, Role, expected_action, short
@@ -185,23 +185,9 @@ def lead_in(sut: SystemUnderTest, state: State) -> tuple[Step, ...]:
 
 def drive(script: Script, sut: SystemUnderTest, state: State) -> Outcome | None:
     """Play ``script``, whose lead-in drives the node into ``state``; None if it did not
-    get there. A transient rejection of the lead-in's association (a node still counting
-    earlier associations) is no reaction to the probe: it is waited out, for up to
-    ``WIND_DOWN`` seconds."""
-    deadline = time.monotonic() + WIND_DOWN
-    pause = 0.1
-    outcome = play(script, sut)
-    while not reached(outcome, state) and _transient(outcome):
-        if time.monotonic() + pause >= deadline:
-            break
-        threading.Event().wait(pause)
-        pause = min(pause * 2, 1.0)
-        outcome = play(script, sut)
+    get there (a transient rejection is waited out: :func:`.settle.play_settled`)."""
+    outcome = play_settled(script, sut)
     return outcome if reached(outcome, state) else None
-
-
-def _transient(outcome: Outcome) -> bool:
-    return outcome.reject is not None and outcome.reject[0] == 2
 
 
 def reached(outcome: Outcome, state: State) -> bool:
@@ -214,32 +200,36 @@ def reached(outcome: Outcome, state: State) -> bool:
 
 @dataclass(frozen=True)
 class Reaction:
-    """What the node did after our event: the PDUs it sent, and whether it closed."""
+    """What the node did after our event: the PDUs it sent, and whether it closed, within
+    :data:`~harness.conformance.settle.ANSWER_WITHIN` (what comes later is its idle
+    timeout ending a silence, no answer to the event)."""
 
     pdus: tuple[PDU, ...]
     ended: bool
     silent: bool
+    late: str = ""
 
     def describe(self) -> str:
         sent = ", ".join(type(pdu).__name__ for pdu in self.pdus) or "no PDU"
         end = "then closed" if self.ended else "no close before ours"
-        return f"after our event: {sent}, {end}"
+        return f"after our event: {sent}, {end}" + (f" ({self.late})" if self.late else "")
 
 
 def reaction(outcome: Outcome) -> Reaction:
     """The node's reaction to the last thing we sent (or tried to send)."""
     entries = outcome.transcript
-    start = 0
+    start, sent_at = 0, 0.0
     for index, entry in enumerate(entries):
         ours = entry.party == "us" and entry.event.startswith(("sent", "tried"))
         if ours or (entry.party == "harness" and entry.event.startswith("not sent")):
-            start = index + 1
-    after = entries[start:]
-    pdus = tuple(e.pdu for e in after if e.party == "peer" and e.pdu is not None)
-    ended = any(
-        e.party == "peer" and (e.event == "closed" or e.event.startswith("reset")) for e in after
-    )
-    return Reaction(pdus, ended, not pdus and not ended)
+            start, sent_at = index + 1, entry.at
+    after = [e for e in entries[start:] if e.party == "peer"]
+    late = [e for e in after if e.at - sent_at >= ANSWER_WITHIN]
+    after = [e for e in after if e.at - sent_at < ANSWER_WITHIN]
+    pdus = tuple(e.pdu for e in after if e.pdu is not None)
+    ended = any(e.event == "closed" or e.event.startswith("reset") for e in after)
+    why = f"what came {late[0].at - sent_at:.1f} s later is no answer" if late else ""
+    return Reaction(pdus, ended, not pdus and not ended, why)
 
 
 def event_steps(sut: SystemUnderTest, event: Event) -> tuple[Step, ...]:
@@ -408,7 +398,7 @@ def _sta2_request(sut: SystemUnderTest) -> Verdict:
         Expect((AReleaseRP,), b.REPLY_WITHIN, or_close=True),
         Close(),
     )
-    outcome = play(requestor_script("grid-sta2-evt6", steps), sut)
+    outcome = play_settled(requestor_script("grid-sta2-evt6", steps), sut)
     ok = any(isinstance(pdu, AAssociateAC | AAssociateRJ) for pdu in outcome.received)
     return verdict_of(outcome, ok, "" if ok else "no A-ASSOCIATE-AC or -RJ")
 
@@ -431,6 +421,6 @@ def _sta6_data(sut: SystemUnderTest) -> Verdict:
         Expect((AReleaseRP,), b.REPLY_WITHIN, ignoring=(PDataTF,)),
         Close(),
     )
-    outcome = play(requestor_script("grid-sta6-evt10", steps), sut)
+    outcome = play_settled(requestor_script("grid-sta6-evt10", steps), sut)
     problem = echo_answered(first_command(outcome), 3)
     return verdict_of(outcome, not problem, problem)

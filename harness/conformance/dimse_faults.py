@@ -50,16 +50,17 @@ from harness.conformance.core import (
     IMPLICIT,
     SECONDARY_CAPTURE,
     K,
+    Status,
     Verdict,
     ct_instance,
     p_data_pdus,
-    play,
     request_for,
     requestor_script,
     rq_context,
     scenario,
     verdict_of,
 )
+from harness.conformance.settle import ANSWER_WITHIN, play_settled
 from harness.outcome import Outcome
 from harness.script import Close, Expect, SendPDU, Step
 from harness.systems import Capability, SystemUnderTest
@@ -192,10 +193,36 @@ def _fault_script(name: str, sut: SystemUnderTest, *sends: PDataTF) -> Any:
     return requestor_script(name, steps)
 
 
+def ended_in_answer(outcome: Outcome) -> bool:
+    return outcome.kind in ENDED and outcome.reaction_time < ANSWER_WITHIN
+
+
+def _late_end(outcome: Outcome) -> Verdict:
+    why = f"no answer; the end {outcome.reaction_time:.1f} s later is the node's idle timeout"
+    return verdict_of(outcome, False, why)
+
+
+def _fault(name: str, sut: SystemUnderTest, *sends: PDataTF) -> Outcome:
+    return play_settled(_fault_script(name, sut, *sends), sut)
+
+
+def not_associated(outcome: Outcome) -> Verdict | None:
+    """An ERROR verdict when the association the fault needs was never accepted: the
+    check was not made, and that is no finding."""
+    if any(isinstance(pdu, AAssociateAC) for pdu in outcome.received):
+        return None
+    seen = f"association not accepted ({outcome.headline()}): no check made"
+    return Verdict(Status.ERROR, seen, outcome.elapsed, outcome.describe())
+
+
 def refused(outcome: Outcome) -> Verdict:
     """PASSED for an A-ABORT, a close or a failure status; a success or silence deviates."""
-    if outcome.kind in ENDED:
+    if (unmade := not_associated(outcome)) is not None:
+        return unmade
+    if ended_in_answer(outcome):
         return verdict_of(outcome, True)
+    if outcome.kind in ENDED:
+        return _late_end(outcome)
     responses = commands_received(outcome)
     if not responses:
         return verdict_of(outcome, False, "no response and no A-ABORT")
@@ -208,8 +235,12 @@ def refused(outcome: Outcome) -> Verdict:
 
 def reacted(outcome: Outcome) -> Verdict:
     """PASSED for any response or an A-ABORT or close; silence deviates."""
-    if outcome.kind in ENDED:
+    if (unmade := not_associated(outcome)) is not None:
+        return unmade
+    if ended_in_answer(outcome):
         return verdict_of(outcome, True)
+    if outcome.kind in ENDED:
+        return _late_end(outcome)
     responses = commands_received(outcome)
     if not responses:
         return verdict_of(outcome, False, "no response and no A-ABORT")
@@ -229,7 +260,7 @@ _REFUSE = "a failure status (PS3.7 Annex C) or an A-ABORT; not a success"
 )
 def _missing_field(sut: SystemUnderTest) -> Verdict:
     name = "command-missing-command-field"
-    return refused(play(_fault_script(name, sut, _command_pdu(missing_command_field())), sut))
+    return refused(_fault(name, sut, _command_pdu(missing_command_field())))
 
 
 @scenario(
@@ -242,7 +273,7 @@ def _missing_field(sut: SystemUnderTest) -> Verdict:
 )
 def _unknown(sut: SystemUnderTest) -> Verdict:
     script = _fault_script("command-unknown", sut, _command_pdu(unknown_command()))
-    return refused(play(script, sut))
+    return refused(play_settled(script, sut))
 
 
 @scenario(
@@ -255,7 +286,7 @@ def _unknown(sut: SystemUnderTest) -> Verdict:
 )
 def _missing_class(sut: SystemUnderTest) -> Verdict:
     name = "command-missing-affected-sop-class"
-    return refused(play(_fault_script(name, sut, _command_pdu(missing_affected_sop_class())), sut))
+    return refused(_fault(name, sut, _command_pdu(missing_affected_sop_class())))
 
 
 @scenario(
@@ -268,7 +299,7 @@ def _missing_class(sut: SystemUnderTest) -> Verdict:
 )
 def _group_length(sut: SystemUnderTest) -> Verdict:
     name = "command-wrong-group-length"
-    return reacted(play(_fault_script(name, sut, _command_pdu(wrong_group_length())), sut))
+    return reacted(_fault(name, sut, _command_pdu(wrong_group_length())))
 
 
 @scenario(
@@ -281,9 +312,13 @@ def _group_length(sut: SystemUnderTest) -> Verdict:
 )
 def _never_comes(sut: SystemUnderTest) -> Verdict:
     sends = (_command_pdu(echo_announcing_data_set(1)), b.echo_request(2, VERIFICATION_CONTEXT))
-    outcome = play(_fault_script("command-data-set-never-comes", sut, *sends), sut)
-    if outcome.kind in ENDED:
+    outcome = _fault("command-data-set-never-comes", sut, *sends)
+    if (unmade := not_associated(outcome)) is not None:
+        return unmade
+    if ended_in_answer(outcome):
         return verdict_of(outcome, True)
+    if outcome.kind in ENDED:
+        return _late_end(outcome)
     responses = commands_received(outcome)
     to_first = [r for r in responses if getattr(r, "message_id_being_responded_to", 0) == 1]
     if not to_first:
@@ -306,7 +341,7 @@ def _data_on_echo(sut: SystemUnderTest) -> Verdict:
         _command_pdu(echo_announcing_data_set(1)),
         _data_set_pdu(encode_dataset(extra, IMPLICIT), VERIFICATION_CONTEXT),
     )
-    return reacted(play(_fault_script("command-data-set-on-echo", sut, *sends), sut))
+    return reacted(_fault("command-data-set-on-echo", sut, *sends))
 
 
 @scenario(
@@ -330,7 +365,9 @@ def _reused(sut: SystemUnderTest) -> Verdict:
         Expect((AReleaseRP,), b.REPLY_WITHIN),
         Close(),
     )
-    outcome = play(requestor_script("message-id-reused", steps), sut)
+    outcome = play_settled(requestor_script("message-id-reused", steps), sut)
+    if (unmade := not_associated(outcome)) is not None:
+        return unmade
     statuses = [getattr(r, "status", None) for r in commands_received(outcome)]
     ok = outcome.kind is K.RELEASED and statuses[:1] == [0] and statuses[1:] in ([0], [0x0210])
     return verdict_of(outcome, ok, f"statuses {[hex(s) for s in statuses if s is not None]}")
@@ -355,7 +392,7 @@ def _class_mismatch(sut: SystemUnderTest) -> Verdict:
     ds = ct_instance("DA-MISMATCH")
     ds.SOPClassUID = CTImageStorage
     sends = store_request(1, str(CTImageStorage), ds.SOPInstanceUID, encode_dataset(ds, IMPLICIT))
-    return refused(play(_fault_script("c-store-sop-class-mismatch", sut, *sends), sut))
+    return refused(_fault("c-store-sop-class-mismatch", sut, *sends))
 
 
 @scenario(
@@ -370,4 +407,4 @@ def _instance_mismatch(sut: SystemUnderTest) -> Verdict:
     ds = ct_instance("DA-MISMATCH")
     other = generate_uid()
     sends = store_request(1, SECONDARY_CAPTURE, other, encode_dataset(ds, IMPLICIT))
-    return refused(play(_fault_script("c-store-instance-uid-mismatch", sut, *sends), sut))
+    return refused(_fault("c-store-instance-uid-mismatch", sut, *sends))

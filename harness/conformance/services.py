@@ -42,15 +42,14 @@ from harness.conformance.core import (
     Verdict,
     accept_pdu,
     ct_instance,
-    play,
     request_for,
     requestor_script,
     rq_context,
     scenario,
-    scu_association,
     verdict_of,
 )
 from harness.conformance.dimse_faults import commands_received
+from harness.conformance.settle import is_transient, play_settled, settled_association
 from harness.script import Close, Expect, SendPDU, Step
 from harness.systems import Capability, SystemUnderTest
 
@@ -91,7 +90,7 @@ def _patient_id() -> str:
 
 
 def _store_all(sut: SystemUnderTest, datasets: list[Dataset]) -> list[int | None]:
-    with scu_association(sut, SECONDARY_CAPTURE) as assoc:
+    with settled_association(sut, SECONDARY_CAPTURE) as assoc:
         if not assoc.is_established:
             return [None]
         return [_status(assoc.send_c_store(ds)) for ds in datasets]
@@ -113,7 +112,7 @@ def _unknown_level(
     sut: SystemUnderTest, model: str, send: Callable[[Any, Dataset], Any], what: str
 ) -> Verdict:
     start = time.monotonic()
-    with scu_association(sut, model) as assoc:
+    with settled_association(sut, model) as assoc:
         if not assoc.is_established:
             return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
         responses = list(send(assoc, _level_query()))
@@ -215,7 +214,7 @@ def _find_cancel(sut: SystemUnderTest) -> Verdict:
     query.QueryRetrieveLevel = "STUDY"
     query.PatientID = patient
     query.StudyInstanceUID = ""
-    outcome = play(cancel_script(sut, query, CANCEL_MATCHES), sut)
+    outcome = play_settled(cancel_script(sut, query, CANCEL_MATCHES), sut)
     statuses = find_statuses(outcome)
     finals = [s for s in statuses if s not in (0xFF00, 0xFF01)]
     final = finals[0] if finals else None
@@ -251,7 +250,7 @@ def _commitment(sut: SystemUnderTest) -> Verdict:
     ds = ct_instance(_patient_id())
     if not _stored(_store_all(sut, [ds])):
         return Verdict(Status.ERROR, "C-STORE (setting up) failed: no check made", _timed(start))
-    with scu_association(sut, STORAGE_COMMITMENT_PUSH) as assoc:
+    with settled_association(sut, STORAGE_COMMITMENT_PUSH) as assoc:
         if not assoc.is_established:
             return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
         status, _ = assoc.send_n_action(
@@ -314,7 +313,7 @@ def _mpps_complete() -> Dataset:
 def _mpps(sut: SystemUnderTest) -> Verdict:
     start = time.monotonic()
     instance = generate_uid()
-    with scu_association(sut, MPPS) as assoc:
+    with settled_association(sut, MPPS) as assoc:
         if not assoc.is_established:
             return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
         created, _ = assoc.send_n_create(_mpps_create(), MPPS, instance)
@@ -339,7 +338,15 @@ def _negotiation(sut: SystemUnderTest, name: str, item: Any) -> Any:
         Expect((AReleaseRP,), b.REPLY_WITHIN, or_close=True),
         Close(),
     )
-    return play(requestor_script(name, steps), sut)
+    return play_settled(requestor_script(name, steps), sut)
+
+
+def _turned_away(outcome: Any) -> Verdict | None:
+    """ERROR (no check made) when the system still turned the association away as
+    transient after the wind-down: its load, not its answer to the negotiation."""
+    if not is_transient(outcome):
+        return None
+    return Verdict(Status.ERROR, f"{outcome.headline()}: no check made", outcome.elapsed)
 
 
 @scenario(
@@ -353,6 +360,8 @@ def _negotiation(sut: SystemUnderTest, name: str, item: Any) -> Any:
 def _async_window(sut: SystemUnderTest) -> Verdict:
     item = AsynchronousOperationsWindowItem(PROPOSED_WINDOW, PROPOSED_WINDOW)
     outcome = _negotiation(sut, "async-operations-window", item)
+    if (unmade := _turned_away(outcome)) is not None:
+        return unmade
     ac = accept_pdu(outcome)
     if ac is None:
         return verdict_of(outcome, False, "no A-ASSOCIATE-AC")
@@ -379,6 +388,8 @@ def _identity(positive: bool) -> UserIdentityRQItem:
 )
 def _identity_positive(sut: SystemUnderTest) -> Verdict:
     outcome = _negotiation(sut, "user-identity-positive-response", _identity(True))
+    if (unmade := _turned_away(outcome)) is not None:
+        return unmade
     if outcome.reject is not None:
         by_user = outcome.reject[1] == 1
         return verdict_of(outcome, by_user, "rejected by the service-user" if by_user else "")
@@ -402,6 +413,8 @@ def _identity_positive(sut: SystemUnderTest) -> Verdict:
 )
 def _identity_quiet(sut: SystemUnderTest) -> Verdict:
     outcome = _negotiation(sut, "user-identity-no-response-requested", _identity(False))
+    if (unmade := _turned_away(outcome)) is not None:
+        return unmade
     if outcome.reject is not None:
         return verdict_of(outcome, outcome.reject[1] == 1)
     ac = accept_pdu(outcome)
