@@ -106,12 +106,14 @@ _KITS: list[tuple[Waker, EPoll]] = []
 _KEEP_KITS = 64
 
 
-def take_kit() -> tuple[Waker, EPoll] | None:
-    """A kept waker and epoll set (the waker registered in it), if there is one."""
+def take_kit() -> tuple[Waker, Any]:
+    """A waker and a poll set with the waker in it: a kept one if there is one."""
     try:
         return _KITS.pop()  # atomic: no lock needed
     except IndexError:
-        return None
+        pass
+    waker = Waker()
+    return waker, new_poll_set(waker)
 
 
 def give_back_kit(waker: Waker, poll: EPoll) -> bool:

@@ -28,14 +28,7 @@ from time import monotonic
 from typing import Any, Protocol
 
 from dicomactors.actors.runtime.parking import PARKING
-from dicomactors.actors.runtime.poller import (
-    EPoll,
-    Waker,
-    give_back_kit,
-    milliseconds,
-    new_poll_set,
-    take_kit,
-)
+from dicomactors.actors.runtime.poller import EPoll, give_back_kit, milliseconds, take_kit
 from dicomactors.actors.runtime.pool import WORKERS, Done
 
 LOGGER = logging.getLogger("dicomactors.runtime")
@@ -130,14 +123,8 @@ class Strand:
         # served from inside its handler): handled once that handler returns.
         self._deferred: list[tuple[Member, Any]] = []
         self._timers: list[Timer] = []
-        kit = take_kit()
         # An epoll set (EPoll) where there is one, else a select.poll.
-        self._poll: Any
-        if kit is not None:
-            self._waker, self._poll = kit
-        else:
-            self._waker = Waker()
-            self._poll = new_poll_set(self._waker)
+        self._waker, self._poll = take_kit()
         # True while a thread other than the worker serves the strand: the socket is
         # then out of the worker's epoll set, so its data does not wake the worker.
         self._suspended = False
