@@ -319,14 +319,10 @@ class Association:
         """Wait until the association has ended and its actors' threads are gone."""
         # The strand's loop ends last, after the association actor has closed the
         # facade: waiting for it first is usually the only wait.
-        me = threading.current_thread()
         deadline = None if timeout is None else monotonic() + timeout
-        # From a handler running on the strand, the strand cannot end before it returns.
-        strand = self._strand
-        inside = strand.done if strand is not None and strand.serving_here() else None
+        # (From a handler on a loop, that loop's done returns at once: it cannot end first.)
         for done in self._threads:
-            if done.thread is not me and done is not inside:
-                done.join(None if deadline is None else max(0.0, deadline - monotonic()))
+            done.join(None if deadline is None else max(0.0, deadline - monotonic()))
         return self._done.wait(None if deadline is None else max(0.0, deadline - monotonic()))
 
     def __enter__(self) -> Association:
@@ -386,13 +382,14 @@ class Association:
     ) -> bool:
         """Tell the actor ``message`` (False if it is gone) and, as a thread that would
         only wait for the strand, serve it meanwhile until ``until()`` (None: until it
-        ends) or ``deadline``, if its worker is asleep (:meth:`Strand.serve_while`)."""
+        ends) or ``deadline`` (:meth:`Strand.wait_for`). False too if waiting is
+        pointless: called from a handler the association actor itself runs."""
         strand = self._strand
         if strand is None:
             return self._tell(message)
         told: list[bool] = []
-        strand.serve_while(until, deadline, first=lambda: told.append(self._tell(message)))
-        return told[0]
+        waits = strand.wait_for(until, deadline, send=lambda: told.append(self._tell(message)))
+        return told[0] and waits
 
     def _call(self, build: Any, timeout: float | None) -> Any:
         """Tell the actor ``build(future)`` and wait for the future.
@@ -406,12 +403,8 @@ class Association:
                 return None
             self._outstanding.add(future)
         try:
-            strand = self._strand
-            if strand is not None and self._actor is not None and strand.handling(self._actor):
-                # Called from a handler the association actor itself runs (a
-                # notification): it acts on the message once the handler returns.
-                self._tell(build(future))
-                return None
+            # (Called from a handler the association actor itself runs, a notification,
+            # the actor acts on the message once the handler returns: None at once.)
             if not self._tell_serving(build(future), future.done, self._deadline(timeout)):
                 return None
             return future.result(timeout=timeout)
@@ -500,7 +493,7 @@ class Association:
         strand = self._strand
         while True:
             if strand is not None and responses.empty():
-                strand.serve_while(answered, self._deadline(self.dimse_timeout))
+                strand.wait_for(answered, self._deadline(self.dimse_timeout))
             try:
                 got = responses.get(timeout=self.dimse_timeout)
             except queue.Empty:

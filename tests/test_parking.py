@@ -43,7 +43,7 @@ def _strand_threads(name: str) -> list[threading.Thread]:
 def test_an_idle_parked_strand_has_no_thread() -> None:
     strand, ref = _parked_strand()
     try:
-        assert strand._parked
+        assert strand.parked
         assert _strand_threads("parking-test") == []
         assert PARKING.idle() == 0  # the parking thread watches it: not idle
     finally:
@@ -97,10 +97,10 @@ def _requestor(**timeouts: Any) -> AE:
 def test_an_established_requestor_is_parked_between_calls(scp: int) -> None:
     assoc = _requestor().associate("127.0.0.1", scp)
     assert assoc.is_established
-    assert assoc._strand is not None and assoc._strand._parked
+    assert assoc._strand is not None and assoc._strand.parked
     assert _strand_threads(f"assoc-{assoc.name}") == []
     assert assoc.send_c_echo().Status == 0
-    assert assoc._strand._parked
+    assert assoc._strand.parked
     assoc.release()
     assert assoc.is_released and not assoc.is_alive()
 

@@ -1,4 +1,4 @@
-"""The actor runtime: strands, thread actors and the worker pool (dicomactors/actors/runtime.py)."""
+"""The actor runtime: strands, thread actors and the worker pool (dicomactors/actors/runtime/)."""
 
 from __future__ import annotations
 
@@ -204,7 +204,7 @@ def test_a_waiting_thread_serves_the_strand_itself() -> None:
     a.tell(ready)
     ready.result(10)  # the worker has started and is now idle
     answered: Future[int] = Future()
-    strand.serve_while(answered.done, first=lambda: a.tell(("forward", answered)))
+    strand.wait_for(answered.done, send=lambda: a.tell(("forward", answered)))
     assert answered.done()
     me = threading.get_ident()
     handled_here = [name for name, message, thread in log if message is answered]

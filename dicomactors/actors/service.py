@@ -10,7 +10,7 @@ at a time, in arrival order. There are two, for two kinds of request:
   to its handler and the response back then wakes no thread. While such a
   handler runs, the association reads nothing more from its peer (TCP holds
   the peer back); a handler that waits for its own association (a response,
-  a release) serves the strand meanwhile (:meth:`Strand.serve_while`).
+  a release) serves the strand meanwhile (:meth:`Strand.wait_for`).
 - :class:`ServiceActor`, on a thread of its own, started with the first
   request that needs it: C-FIND, C-GET and C-MOVE, whose handlers may take
   long, yield many pending results, be cancelled by a C-CANCEL the
@@ -137,7 +137,7 @@ class ServiceActor(_Service, ThreadActor):
     ) -> None:
         super().__init__()
         # The association's strand: a response is handled on this thread when
-        # the strand's worker is asleep, instead of waking it (Strand.serve_while).
+        # the strand's worker is asleep, instead of waking it (Strand.hand_over).
         self.strand = strand
         # Where to leave this actor's ``done`` (the facade joins them).
         self.joinables = joinables if joinables is not None else []
@@ -152,4 +152,4 @@ class ServiceActor(_Service, ThreadActor):
         if self.strand is None:
             self._tell(what)
         else:
-            self.strand.serve_while(None, first=lambda: self._tell(what), block=False)
+            self.strand.hand_over(lambda: self._tell(what))
