@@ -1,9 +1,10 @@
 """The Application Entity: the user's entry point, pynetdicom's ``AE`` API.
 
 ``AE`` keeps settings and contexts, starts association actors for
-``associate`` (requestor) and server actors for ``start_server`` (acceptor),
-and remembers the live associations for ``active_associations`` and
-``shutdown``.
+``associate`` (requestor) and server actors for ``start_server`` (acceptor:
+each server's actor starts the associations through the AE's
+:class:`_ServerAssociations`), and remembers the live associations for
+``active_associations`` and ``shutdown``.
 """
 
 from __future__ import annotations
@@ -285,7 +286,7 @@ class AE:
     def _config(self, **overrides: Any) -> AssociationConfig:
         values: dict[str, Any] = {
             "ae_title": self.ae_title,
-            "maximum_pdu_size": self.maximum_pdu_size,
+            "maximum_length": self.maximum_pdu_size,
             "acse_timeout": self.acse_timeout,
             "dimse_timeout": self.dimse_timeout,
             "network_timeout": self.network_timeout,
@@ -368,7 +369,7 @@ class AE:
         handlers = evt.HandlerTable(evt.parse_handlers(evt_handlers))
         assoc = Association(self, "requestor", handlers)
         assoc.requestor.requested_contexts = numbered
-        config = self._config(maximum_pdu_size=max_pdu)
+        config = self._config(maximum_length=max_pdu)
         tls = None
         if tls_args is not None:
             context, hostname = tls_args
@@ -399,9 +400,7 @@ class AE:
         if outcome.kind == "failed":
             LOGGER.error("association request failed: %s", outcome.reason)
         elif outcome.kind == "rejected":
-            LOGGER.info("association rejected: %s", outcome.reject)
-        elif outcome.kind == "aborted" and not assoc.is_aborted:
-            assoc._update(aborted=True)
+            LOGGER.info("association rejected: %s", outcome.rejection)
         return assoc
 
     # -- acceptor ------------------------------------------------------------
@@ -445,8 +444,17 @@ class AE:
                 " contexts= before starting a server"
             )
         title = normalize_ae_title(ae_title) if ae_title is not None else self.ae_title
+        handlers = evt.HandlerTable(evt.parse_handlers(evt_handlers))
+        factory = _ServerAssociations(self, title, tuple(supported), handlers, ssl_context)
         server = AssociationServer(
-            self, address, title, supported, evt.parse_handlers(evt_handlers), ssl_context
+            self,
+            address,
+            title,
+            supported,
+            handlers,
+            ssl_context,
+            factory,
+            on_shutdown=self._server_closed,
         )
         self._servers.append(server)
         if not block:
@@ -495,30 +503,6 @@ class AE:
         for assoc in self.active_associations:
             assoc.join(timeout=10)
 
-    # -- used by servers -----------------------------------------------------
-
-    def _accept(
-        self,
-        sock: socket.socket,
-        over_limit: bool,
-        server: AssociationServer,
-    ) -> Association:
-        handlers = evt.HandlerTable(server._handlers.bindings())
-        assoc = Association(self, "acceptor", handlers)
-        assoc.acceptor.supported_contexts = server.contexts
-        config = self._config(
-            ae_title=server.ae_title,
-            supported_contexts=tuple(server.contexts),
-            over_limit=over_limit,
-            tls_server=server.ssl_context,
-        )
-        self._association_started(assoc)
-        # The server's thread serves the new strand until it has nothing to do
-        # (its A-ASSOCIATE-RQ is usually there already), then hands it to a worker.
-        _, strand = self._start_actors(assoc, config, handlers, sock=sock)
-        strand.start(inline=True)
-        return assoc
-
     @staticmethod
     def _start_actors(
         assoc: Association,
@@ -529,6 +513,47 @@ class AE:
     ) -> tuple[pykka.ActorRef[Any], Strand]:
         """Start ``assoc``'s actors on a held strand (its thread starts on ``start``)."""
         strand = Strand(f"assoc-{assoc.name}", held=True, park=park)
-        actor = AssociationActor.start(assoc, config, handlers, strand=strand, **kwargs)
+        actor = AssociationActor.start(
+            assoc, assoc._board, config, handlers, strand=strand, name=assoc.name, **kwargs
+        )
         assoc._actor, assoc._strand = actor, strand
         return actor, strand
+
+
+class _ServerAssociations:
+    """Starts the associations of one server (:class:`actors.server.AssociationFactory`),
+    on the server actor's strand."""
+
+    def __init__(
+        self,
+        ae: AE,
+        ae_title: str,
+        contexts: tuple[PresentationContext, ...],
+        handlers: evt.HandlerTable,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        self.ae = ae
+        self.ae_title = ae_title
+        self.contexts = contexts
+        # The server's own table: its bind and unbind reach later associations too.
+        self.handlers = handlers
+        self.ssl_context = ssl_context
+
+    def start_association(self, sock: socket.socket) -> Association:
+        ae = self.ae
+        over_limit = ae._live_acceptors() >= ae.maximum_associations
+        handlers = evt.HandlerTable(self.handlers.bindings())
+        assoc = Association(ae, "acceptor", handlers)
+        assoc.acceptor.supported_contexts = list(self.contexts)
+        config = ae._config(
+            ae_title=self.ae_title,
+            supported_contexts=self.contexts,
+            over_limit=over_limit,
+            tls_server=self.ssl_context,
+        )
+        ae._association_started(assoc)
+        # The server's thread serves the new strand until it has nothing to do
+        # (its A-ASSOCIATE-RQ is usually there already), then hands it to a worker.
+        _, strand = ae._start_actors(assoc, config, handlers, sock=sock)
+        strand.start(inline=True)
+        return assoc

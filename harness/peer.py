@@ -205,7 +205,7 @@ class ScriptedPeer(pykka.ThreadingActor):
             return
         _post(ref, _Connected(sock, time.monotonic()))
         limit = self._script.receive_max_pdu_length
-        reader = PDUReader(max_pdu_length=limit) if limit else PDUReader()
+        reader = PDUReader(maximum_length=limit) if limit else PDUReader()
         while True:
             self._reading.wait()
             try:
