@@ -55,10 +55,24 @@ from dicomactors.pdu_primitives import (
     SOPClassExtendedNegotiation,
     UserIdentityNegotiation,
 )
+from dicomactors.presentation import PresentationContext
+from dicomactors.scu import (
+    c_cancel,
+    c_echo,
+    c_find,
+    c_get,
+    c_move,
+    c_store,
+    n_action,
+    n_create,
+    n_delete,
+    n_event_report,
+    n_get,
+    n_set,
+)
 
 if TYPE_CHECKING:
     from dicomactors.actors.runtime import Strand
-    from dicomactors.presentation import PresentationContext
 
 LOGGER = logging.getLogger("dicomactors.association")
 
@@ -551,7 +565,6 @@ class Association:
 
     def send_c_echo(self, msg_id: int = 1) -> Dataset:
         """C-ECHO (PS3.7 9.1.5): the status as a Dataset, empty if none came."""
-        from dicomactors.services.scu import c_echo
 
         return c_echo(self, msg_id)
 
@@ -564,18 +577,15 @@ class Association:
         originator_id: int | None = None,
     ) -> Dataset:
         """C-STORE (PS3.7 9.1.1) of a Dataset or of a file, sent as stored when possible."""
-        from dicomactors.services.scu import c_store
 
         return c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
 
-    # The services below live in dicomactors.services.scu_qr (C-FIND, C-GET,
-    # C-MOVE, C-CANCEL) and dicomactors.services.scu_normalized (N-*).
+    # Each request is built and its responses read in dicomactors.scu.
 
     def send_c_find(
         self, dataset: Dataset, query_model: Any, msg_id: int = 1, priority: int = 2
     ) -> Iterator[tuple[Dataset, Dataset | None]]:
         """C-FIND (PS3.7 9.1.2): yields (status, identifier) per response."""
-        from dicomactors.services.scu_qr import c_find
 
         return c_find(self, dataset, query_model, msg_id, priority)
 
@@ -583,7 +593,6 @@ class Association:
         self, dataset: Dataset, query_model: Any, msg_id: int = 1, priority: int = 2
     ) -> Iterator[tuple[Dataset, Dataset | None]]:
         """C-GET (PS3.7 9.1.3): yields (status, identifier); stores arrive via EVT_C_STORE."""
-        from dicomactors.services.scu_qr import c_get
 
         return c_get(self, dataset, query_model, msg_id, priority)
 
@@ -596,7 +605,6 @@ class Association:
         priority: int = 2,
     ) -> Iterator[tuple[Dataset, Dataset | None]]:
         """C-MOVE (PS3.7 9.1.4) to ``move_aet``: yields (status, identifier)."""
-        from dicomactors.services.scu_qr import c_move
 
         return c_move(self, dataset, move_aet, query_model, msg_id, priority)
 
@@ -604,7 +612,6 @@ class Association:
         self, msg_id: int, context_id: int | None = None, query_model: Any = None
     ) -> None:
         """C-CANCEL the C-FIND/C-GET/C-MOVE request ``msg_id``."""
-        from dicomactors.services.scu_qr import c_cancel
 
         c_cancel(self, msg_id, context_id, query_model)
 
@@ -617,7 +624,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_action
 
         return n_action(self, dataset, action_type, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -629,14 +635,12 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_create
 
         return n_create(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
 
     def send_n_delete(
         self, class_uid: str, instance_uid: str, msg_id: int = 1, meta_uid: str | None = None
     ) -> Dataset:
-        from dicomactors.services.scu_normalized import n_delete
 
         return n_delete(self, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -649,7 +653,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_event_report
 
         return n_event_report(self, dataset, event_type, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -661,7 +664,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_get
 
         return n_get(self, identifier_list, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -673,7 +675,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_set
 
         return n_set(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
 

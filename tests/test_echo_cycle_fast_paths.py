@@ -13,7 +13,7 @@ from dicomactors.actors.transport import connect, send_buffers
 from dicomactors.dataset import blank_dataset
 from dicomactors.dimse import CEchoRSP, status_dataset
 from dicomactors.pdu import PDUDecodeError, PDUReader
-from dicomactors.services.scu import _status
+from dicomactors.scu.common import status_of as _status
 
 # -- status data sets ----------------------------------------------------------
 
