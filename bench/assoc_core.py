@@ -35,7 +35,7 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
 
 from dicomactors import AE, evt
 from dicomactors.negotiation import Accept, AcceptorConfig, decide, requestor_contexts
-from dicomactors.pdu import AAssociateRQ, codec
+from dicomactors.pdu import AAssociateRQ, decode
 from dicomactors.pdu.codec import decode_pdu, encode_pdu
 from dicomactors.presentation import StoragePresentationContexts
 
@@ -80,8 +80,8 @@ def acceptor_answer(rq: AAssociateRQ, config: AcceptorConfig) -> Accept:
 
 def _decode_afresh(pdu: bytes) -> object:
     """Decode ``pdu`` as if its bytes had never been seen (no remembered A-ASSOCIATE)."""
-    codec._DECODED_RQ.clear()
-    codec._DECODED_AC.clear()
+    decode._DECODED_RQ.clear()
+    decode._DECODED_AC.clear()
     return decode_pdu(pdu)
 
 
