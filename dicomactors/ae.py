@@ -30,7 +30,7 @@ from dicomactors.actors.association import (
 )
 from dicomactors.actors.messages import TLSClient
 from dicomactors.actors.runtime import Strand
-from dicomactors.aetitle import normalize_ae_title
+from dicomactors.aetitle import AETitle, AETitleLike, normalize_ae_title
 from dicomactors.association import Association
 from dicomactors.negotiation import assign_context_ids, base_user_information
 from dicomactors.pdu import AAssociateRQ
@@ -94,7 +94,7 @@ def _spool_setting(value: bool | str | Path) -> bool | str | Path:
 class AE:
     """A DICOM Application Entity: requests associations and serves them."""
 
-    def __init__(self, ae_title: str | bytes = "DICOMACTORS") -> None:
+    def __init__(self, ae_title: AETitleLike = "DICOMACTORS") -> None:
         self.ae_title = ae_title  # type: ignore[assignment]
         self._requested_contexts: list[PresentationContext] = []
         self._supported_contexts: dict[str, PresentationContext] = {}
@@ -108,7 +108,7 @@ class AE:
         self.network_timeout: float | None = 60.0
         self.connection_timeout: float | None = None
         self.require_called_aet = False
-        self.require_calling_aet: list[str] = []
+        self.require_calling_aet: list[AETitle] = []
         self.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         self.implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME
         #: Where received C-STORE data sets go: False keeps each in memory (one copy);
@@ -125,11 +125,11 @@ class AE:
     # -- settings ------------------------------------------------------------
 
     @property
-    def ae_title(self) -> str:
+    def ae_title(self) -> AETitle:
         return self._ae_title
 
     @ae_title.setter
-    def ae_title(self, value: str | bytes) -> None:
+    def ae_title(self, value: AETitleLike) -> None:
         self._ae_title = normalize_ae_title(value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -306,8 +306,8 @@ class AE:
     def _request_pdu(
         self,
         contexts: Sequence[PresentationContext] | None,
-        ae_title: str | bytes,
-        max_pdu: int,
+        ae_title: AETitleLike,
+        maximum_length: int,
         ext_neg: Sequence[Any] | None,
     ) -> tuple[AAssociateRQ, list[PresentationContext]]:
         """The A-ASSOCIATE-RQ ``associate`` sends and the numbered contexts it proposes."""
@@ -319,8 +319,13 @@ class AE:
                 " contexts= before associating"
             )
         numbered = assign_context_ids(requested)
-        if isinstance(max_pdu, bool) or not isinstance(max_pdu, int) or max_pdu < 0:
-            raise ValueError(f"max_pdu must be an int >= 0, not {max_pdu!r}")
+        if (
+            isinstance(maximum_length, bool)
+            or not isinstance(maximum_length, int)
+            or maximum_length < 0
+        ):
+            # The user gave it as associate(max_pdu=...).
+            raise ValueError(f"max_pdu must be an int >= 0, not {maximum_length!r}")
         version = self.implementation_version_name
         extended: list[Any] = []
         for item in ext_neg or ():
@@ -332,7 +337,9 @@ class AE:
                 extended.append(item.to_item())
             else:
                 raise TypeError(f"{item!r} is not an extended negotiation item")
-        user_info = base_user_information(max_pdu, str(self.implementation_class_uid), version)
+        user_info = base_user_information(
+            maximum_length, str(self.implementation_class_uid), version
+        )
         if extended:
             user_info = tuple(ordered_user_information([*user_info, *extended]))
         rq = AAssociateRQ(
@@ -348,7 +355,7 @@ class AE:
         addr: str,
         port: int,
         contexts: Sequence[PresentationContext] | None = None,
-        ae_title: str | bytes = "ANY-SCP",
+        ae_title: AETitleLike = "ANY-SCP",
         max_pdu: int = 16382,
         ext_neg: Sequence[Any] | None = None,
         bind_address: tuple[str, int] | None = None,
@@ -412,7 +419,7 @@ class AE:
         block: Literal[False],
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: Sequence[Any] | None = None,
-        ae_title: str | bytes | None = None,
+        ae_title: AETitleLike | None = None,
         contexts: Sequence[PresentationContext] | None = None,
     ) -> AssociationServer: ...
 
@@ -423,7 +430,7 @@ class AE:
         block: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: Sequence[Any] | None = None,
-        ae_title: str | bytes | None = None,
+        ae_title: AETitleLike | None = None,
         contexts: Sequence[PresentationContext] | None = None,
     ) -> AssociationServer | None: ...
 
@@ -433,7 +440,7 @@ class AE:
         block: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: Sequence[Any] | None = None,
-        ae_title: str | bytes | None = None,
+        ae_title: AETitleLike | None = None,
         contexts: Sequence[PresentationContext] | None = None,
     ) -> AssociationServer | None:
         """Listen for associations on ``address``; returns the server unless ``block``."""
@@ -527,7 +534,7 @@ class _ServerAssociations:
     def __init__(
         self,
         ae: AE,
-        ae_title: str,
+        ae_title: AETitle,
         contexts: tuple[PresentationContext, ...],
         handlers: evt.HandlerTable,
         ssl_context: ssl.SSLContext | None,

@@ -34,6 +34,7 @@ from dicomactors.actors.association import (
 )
 from dicomactors.actors.runtime import Flag
 from dicomactors.actors.status import AssociationStatus, Joinable
+from dicomactors.aetitle import AETitle, AETitleLike
 from dicomactors.pdu import (
     AAbort,
     AAssociateAC,
@@ -138,7 +139,7 @@ class ServiceUser:
         return self.role == "acceptor"
 
     @property
-    def ae_title(self) -> str:
+    def ae_title(self) -> AETitle:
         rq = self._board.status.rq
         if rq is None:
             return ""
@@ -573,7 +574,7 @@ class Association:
         dataset: Dataset | str | Path,
         msg_id: int = 1,
         priority: int = 2,
-        originator_aet: str | bytes | None = None,
+        originator_aet: AETitleLike | None = None,
         originator_id: int | None = None,
     ) -> Dataset:
         """C-STORE (PS3.7 9.1.1) of a Dataset or of a file, sent as stored when possible."""
@@ -599,7 +600,7 @@ class Association:
     def send_c_move(
         self,
         dataset: Dataset,
-        move_aet: str | bytes,
+        move_aet: AETitleLike,
         query_model: Any,
         msg_id: int = 1,
         priority: int = 2,

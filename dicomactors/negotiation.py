@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 
+from dicomactors.aetitle import AETitle
 from dicomactors.pdu.items import (
     DICOM_APPLICATION_CONTEXT,
     AsynchronousOperationsWindowItem,
@@ -325,13 +326,13 @@ class AcceptorConfig:
     ``transfer_syntax_choice`` how a context's transfer syntax is chosen.
     """
 
-    ae_title: str
+    ae_title: AETitle
     maximum_length: int
     implementation_class_uid: str
     implementation_version_name: str | None
     supported_contexts: tuple[PresentationContext, ...] = ()
     require_called_aet: bool = False
-    require_calling_aet: tuple[str, ...] = ()
+    require_calling_aet: tuple[AETitle, ...] = ()
     over_limit: bool = False
     transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE
 

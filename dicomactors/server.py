@@ -19,6 +19,7 @@ from dicomactors.actors.server import (
     ServerActor,
     listen,
 )
+from dicomactors.aetitle import AETitle
 from dicomactors.association import Association
 from dicomactors.presentation import PresentationContext
 
@@ -41,7 +42,7 @@ class AssociationServer:
         self,
         ae: Any,
         address: tuple[str, int],
-        ae_title: str,
+        ae_title: AETitle,
         contexts: Sequence[PresentationContext],
         handlers: evt.HandlerTable,
         ssl_context: ssl.SSLContext | None,

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import ClassVar
 
+from dicomactors.aetitle import AETitle
 from dicomactors.dimse.elements import MANDATORY, CommandField, Element, Priority, message_type
 
 # ---- the messages of PS3.7 9.3 (DIMSE-C) ------------------------------------
@@ -58,7 +59,7 @@ class CStoreRQ:
     affected_sop_class_uid: str
     affected_sop_instance_uid: str
     priority: int = field(default=Priority.MEDIUM, metadata=MANDATORY)
-    move_originator_application_entity_title: str | None = None
+    move_originator_application_entity_title: AETitle | None = None
     move_originator_message_id: int | None = None
     has_dataset: bool = True
 
@@ -157,7 +158,7 @@ class CMoveRQ:
 
     message_id: int
     affected_sop_class_uid: str
-    move_destination: str
+    move_destination: AETitle
     priority: int = field(default=Priority.MEDIUM, metadata=MANDATORY)
     has_dataset: bool = True
 

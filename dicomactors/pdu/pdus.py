@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from dicomactors.aetitle import AETitle
 from dicomactors.pdu.items import (
     DICOM_APPLICATION_CONTEXT,
     MaximumLengthItem,
@@ -60,8 +61,8 @@ class AAssociateRQ:
     AE titles are kept without their space padding.
     """
 
-    called_ae_title: str
-    calling_ae_title: str
+    called_ae_title: AETitle
+    calling_ae_title: AETitle
     presentation_contexts: tuple[PresentationContextRQItem, ...]
     user_information: tuple[UserInformationSubItem, ...] = ()
     application_context_name: str = DICOM_APPLICATION_CONTEXT
@@ -78,8 +79,8 @@ class AAssociateRQ:
 class AAssociateAC:
     """A-ASSOCIATE-AC PDU (PS3.8 9.3.3)."""
 
-    called_ae_title: str
-    calling_ae_title: str
+    called_ae_title: AETitle
+    calling_ae_title: AETitle
     presentation_contexts: tuple[PresentationContextACItem, ...]
     user_information: tuple[UserInformationSubItem, ...] = ()
     application_context_name: str = DICOM_APPLICATION_CONTEXT

@@ -19,7 +19,7 @@ from pydicom import Dataset
 
 from dicomactors import sop_class
 from dicomactors.actors.association import SendRequest
-from dicomactors.aetitle import normalize_ae_title
+from dicomactors.aetitle import AETitleLike, normalize_ae_title
 from dicomactors.dataset import decode_dataset, encode_dataset
 from dicomactors.dimse import CCancelRQ, CFindRQ, CGetRQ, CMoveRQ, status_dataset
 
@@ -87,7 +87,7 @@ def c_get(assoc: Any, dataset: Dataset, query_model: Any, msg_id: int, priority:
 def c_move(
     assoc: Any,
     dataset: Dataset,
-    move_aet: str | bytes,
+    move_aet: AETitleLike,
     query_model: Any,
     msg_id: int,
     priority: int,

@@ -17,7 +17,7 @@ from typing import Any
 from pydicom import Dataset, dcmread
 from pydicom.uid import UID
 
-from dicomactors.aetitle import normalize_ae_title
+from dicomactors.aetitle import AETitleLike, normalize_ae_title
 from dicomactors.dimse import CStoreRQ
 from dicomactors.dimse.fragment import largest_fragment
 from dicomactors.filedata import SENDFILE_MIN, FileRegion, open_region
@@ -117,7 +117,7 @@ def c_store(
     dataset: Dataset | str | Path,
     msg_id: int,
     priority: int,
-    originator_aet: str | bytes | None,
+    originator_aet: AETitleLike | None,
     originator_id: int | None,
 ) -> Dataset:
     assoc._check_established()
