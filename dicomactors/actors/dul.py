@@ -83,6 +83,13 @@ from dicomactors.pdu import (
 
 LOGGER = logging.getLogger("dicomactors.dul")
 
+#: The answer to an A-ASSOCIATE-RQ of a protocol version we do not speak (AE-6).
+_PROTOCOL_VERSION_NOT_SUPPORTED = AAssociateRJ(
+    RejectResult.PERMANENT,
+    RejectSource.SERVICE_PROVIDER_ACSE,
+    ACSERejectReason.PROTOCOL_VERSION_NOT_SUPPORTED,
+)
+
 _PDU_EVENTS: dict[type, Event] = {
     AAssociateAC: Event.EVT3_A_ASSOCIATE_AC_RECEIVED,
     AAssociateRJ: Event.EVT4_A_ASSOCIATE_RJ_RECEIVED,
@@ -315,11 +322,7 @@ class DULActor(StrandActor):
             self._send(self._pending_rq)
         elif effect in (Effect.SEND_ASSOCIATE_AC, Effect.SEND_ASSOCIATE_RJ):
             if isinstance(payload, AAssociateRQ):  # AE-6 not acceptable
-                payload = AAssociateRJ(
-                    RejectResult.PERMANENT,
-                    RejectSource.SERVICE_PROVIDER_ACSE,
-                    ACSERejectReason.PROTOCOL_VERSION_NOT_SUPPORTED,
-                )
+                payload = _PROTOCOL_VERSION_NOT_SUPPORTED
                 self._close_reason = "protocol version not supported"
             self._send(payload)
         elif effect is Effect.SEND_P_DATA:
