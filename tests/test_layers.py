@@ -17,7 +17,13 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "dicomactors"
 
 #: The blocking facade: what the user holds.
-FACADE = {"dicomactors.ae", "dicomactors.association", "dicomactors.server", "dicomactors.scu"}
+FACADE = {
+    "dicomactors.ae",
+    "dicomactors.association",
+    "dicomactors.server",
+    "dicomactors.scu",
+    "dicomactors.transport",
+}
 #: The pure core: values in, values out.
 CORE = {
     "dicomactors.pdu",
@@ -28,6 +34,7 @@ CORE = {
     "dicomactors.sop_class",
     "dicomactors.status",
     "dicomactors.pdu_primitives",
+    "dicomactors.dimse_primitives",
     "dicomactors.aetitle",
 }
 
