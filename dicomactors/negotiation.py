@@ -122,63 +122,65 @@ def negotiate_as_acceptor(
     """
     roles = roles or {}
     by_syntax: dict[str, PresentationContext] = {}
-    for context in supported:
+    for local in supported:
         # A UID is a str: it is its own key.
-        if context.abstract_syntax is not None:
-            by_syntax.setdefault(context.abstract_syntax, context)
+        if local.abstract_syntax is not None:
+            by_syntax.setdefault(local.abstract_syntax, local)
 
     ac_items: list[PresentationContextACItem] = []
     accepted: list[PresentationContext] = []
     role_items: dict[str, RoleSelectionItem] = {}
     seen_ids: set[int] = set()
-
     for rq in rq_items:
         if rq.context_id in seen_ids:
             continue
         seen_ids.add(rq.context_id)
-        rejected_syntax = rq.transfer_syntaxes[0] if rq.transfer_syntaxes else None
-        local = by_syntax.get(rq.abstract_syntax)
-        if local is None:
-            ac_items.append(
-                PresentationContextACItem(rq.context_id, _NOT_SUPPORTED, rejected_syntax)
-            )
-            continue
-
-        chosen = choose_transfer_syntax(
-            rq.transfer_syntaxes, local.transfer_syntax, transfer_syntax_choice
+        item, context, agreed = _answer_context(
+            rq, by_syntax.get(rq.abstract_syntax), roles, transfer_syntax_choice
         )
-        if chosen is None:
-            ac_items.append(
-                PresentationContextACItem(rq.context_id, _NO_TRANSFER_SYNTAX, rejected_syntax)
-            )
-            continue
-
-        proposal = roles.get(rq.abstract_syntax)
-        agreed = (
-            None if proposal is None else agree_roles(proposal, (local.scu_role, local.scp_role))
-        )
-        requestor_scu, requestor_scp = agreed if agreed is not None else (True, False)
-        if not (requestor_scu or requestor_scp):
-            ac_items.append(PresentationContextACItem(rq.context_id, _USER_REJECTION, chosen))
-            continue
-
-        ac_items.append(PresentationContextACItem(rq.context_id, _ACCEPTANCE, chosen))
-        # The abstract syntax is the supported context's: equal to the requested one.
-        context = PresentationContext._checked(
-            local.abstract_syntax, [as_uid(chosen, "transfer_syntax")], None, _ACCEPTANCE
-        )
-        context.context_id = rq.context_id
-        # The acceptor is SCU where the requestor is SCP, and vice versa.
-        context.set_negotiated_roles(as_scu=requestor_scp, as_scp=requestor_scu)
-        accepted.append(context)
-        if agreed is not None:
-            role_items.setdefault(
-                rq.abstract_syntax, RoleSelectionItem(rq.abstract_syntax, *agreed)
-            )
+        ac_items.append(item)
+        if context is not None:
+            accepted.append(context)
+            if agreed is not None:
+                role_items.setdefault(
+                    rq.abstract_syntax, RoleSelectionItem(rq.abstract_syntax, *agreed)
+                )
 
     ac_items.sort(key=_BY_CONTEXT_ID)
     accepted.sort(key=_BY_CONTEXT_ID)
     return tuple(ac_items), accepted, tuple(role_items[uid] for uid in sorted(role_items))
+
+
+def _answer_context(
+    rq: PresentationContextRQItem,
+    local: PresentationContext | None,
+    roles: Mapping[str, RoleProposal],
+    transfer_syntax_choice: TransferSyntaxChoice,
+) -> tuple[PresentationContextACItem, PresentationContext | None, tuple[bool, bool] | None]:
+    """The AC item for one requested context, the context accepted (or None) and the
+    requestor's agreed roles when they were negotiated."""
+    rejected_syntax = rq.transfer_syntaxes[0] if rq.transfer_syntaxes else None
+    if local is None:
+        return PresentationContextACItem(rq.context_id, _NOT_SUPPORTED, rejected_syntax), None, None
+    chosen = choose_transfer_syntax(
+        rq.transfer_syntaxes, local.transfer_syntax, transfer_syntax_choice
+    )
+    if chosen is None:
+        item = PresentationContextACItem(rq.context_id, _NO_TRANSFER_SYNTAX, rejected_syntax)
+        return item, None, None
+    proposal = roles.get(rq.abstract_syntax)
+    agreed = None if proposal is None else agree_roles(proposal, (local.scu_role, local.scp_role))
+    requestor_scu, requestor_scp = agreed if agreed is not None else (True, False)
+    if not (requestor_scu or requestor_scp):
+        return PresentationContextACItem(rq.context_id, _USER_REJECTION, chosen), None, None
+    # The abstract syntax is the supported context's: equal to the requested one.
+    context = PresentationContext._checked(
+        local.abstract_syntax, [as_uid(chosen, "transfer_syntax")], None, _ACCEPTANCE
+    )
+    context.context_id = rq.context_id
+    # The acceptor is SCU where the requestor is SCP, and vice versa.
+    context.set_negotiated_roles(as_scu=requestor_scp, as_scp=requestor_scu)
+    return PresentationContextACItem(rq.context_id, _ACCEPTANCE, chosen), context, agreed
 
 
 _ACCEPTANCE = ContextResult.ACCEPTANCE
