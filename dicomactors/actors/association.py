@@ -416,12 +416,12 @@ class AssociationActor(StrandActor):
     def _on_AAssociateConfirmAccept(self, message: AAssociateConfirmAccept) -> None:
         ac = message.pdu
         self._notify(evt.EVT_ACSE_RECV, primitive=ac)
-        self._publish(ac=ac)
         assert self.rq is not None
         contexts = requestor_contexts(self.rq, self.requested_contexts, ac)
         accepted = tuple(c for c in contexts if c.result == 0)
         self.negotiated.accept(accepted, ac.maximum_length or 0)
         self._publish(
+            ac=ac,
             accepted_contexts=accepted,
             rejected_contexts=tuple(c for c in contexts if c.result != 0),
             established=True,
