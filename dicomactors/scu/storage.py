@@ -1,8 +1,10 @@
 """The SCU side of the Storage service (PS3.4 B): C-STORE of a data set or of a file.
 
-A file's data set is sent as stored, without decoding it (:func:`read_dicom_file`
-reads only the File Meta Information), from the file to the socket with
-``os.sendfile`` when the peer's PDUs are large enough for that to pay.
+A file's data set is never decoded by pydicom when it can be helped
+(:func:`read_dicom_file` reads only the File Meta Information): it is sent as
+stored when its transfer syntax was accepted, from the file to the socket with
+``os.sendfile`` when the peer's PDUs are large enough for that to pay, and
+otherwise converted at the element-header level (:mod:`dicomactors.store_payload`).
 """
 
 from __future__ import annotations
