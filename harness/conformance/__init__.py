@@ -18,6 +18,7 @@ from harness.conformance import (  # noqa: F401  (each registers its scenarios)
     max_pdu,
     presentation,
     release_abort,
+    requestor_grid,
     robustness,
     security,
     services,
