@@ -24,9 +24,9 @@ from typing import Any
 
 import pykka
 
-from dicomactors.pdu import PDUDecodeError, PDUReader, encode_pdu
 from dicomactors.dimse.commands import decode_command
 from dicomactors.dimse.errors import DIMSEDecodeError
+from dicomactors.pdu import PDUDecodeError, PDUReader, encode_pdu
 from dicomactors.pdu.pdus import PDU, PDataTF, PresentationDataValue
 from harness.outcome import IGNORED, Outcome, Party, TranscriptEntry, classify
 from harness.script import (

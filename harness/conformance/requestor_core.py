@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from dicomactors.fsm import Event, State
 from dicomactors.pdu.pdus import AAbort, AReleaseRQ
 from harness.conformance.core import (
-    Scenario,
     Status,
     Verdict,
     capability_value,
@@ -87,15 +86,25 @@ class Reaction:
     entries: tuple[TranscriptEntry, ...]
 
     @classmethod
-    def after(cls, ex: Exchange, moves: int) -> Reaction:
-        count = 0
-        for index, entry in enumerate(ex.outcome.transcript):
-            if entry.party == "us":
-                count += 1
-                if count == moves:
-                    rest = ex.outcome.transcript[index + 1 :]
-                    return cls(True, tuple(e for e in rest if e.party == "peer"))
-        return cls(False, ())
+    def after(cls, ex: Exchange, moves: int, *, until_next_move: bool = False) -> Reaction:
+        """The system's doings after our ``moves``-th move (0: from the start); with
+        ``until_next_move``, only those before our next one."""
+        transcript = ex.outcome.transcript
+        ours = [index for index, entry in enumerate(transcript) if entry.party == "us"]
+        if moves > len(ours):
+            return cls(False, ())
+        rest = transcript[ours[moves - 1] + 1 :] if moves else transcript
+        if until_next_move:
+            end = next((i for i, e in enumerate(rest) if e.party == "us"), len(rest))
+            rest = rest[:end]
+        return cls(True, tuple(entry for entry in rest if entry.party == "peer"))
+
+    def past_release_request(self) -> Reaction:
+        """What came after the system's A-RELEASE-RQ (the one that brought it to Sta7)."""
+        for index, entry in enumerate(self.entries):
+            if isinstance(entry.pdu, AReleaseRQ):
+                return Reaction(self.reached, self.entries[index + 1 :])
+        return self
 
     @property
     def pdus(self) -> list[str]:
@@ -168,13 +177,9 @@ def ended_by_itself(ex: Exchange, reaction: Reaction) -> Verdict:
 def gave_up(ex: Exchange, reaction: Reaction, system: RequestorSystem) -> Verdict:
     """Left without an answer: the system ends the association (A-ABORT, or closing)."""
     limit = give_up_time(system) + MARGIN
-    ends = [e for e in reaction.entries if isinstance(e.pdu, AAbort) or e.event == "closed"]
-    ends += [e for e in reaction.entries if e.event.startswith("reset")]
-    if not ends:
-        return judged(ex, False, f"the system had not given up {limit:g} s later")
-    if any(isinstance(e.pdu, AReleaseRQ) for e in reaction.entries):
-        return judged(ex, True, "the system released after its timeout")
-    return judged(ex, True, "the system gave up")
-
-
-ALL: tuple[Scenario, ...] = ()
+    for entry in reaction.entries:
+        if isinstance(entry.pdu, AAbort | AReleaseRQ):
+            return judged(ex, True, f"the system gave up: {entry.event}")
+        if entry.event == "closed" or entry.event.startswith("reset"):
+            return judged(ex, True, f"the system gave up: {entry.event}")
+    return judged(ex, False, f"the system had not given up {limit:g} s later")

@@ -159,10 +159,20 @@ def _judge(action: Action, ex, reaction: Reaction) -> Verdict:  # type: ignore[n
         case Action.AR_2 | Action.AR_8:
             ok = first == "AReleaseRP"
             return judged(ex, ok, f"{action.value}: the system answered {first}")
-        case Action.AR_6 | Action.AA_6:
-            silent = not reaction.pdus
-            return judged(ex, silent, f"{action.value}: {reaction.describe()}")
+        case Action.AR_6:
+            return _kept_waiting(ex, reaction)
+        case Action.AA_6:
+            return judged(ex, not reaction.pdus, f"AA-6: {reaction.describe()}")
     raise ValueError(f"no judgement for {action}")
+
+
+def _kept_waiting(ex, reaction: Reaction) -> Verdict:  # type: ignore[no-untyped-def]
+    """AR-6: the P-DATA-TF is indicated and the system still awaits our A-RELEASE-RP."""
+    moves = DRIVES[S.STA7_AWAITING_RELEASE_RP][1] + 1
+    before = Reaction.after(ex, moves, until_next_move=True)
+    if before.pdus or before.ended_connection:
+        return judged(ex, False, f"AR-6: before our A-RELEASE-RP, {before.describe()}")
+    return closed_quietly(ex, Reaction.after(ex, moves + 1))
 
 
 def _cell_run(state: State, event: Event) -> Callable[[RequestorSystem], Verdict]:

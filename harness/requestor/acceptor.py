@@ -246,7 +246,5 @@ def respond(
 def maximum_length_of(rq: PDU) -> int:
     """The maximum PDU length the system announced (0: no limit)."""
     assert isinstance(rq, AAssociateRQ)
-    return next(
-        (item.maximum_length for item in rq.user_information if isinstance(item, MaximumLengthItem)),
-        0,
-    )
+    items = rq.user_information
+    return next((i.maximum_length for i in items if isinstance(i, MaximumLengthItem)), 0)

@@ -30,6 +30,7 @@ from harness.requestor.systems import (
     CommandRequestor,
     OrthancRequestor,
     Request,
+    Requestor,
     RequestorSystem,
     dcmtk_arguments,
     dcmtk_local_argv,
@@ -79,8 +80,8 @@ def write_instance(path: Path) -> Path:
     return path
 
 
-def _system(name: str, requestor: object, supports: frozenset[str], **extra: object) -> RequestorSystem:
-    return RequestorSystem(name, LOOPBACK, 0, SCU_AE, supports, requestor=requestor, **extra)  # type: ignore[arg-type]
+def _system(name: str, requestor: Requestor, supports: frozenset[str]) -> RequestorSystem:
+    return RequestorSystem(name, LOOPBACK, 0, SCU_AE, supports, requestor=requestor)
 
 
 # -- local processes ------------------------------------------------------------------------------

@@ -105,7 +105,7 @@ class ProcessJob:
         env: Mapping[str, str] | None = None,
         cleanup: Callable[[], None] | None = None,
     ) -> None:
-        self._output: IO[bytes] = tempfile.TemporaryFile()
+        self._output: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115 (closed in finish)
         self._cleanup = cleanup
         self._started = time.monotonic()
         self._process = subprocess.Popen(
@@ -166,7 +166,8 @@ def trigger_command(template: str) -> Callable[[Request], list[str]]:
 # -- DCMTK's SCU programs ----------------------------------------------------------------------
 
 DCMTK_SCU_AE = "DCMTKSCU"
-_QUERY_KEYS = ("-k", "QueryRetrieveLevel=STUDY", "-k", "StudyInstanceUID=1.2.826.0.1.3680043.9.7433.3.1")
+_STUDY = "1.2.826.0.1.3680043.9.7433.3.1"
+_QUERY_KEYS = ("-k", "QueryRetrieveLevel=STUDY", "-k", f"StudyInstanceUID={_STUDY}")
 
 
 def dcmtk_arguments(request: Request, timeout: float, file: Path | None, out: Path) -> list[str]:
@@ -199,7 +200,9 @@ def dcmtk_local_argv(timeout: float, file: Path, out: Path) -> Callable[[Request
     return argv
 
 
-def scu_script_arguments(library: str, request: Request, timeout: float, ae_title: str) -> list[str]:
+def scu_script_arguments(
+    library: str, request: Request, timeout: float, ae_title: str
+) -> list[str]:
     return [
         "--library", library, request.action, request.host, str(request.port),
         "--called", request.called_ae_title, "--aet", ae_title, "--timeout", f"{timeout:g}",
@@ -254,7 +257,8 @@ class OrthancRequestor:
             with opener.open(request, timeout=self.timeout) as response:
                 return f"HTTP {response.status}: {response.read().decode('utf-8', 'replace')}"
         except urllib.error.HTTPError as error:
-            raise RuntimeError(f"HTTP {error.code}: {error.read().decode('utf-8', 'replace')}")
+            body = error.read().decode("utf-8", "replace")
+            raise RuntimeError(f"HTTP {error.code}: {body}") from None
 
     def start(self, request: Request) -> RequestorJob:
         modality = {"AET": request.called_ae_title, "Host": request.host, "Port": request.port}
