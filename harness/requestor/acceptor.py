@@ -54,9 +54,6 @@ from harness.peer import start_peer
 from harness.requestor.systems import Request, RequestorResult, RequestorSystem
 from harness.script import Script, SendReply, Step
 
-LOOPBACK = "127.0.0.1"
-ACCEPTOR_AE = "HARNESS-SCP"
-"""The AE title the system is asked to call."""
 OUR_MAXIMUM = 16384
 SETTLE = 10.0
 """How long, after the scripted run ends, the system has to end its own run."""
@@ -113,7 +110,6 @@ def play_acceptor(
     system: RequestorSystem,
     action: str = "echo",
     timeout: float = 60.0,
-    port: int = 0,
 ) -> Exchange:
     """Listen, make ``system`` connect to run ``action``, play ``script``, collect both ends.
 
@@ -121,8 +117,8 @@ def play_acceptor(
     """
     if script.role != "acceptor":
         raise ValueError("play_acceptor plays acceptor scripts")
-    with start_peer(script, LOOPBACK, port, timeout) as peer:
-        request = Request(action, peer.host, peer.port, ACCEPTOR_AE)
+    with start_peer(script, system.listen_host, system.listen_port, timeout) as peer:
+        request = Request(action, peer.host, peer.port, system.acceptor_ae_title)
         job = system.requestor.start(request)
         try:
             outcome = peer.outcome()

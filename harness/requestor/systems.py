@@ -87,6 +87,11 @@ class RequestorSystem(SystemUnderTest):
     anywhere (0: it listens nowhere the scenarios need)."""
 
     requestor: Requestor = field(kw_only=True)
+    listen_host: str = field(default="127.0.0.1", kw_only=True)
+    listen_port: int = field(default=0, kw_only=True)
+    """Where the harness listens for it (0: a port the OS picks, told in each request)."""
+    acceptor_ae_title: str = field(default="HARNESS-SCP", kw_only=True)
+    """The AE title it is asked to call."""
 
 
 def gives_up(seconds: float) -> str:
