@@ -62,20 +62,30 @@ INVALID_PDU = b"\xff\x00\x00\x00\x00\x04\x00\x00\x00\x00"
 
 _TO_STA6 = (Expect((AAssociateRQ,), REPLY_WITHIN), accept(), ExpectMessage(REPLY_WITHIN))
 _TO_STA7 = (*_TO_STA6, respond(0), Expect((AReleaseRQ,), REPLY_WITHIN))
-DRIVES: dict[State, tuple[tuple[Step, ...], int]] = {
-    S.STA5_AWAITING_AC_OR_RJ: ((Expect((AAssociateRQ,), REPLY_WITHIN),), 0),
-    S.STA6_ESTABLISHED: (_TO_STA6, 1),
-    S.STA7_AWAITING_RELEASE_RP: (_TO_STA7, 2),
+Drive = tuple[tuple[Step, ...], int]
+DRIVES: dict[State, tuple[Drive, ...]] = {
+    S.STA5_AWAITING_AC_OR_RJ: (((Expect((AAssociateRQ,), REPLY_WITHIN),), 0),),
+    S.STA6_ESTABLISHED: ((_TO_STA6, 1),),
+    S.STA7_AWAITING_RELEASE_RP: ((_TO_STA7, 2),),
     S.STA11_COLLISION_REQUESTOR_AWAITING_RP: (
-        (*_TO_STA7, SendPDU(AReleaseRQ()), Expect((AReleaseRP,), REPLY_WITHIN)),
-        3,
+        ((*_TO_STA7, SendPDU(AReleaseRQ()), Expect((AReleaseRP,), REPLY_WITHIN)), 3),
     ),
     S.STA13_AWAITING_TRANSPORT_CLOSE: (
-        (*_TO_STA6, SendPDU(AReleaseRQ()), Expect((AReleaseRP,), REPLY_WITHIN)),
-        2,
+        # AR-2 then AR-4: the system answers our release and awaits our close.
+        ((*_TO_STA6, SendPDU(AReleaseRQ()), Expect((AReleaseRP,), REPLY_WITHIN)), 2),
+        # Or AA-8: an unexpected A-RELEASE-RP in Sta5; the system aborts and awaits the close.
+        (
+            (
+                Expect((AAssociateRQ,), REPLY_WITHIN),
+                SendPDU(AReleaseRP()),
+                Expect((AAbort,), REPLY_WITHIN),
+            ),
+            1,
+        ),
     ),
 }
-"""Per state: the steps that bring the system there, and how many moves of ours they make."""
+"""Per state, the ways to bring the system there (tried in turn until one does): the steps,
+and how many moves of ours they make."""
 
 _STRAY_AC = AAssociateAC(
     "SCU",
@@ -149,6 +159,9 @@ def _judge(action: Action, ex, reaction: Reaction) -> Verdict:  # type: ignore[n
             return judged(ex, ok, f"AE-3: the system went on with {first}")
         case Action.AE_4 | Action.AA_3 | Action.AR_3 | Action.AA_2:
             return closed_quietly(ex, reaction)
+        case Action.AA_7 if first in ("closed", "reset"):
+            # Sta13 ends whenever the system's ARTIM expires (AA-2): a close may come first.
+            return judged(ex, True, f"AA-7: the connection {first} (Sta13 may end at any time)")
         case Action.AA_8 | Action.AA_7:
             return aborted(ex, reaction)
         case Action.AA_4 | Action.AR_5:
@@ -168,7 +181,7 @@ def _judge(action: Action, ex, reaction: Reaction) -> Verdict:  # type: ignore[n
 
 def _kept_waiting(ex, reaction: Reaction) -> Verdict:  # type: ignore[no-untyped-def]
     """AR-6: the P-DATA-TF is indicated and the system still awaits our A-RELEASE-RP."""
-    moves = DRIVES[S.STA7_AWAITING_RELEASE_RP][1] + 1
+    moves = DRIVES[S.STA7_AWAITING_RELEASE_RP][0][1] + 1
     before = Reaction.after(ex, moves, until_next_move=True)
     if before.pdus or before.ended_connection:
         return judged(ex, False, f"AR-6: before our A-RELEASE-RP, {before.describe()}")
@@ -177,16 +190,16 @@ def _kept_waiting(ex, reaction: Reaction) -> Verdict:  # type: ignore[no-untyped
 
 def _cell_run(state: State, event: Event) -> Callable[[RequestorSystem], Verdict]:
     action = STANDARD_TABLE[(state, event)]
-    drive, moves = DRIVES[state]
 
     def run(system: RequestorSystem) -> Verdict:
-        steps = (*drive, *_event_steps(state, event), *_watch_steps(action))
         name = f"grid-{short(state)}-{short(event)}"
-        ex = exchange(system, acceptor_script(name, steps))
-        reaction = Reaction.after(ex, moves + 1)
-        if not reaction.reached:
-            return not_reached(ex, short(state))
-        return _judge(action, ex, reaction)
+        for drive, moves in DRIVES[state]:
+            steps = (*drive, *_event_steps(state, event), *_watch_steps(action))
+            ex = exchange(system, acceptor_script(name, steps))
+            reaction = Reaction.after(ex, moves + 1)
+            if reaction.reached:
+                return _judge(action, ex, reaction)
+        return not_reached(ex, short(state))
 
     return run
 
