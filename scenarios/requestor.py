@@ -32,9 +32,14 @@ def requestor_names(config: pytest.Config) -> list[str]:
         bases = []
     else:
         bases = list(LOCAL_SYSTEMS)
-    names = [f"{base.removesuffix('-container')}-scu" for base in bases]
-    if config.getoption("containers") is not False:
-        names += [f"{name}-container" for name in names]
+    containers = config.getoption("containers") is not False
+    names = []
+    for base in bases:
+        local = f"{base.removesuffix('-container')}-scu"
+        if not base.endswith("-container"):
+            names.append(local)
+        if base.endswith("-container") or containers:
+            names.append(f"{local}-container")
     return [name for name in dict.fromkeys(names) if name in REQUESTOR_LAUNCHERS]
 
 
