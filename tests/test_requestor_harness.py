@@ -177,3 +177,31 @@ def test_validate_role_scu_runs_the_requestor_scenarios_with_a_trigger(tmp_path:
     assert run.returncode == 0, run.stdout + run.stderr
     assert "passed          requestor-rejected-1-1-1" in run.stdout
     assert "passed          requestor-abort-sta5" in run.stdout
+
+
+def test_validate_role_scu_waits_for_a_system_that_connects_by_itself(tmp_path: object) -> None:
+    from harness.systems import find_dcmtk_tool
+
+    try:
+        echoscu = find_dcmtk_tool("echoscu")
+    except PeerUnavailable as error:
+        pytest.skip(str(error))
+    port = free_port()
+    command = [
+        sys.executable, "-u", "-m", "dicomactors.cli", "validate", "--role", "scu",
+        "--listen", f"127.0.0.1:{port}", "--aet", "MYSCP", "--capability", "echo",
+        "--scenario", "requestor-rejected-2-3-2", "--report-dir", str(tmp_path),
+    ]  # fmt: skip
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as validate:
+        assert validate.stdout is not None
+        line = validate.stdout.readline()
+        assert line.startswith(f"waiting for the system to connect to 127.0.0.1:{port} as MYSCP")
+        scu = subprocess.run(
+            [echoscu, "-ta", "3", "-aec", "MYSCP", "127.0.0.1", str(port)],
+            capture_output=True,
+            timeout=60,
+        )
+        rest = validate.stdout.read()
+        assert validate.wait(60) == 0
+    assert scu.returncode != 0  # rejected
+    assert "passed          requestor-rejected-2-3-2" in rest
