@@ -131,7 +131,7 @@ def system(request: pytest.FixtureRequest) -> Iterator[RequestorSystem]:
         pytest.skip(f"{name}: {error}")
 
 
-@pytest.mark.parametrize("action", ["echo", "store", "find"])
+@pytest.mark.parametrize("action", ["echo", "store", "find", "get", "move"])
 def test_each_system_connects_runs_the_operation_and_releases(
     system: RequestorSystem, action: str
 ) -> None:

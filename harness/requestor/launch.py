@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from pydicom import dcmwrite
+from pydicom import dcmread, dcmwrite
 
 from harness.peers.scu import image
 from harness.requestor.systems import (
@@ -80,6 +80,10 @@ def write_instance(path: Path) -> Path:
     return path
 
 
+def _study_of(path: Path) -> str:
+    return str(dcmread(path, stop_before_pixels=True).StudyInstanceUID)
+
+
 def _system(name: str, requestor: Requestor, supports: frozenset[str]) -> RequestorSystem:
     return RequestorSystem(name, LOOPBACK, 0, SCU_AE, supports, requestor=requestor)
 
@@ -134,14 +138,21 @@ def _orthanc_settings(work: Path, dicom_port: int, http_port: int) -> Path:
     return config
 
 
-def _orthanc_system(name: str, work: Path, http_port: int) -> RequestorSystem:
+def _orthanc_system(name: str, work: Path, http_port: int, dicom_port: int) -> RequestorSystem:
     rest = OrthancRest(LOOPBACK, http_port)
-    uploaded = rest.upload(write_instance(work / "instance.dcm"))
-    requestor = OrthancRequestor(rest.base, str(uploaded["ID"]))
+    instance = write_instance(work / "instance.dcm")
+    uploaded = rest.upload(instance)
+    requestor = OrthancRequestor(
+        rest.base,
+        str(uploaded["ID"]),
+        dicom_address=(LOOPBACK, dicom_port),
+        ae_title=ORTHANC_AE,
+        study_uid=_study_of(instance),
+    )
+    supports = _supports("echo", "store", "find", "move")
     return RequestorSystem(
-        name, LOOPBACK, 0, ORTHANC_AE, _supports("echo", "store", "find"),
-        requestor=requestor, http_port=http_port,
-    )  # fmt: skip
+        name, LOOPBACK, dicom_port, ORTHANC_AE, supports, requestor=requestor, http_port=http_port
+    )
 
 
 @contextmanager
@@ -153,7 +164,7 @@ def orthanc_scu() -> Iterator[RequestorSystem]:
         config = _orthanc_settings(work, dicom_port, http_port)
         log = work / "orthanc.log"
         with run_process([binary, str(config)], log_path=log, ready_line=ORTHANC_READY):
-            yield _orthanc_system("orthanc-scu", work, http_port)
+            yield _orthanc_system("orthanc-scu", work, http_port, dicom_port)
 
 
 # -- containers -----------------------------------------------------------------------------------
@@ -244,7 +255,7 @@ def orthanc_scu_container() -> Iterator[RequestorSystem]:
             volumes=[work],
             ready_line=ORTHANC_READY,
         ):
-            yield _orthanc_system("orthanc-scu/container", work, http_port)
+            yield _orthanc_system("orthanc-scu/container", work, http_port, dicom_port)
 
 
 REQUESTOR_LAUNCHERS: dict[str, Launcher] = {

@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
+from pydicom.dataset import Dataset
+
+from dicomactors.ae import AE
 from harness.systems import SystemUnderTest, find_dcmtk_tool, stop_process
 
 GIVES_UP = "gives-up"
@@ -246,12 +249,20 @@ class ThreadJob:
 @dataclass(frozen=True)
 class OrthancRequestor:
     """Orthanc as SCU: the acceptor becomes modality ``HARNESS`` (PUT /modalities/HARNESS),
-    then POST /modalities/HARNESS/echo, /store (the instance ``instance_id``) or /query."""
+    then POST /modalities/HARNESS/echo, /store (the instance ``instance_id``) or /query.
+
+    ``move``: Orthanc as C-MOVE SCP opens the sub-association. The harness's own SCU
+    (AE ``MOVER``, made a modality too) asks Orthanc, at ``dicom_address``, to move the
+    study ``study_uid`` to the acceptor.
+    """
 
     http_base: str
     instance_id: str = ""
     timeout: float = 60.0
     modality: str = "HARNESS"
+    dicom_address: tuple[str, int] | None = None
+    ae_title: str = ""
+    study_uid: str = ""
 
     def _call(self, method: str, path: str, body: object) -> str:
         data = json.dumps(body).encode()
@@ -276,9 +287,44 @@ class OrthancRequestor:
                 "POST", f"{base}/query", {"Level": "Study", "Query": {"StudyInstanceUID": ""}}
             ),
         }
+        if self.dicom_address is not None:
+            calls["move"] = lambda: self._move(request.called_ae_title)
         if request.action not in calls:
             raise ValueError(f"Orthanc's REST API makes no {request.action} SCU here")
         return ThreadJob(calls[request.action])
+
+    def _move(self, destination: str) -> str:
+        mover = {"AET": MOVER_AE, "Host": "127.0.0.1", "Port": 104}
+        self._call("PUT", f"/modalities/{MOVER_AE}", mover)
+        assert self.dicom_address is not None
+        return c_move_status(self.dicom_address, self.ae_title, self.study_uid, destination)
+
+
+MOVER_AE = "MOVER"
+STUDY_ROOT_MOVE = "1.2.840.10008.5.1.4.1.2.2.2"
+
+
+def c_move_status(address: tuple[str, int], called: str, study_uid: str, destination: str) -> str:
+    """A C-MOVE of one study to ``destination`` by the dicomactors SCU; its final status."""
+    ae = AE(MOVER_AE)
+    ae.add_requested_context(STUDY_ROOT_MOVE)
+    ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = 30
+    query = Dataset()
+    query.QueryRetrieveLevel = "STUDY"
+    query.StudyInstanceUID = study_uid
+    try:
+        assoc = ae.associate(address[0], address[1], ae_title=called)
+        if not assoc.is_established:
+            raise RuntimeError("the C-MOVE association was not established")
+        statuses = [
+            int(s.Status) for s, _ in assoc.send_c_move(query, destination, STUDY_ROOT_MOVE)
+        ]
+        assoc.release()
+    finally:
+        ae.shutdown()
+    if not statuses or statuses[-1] != 0:
+        raise RuntimeError(f"C-MOVE statuses {[hex(s) for s in statuses]}")
+    return f"C-MOVE status 0x{statuses[-1]:04X}"
 
 
 # -- a system that connects by itself ------------------------------------------------------------
