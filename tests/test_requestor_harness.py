@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -205,3 +206,23 @@ def test_validate_role_scu_waits_for_a_system_that_connects_by_itself(tmp_path: 
         assert validate.wait(60) == 0
     assert scu.returncode != 0  # rejected
     assert "passed          requestor-rejected-2-3-2" in rest
+
+
+def test_a_system_that_never_connects_is_no_finding_and_costs_no_run_timeout() -> None:
+    from harness.requestor.systems import CommandRequestor
+
+    system = RequestorSystem(
+        "gone",
+        "127.0.0.1",
+        0,
+        "GONE",
+        frozenset({"echo"}),
+        requestor=CommandRequestor(lambda request: [sys.executable, "-c", "pass"]),
+    )
+    started = time.monotonic()
+    with pytest.raises(ConnectionError, match="never requested an association"):
+        play_acceptor(_well_behaved(), system)  # type: ignore[arg-type]
+    assert time.monotonic() - started < 30
+    rejection = next(s for s in SCENARIOS if s.id == "requestor-rejected-1-1-1")
+    verdict = rejection.check(system)
+    assert verdict.status.value == "error", verdict

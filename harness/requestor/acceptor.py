@@ -14,6 +14,8 @@ contexts the system proposed, a DIMSE response to the request it sent.
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -50,8 +52,13 @@ from dicomactors.pdu.pdus import (
 )
 from harness.behaviours import HARNESS_IMPLEMENTATION_UID
 from harness.outcome import Outcome
-from harness.peer import start_peer
-from harness.requestor.systems import Request, RequestorResult, RequestorSystem
+from harness.peer import PeerRun, start_peer
+from harness.requestor.systems import (
+    Request,
+    RequestorJob,
+    RequestorResult,
+    RequestorSystem,
+)
 from harness.script import Script, SendReply, Step
 
 OUR_MAXIMUM = 16384
@@ -113,18 +120,31 @@ def play_acceptor(
 ) -> Exchange:
     """Listen, make ``system`` connect to run ``action``, play ``script``, collect both ends.
 
-    Raises ``OSError`` when the listening port cannot be had.
+    Raises ``OSError`` when the listening port cannot be had, ``ConnectionError`` (one)
+    when the system never requested an association: no reaction of it to judge.
     """
     if script.role != "acceptor":
         raise ValueError("play_acceptor plays acceptor scripts")
     with start_peer(script, system.listen_host, system.listen_port, timeout) as peer:
         request = Request(action, peer.host, peer.port, system.acceptor_ae_title)
         job = system.requestor.start(request)
+        watcher = threading.Thread(target=_end_with, args=(job, peer, timeout), daemon=True)
+        watcher.start()
         try:
             outcome = peer.outcome()
         finally:
             result = job.finish(SETTLE)
+    if not any(isinstance(pdu, AAssociateRQ) for pdu in outcome.received):
+        raise ConnectionError(f"the system never requested an association: {result.describe()}")
     return Exchange(outcome, result, ending_of(outcome))
+
+
+def _end_with(job: RequestorJob, peer: PeerRun, timeout: float) -> None:
+    """Once the system's run has ended, the script cannot wait for it much longer (it never
+    connected, say): give it SETTLE seconds, then stop it."""
+    if job.wait(timeout):
+        with contextlib.suppress(Exception):
+            peer.outcome(SETTLE)
 
 
 def acceptor_script(name: str, steps: Iterable[Step], **options: object) -> Script:

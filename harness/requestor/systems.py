@@ -75,6 +75,10 @@ class RequestorResult:
 
 
 class RequestorJob(Protocol):
+    def wait(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for the run to end; whether it has."""
+        ...
+
     def finish(self, wait: float) -> RequestorResult:
         """Wait up to ``wait`` seconds for the run to end by itself, then stop it."""
         ...
@@ -123,6 +127,13 @@ class ProcessJob:
             stdin=subprocess.DEVNULL,
             env={**os.environ, **(env or {})},
         )
+
+    def wait(self, timeout: float) -> bool:
+        try:
+            self._process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
 
     def finish(self, wait: float) -> RequestorResult:
         ended = True
@@ -238,6 +249,10 @@ class ThreadJob:
             self._output = f"{type(error).__name__}: {error}"
             self._status = 1
 
+    def wait(self, timeout: float) -> bool:
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
     def finish(self, wait: float) -> RequestorResult:
         self._thread.join(wait)
         ended = not self._thread.is_alive()
@@ -333,6 +348,9 @@ def c_move_status(address: tuple[str, int], called: str, study_uid: str, destina
 class _Waiting:
     def __init__(self) -> None:
         self._started = time.monotonic()
+
+    def wait(self, timeout: float) -> bool:
+        return False  # nothing of ours runs: only the connection tells
 
     def finish(self, wait: float) -> RequestorResult:
         return RequestorResult(None, "", time.monotonic() - self._started, True)
