@@ -32,10 +32,6 @@ class Role(StrEnum):
     REQUESTOR = "requestor"
 
 
-NOT_DRIVABLE: dict[Role, dict[tuple[State, Event], str]] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
-"""Per role, the cells no remote peer can drive, with the reason (filled by the probes)."""
-
-
 class Mark(StrEnum):
     MATCHES = "matches"
     DEVIATES = "deviates"
