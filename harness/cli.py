@@ -17,6 +17,8 @@ from typing import Any
 
 from harness.conformance import SCENARIOS, Result, Status, run_scenarios
 from harness.report import findings_text, summary_table, write_report
+from harness.requestor.validate import parse_listen, validate_requestor
+from harness.stategrid import Role
 from harness.systems import SystemUnderTest
 
 DEFAULT_CAPABILITIES = ("echo",)
@@ -26,12 +28,6 @@ def validate(args: argparse.Namespace) -> int:
     capabilities = set(args.capability or DEFAULT_CAPABILITIES)
     if args.artim is not None:
         capabilities.add(f"artim={args.artim:g}")
-    sut = SystemUnderTest(args.name, args.host, args.port, args.aet, frozenset(capabilities))
-    chosen = [
-        entry
-        for entry in SCENARIOS
-        if not args.scenario or any(entry.id.startswith(prefix) for prefix in args.scenario)
-    ]
 
     def progress(result: Result) -> None:
         if not args.quiet:
@@ -40,7 +36,20 @@ def validate(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    results = run_scenarios(sut, chosen, progress)
+    sut: SystemUnderTest
+    if args.role == "scu":
+        results, sut = validate_requestor(args, capabilities, progress)
+    else:
+        if args.host is None or args.port is None:
+            raise SystemExit("dicomactors validate: HOST and PORT of the node are required")
+        sut = SystemUnderTest(args.name, args.host, args.port, args.aet, frozenset(capabilities))
+        chosen = [
+            entry
+            for entry in SCENARIOS
+            if entry.role is Role.ACCEPTOR
+            and (not args.scenario or any(entry.id.startswith(p) for p in args.scenario))
+        ]
+        results = run_scenarios(sut, chosen, progress)
     json_path, html_path = write_report(results, args.report_dir, [sut])
     print()
     print(summary_table(results))
@@ -62,9 +71,25 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "validate", help="run the conformance scenarios against a DICOM node"
     )
-    parser.add_argument("host")
-    parser.add_argument("port", type=int)
-    parser.add_argument("--aet", default="ANY-SCP", help="the node's AE title")
+    parser.add_argument("host", nargs="?")
+    parser.add_argument("port", type=int, nargs="?")
+    parser.add_argument(
+        "--role",
+        choices=("scp", "scu"),
+        default="scp",
+        help="scp: the node accepts associations (default); scu: it requests them, to the"
+        " harness listening on --listen",
+    )
+    parser.add_argument("--listen", type=parse_listen, default=None, metavar="[HOST:]PORT")
+    parser.add_argument(
+        "--trigger",
+        default=None,
+        metavar="CMD",
+        help="--role scu: a command that makes the node connect ({host} {port} {aet} {action})",
+    )
+    parser.add_argument(
+        "--aet", default="ANY-SCP", help="the node's AE title (--role scu: the harness's)"
+    )
     parser.add_argument("--name", default="remote", help="the node's name in the report")
     parser.add_argument(
         "--capability",

@@ -22,6 +22,7 @@ import pytest
 
 from harness.conformance import SCENARIOS, Result, Scenario, Status
 from harness.report import findings_text, summary_table, write_report
+from harness.stategrid import Role
 from harness.systems import PeerStartError, PeerUnavailable, SystemUnderTest, docker_available
 from scenarios.launch import LAUNCHERS, LOCAL_SYSTEMS, installed, remote
 
@@ -122,7 +123,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.config.stash[_RUN].skipped.update(skipped)
     metafunc.parametrize("sut", names, indirect=True, scope="session")
     groups = getattr(metafunc.module, "GROUPS", None)
-    chosen = [entry for entry in SCENARIOS if groups is None or entry.group in groups]
+    chosen = [
+        entry
+        for entry in SCENARIOS
+        if (groups is None or entry.group in groups) and entry.role is Role.ACCEPTOR
+    ]
     metafunc.parametrize("scenario", chosen, ids=[entry.id for entry in chosen])
 
 
