@@ -7,6 +7,7 @@ Importing this module registers the hooks on Locust's global events; a locustfil
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from harness.load.integrity import (
     held_in_folder,
 )
 from harness.load.options import add_dicom_arguments
-from harness.load.users import LEDGER, LoadSettings
+from harness.load.settings import LoadSettings
+from harness.load.users import LEDGER
 
 LOGGER = logging.getLogger("harness.load")
 LEDGER_KEY = "dicom_stored"
@@ -48,6 +50,9 @@ class _WorkerState:
 class _MasterState:
     def __init__(self) -> None:
         self.finished: set[str] = set()  # workers whose last report came
+        # Per worker: requests, failures and stores, as its reports said (they add up to
+        # the master's totals).
+        self.by_worker: dict[str, dict[str, int]] = {}
         self.reported = gevent.event.Event()
 
 
@@ -61,6 +66,7 @@ def reset_ledger(environment: Environment, **_: Any) -> None:
     LEDGER.drain()
     _WORKER.stopped = False
     _MASTER.finished.clear()
+    _MASTER.by_worker.clear()
 
 
 @events.report_to_master.add_listener
@@ -72,7 +78,13 @@ def send_stores(client_id: str, data: dict[str, Any]) -> None:
 
 @events.worker_report.add_listener
 def gather_stores(client_id: str, data: dict[str, Any]) -> None:
-    LEDGER.extend(data.get(LEDGER_KEY, []))
+    rows = data.get(LEDGER_KEY, [])
+    LEDGER.extend(rows)
+    total = data.get("stats_total", {})
+    counts = _MASTER.by_worker.setdefault(client_id, {"requests": 0, "failures": 0, "stores": 0})
+    counts["requests"] += int(total.get("num_requests", 0))
+    counts["failures"] += int(total.get("num_failures", 0))
+    counts["stores"] += len(rows)
     if data.get(LAST_KEY):
         _MASTER.finished.add(client_id)
         _MASTER.reported.set()
@@ -126,6 +138,15 @@ def final_csv(environment: Environment, **_: Any) -> None:
         and not isinstance(environment.runner, WorkerRunner)
     ):
         gevent.sleep(CSV_STATS_INTERVAL_SEC)
+
+
+@events.quitting.add_listener
+def write_worker_counts(environment: Environment, **_: Any) -> None:
+    """On the master: what each worker reported, beside Locust's CSV (``*_workers.json``)."""
+    options = environment.parsed_options
+    if isinstance(environment.runner, MasterRunner) and options and options.csv_prefix:
+        path = Path(f"{options.csv_prefix}_workers.json")
+        path.write_text(json.dumps(_MASTER.by_worker, indent=2, sort_keys=True) + "\n")
 
 
 @events.quitting.add_listener

@@ -38,6 +38,9 @@ _REASONS = {
 class DicomFailure(Exception):
     """One failed request; its message is what Locust's failure table shows."""
 
+    def __repr__(self) -> str:  # Locust's tables show the repr: the sentence alone
+        return str(self)
+
 
 @dataclass(frozen=True)
 class Outcome:
