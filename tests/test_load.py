@@ -14,6 +14,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -243,7 +244,8 @@ def test_one_master_and_two_workers_add_up(tmp_path: Path) -> None:
             output, _ = master.communicate(timeout=RUN_TIMEOUT)
             worker_codes = [worker.wait(timeout=RUN_TIMEOUT) for worker in workers]
         finally:
-            for process in (master, *workers):
+            processes: list[subprocess.Popen[Any]] = [master, *workers]
+            for process in processes:
                 if process.poll() is None:
                     process.kill()
     assert master.returncode == 0, output[-2000:]
