@@ -13,12 +13,14 @@ import subprocess
 import sys
 import threading
 import time
+from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dicomactors import AE
+from dicomactors.cli import COMMAND_GROUP
 from dicomactors.sop_class import Verification
 from harness import systems
 from harness.load.cli import locust_argv
@@ -318,3 +320,30 @@ def test_a_node_that_dies_partway_shows_as_failures_not_a_crash(tmp_path: Path) 
     assert sum(reasons.values()) == failed
     assert all(reason.startswith(("C-STORE", "association")) for reason in reasons), reasons
     assert integrity(reports)["passed"] is True  # what it confirmed before dying is there
+
+
+def test_dicomactors_load_comes_through_the_entry_point_group(tmp_path: Path) -> None:
+    """``dicomactors load`` as the installed package will have it: the entry point that
+    pyproject.toml declares, here from a distribution made for the test."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    declared = 'load = "harness.load.cli:register"'
+    assert declared in pyproject
+    installed = {entry.name for entry in entry_points(group=COMMAND_GROUP)}
+    info = tmp_path / "dicomactors_load_test-0.dist-info"
+    info.mkdir()
+    if "load" in installed:  # the package was installed with this pyproject: use that
+        info = tmp_path / "unused.dist-info"
+        info.mkdir()
+    (info / "METADATA").write_text(
+        "Metadata-Version: 2.1\nName: dicomactors-load-test\nVersion: 0\n"
+    )
+    (info / "entry_points.txt").write_text(
+        "[dicomactors.commands]\n" + declared.replace('"', "") + "\n"
+    )
+    env = {**_env(), "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    done = subprocess.run(
+        [sys.executable, "-m", "dicomactors.cli", "load", "127.0.0.1", "0"],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT, env=env, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.strip() == "dicomactors load: port must be 1 to 65535, not 0"
