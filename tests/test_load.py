@@ -20,14 +20,16 @@ from typing import Any
 import pytest
 
 from dicomactors import AE
+from dicomactors import events as evt
 from dicomactors.cli import COMMAND_GROUP
-from dicomactors.sop_class import Verification
+from dicomactors.sop_class import CTImageStorage, Verification
 from harness import systems
 from harness.load.cli import locust_argv
 from harness.load.instances import GeneratedInstances
 from harness.load.integrity import Copy, Stored, compare
 from harness.load.outcome import describe_reject
 from harness.load.settings import parse_key, parse_services
+from tests._peers import make_tls_files, server_context
 
 # Not imported here: importing Locust monkey-patches the process (gevent).
 pytestmark = pytest.mark.skipif(
@@ -347,3 +349,38 @@ def test_dicomactors_load_comes_through_the_entry_point_group(tmp_path: Path) ->
     )  # fmt: skip
     assert done.returncode == 2
     assert done.stderr.strip() == "dicomactors load: port must be 1 to 65535, not 0"
+
+
+def test_users_speak_tls_with_a_client_certificate(tmp_path: Path) -> None:
+    pytest.importorskip("trustme")
+    tls = make_tls_files(tmp_path)
+    stored: list[str] = []
+
+    def on_store(event: Any) -> int:
+        stored.append(str(event.dataset.SOPInstanceUID))
+        return 0x0000
+
+    ae = AE("TLS_SCP")
+    ae.add_supported_context(Verification)
+    ae.add_supported_context(CTImageStorage)
+    server = ae.start_server(
+        ("127.0.0.1", 0),
+        block=False,
+        ssl_context=server_context(tls),
+        evt_handlers=[(evt.EVT_C_STORE, on_store)],
+    )
+    reports = tmp_path / "reports"
+    try:
+        done = run_load(
+            "127.0.0.1", str(server.server_address[1]), "-u", "2", "-r", "2", "-t", "3s",
+            "--stop-timeout", "10", "--called-aet", "TLS_SCP", "--services", "store:2,echo",
+            "--dicom-tls-ca", str(tls.ca_crt), "--dicom-tls-cert", str(tls.client_leaf),
+            "--dicom-tls-key", str(tls.client_key), "--report-dir", str(reports),
+        )  # fmt: skip
+    finally:
+        server.shutdown()
+        ae.shutdown()
+    assert done.returncode == 0, done.stderr[-2000:]
+    counts = stats(reports)
+    assert counts["C-ECHO"][0] > 0 and counts["Aggregated"][1] == 0
+    assert len(stored) == counts["C-STORE"][0] > 0
