@@ -1,0 +1,47 @@
+"""The ``dicomactors`` command: DICOM network tools in DCMTK's habit, built on the library.
+
+One module per tool, each with a ``register(commands)`` that adds its sub-command:
+``echo``, ``store``, ``store-scp``, ``find``, ``get``, ``move``, ``wlmscp``; ``qrscp`` runs
+``python -m dicomactors.apps.qrscp``. Their shared options and exit codes are in
+:mod:`dicomactors.cli.common`. Other packages add sub-commands through the
+``dicomactors.commands`` entry-point group (:data:`COMMAND_GROUP`): the conformance harness
+adds ``validate`` (:mod:`harness.cli`). The library never imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from importlib.metadata import entry_points
+
+from dicomactors.apps import qrscp
+from dicomactors.cli import echo
+from dicomactors.cli.common import ToolParser
+
+COMMAND_GROUP = "dicomactors.commands"
+"""Entry points that add sub-commands: each is called with the sub-parsers object."""
+
+TOOLS = (echo,)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = ToolParser(prog="dicomactors", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for tool in TOOLS:
+        tool.register(commands)
+    for command in entry_points(group=COMMAND_GROUP):
+        command.load()(commands)
+    qrscp = commands.add_parser(
+        "qrscp", help="run the reference storage and Query/Retrieve SCP", add_help=False
+    )
+    qrscp.set_defaults(run=None)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["qrscp"]:
+        return qrscp.main(arguments[1:])
+    args = _parser().parse_args(arguments)
+    return int(args.run(args))
