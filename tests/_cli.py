@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
+
+from pydicom.dataset import Dataset, FileMetaDataset
+from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, generate_uid
 
 from dicomactors.cli.common import Exit
 
@@ -33,3 +37,35 @@ def assert_fails_in_one_line(
     for word in words:
         assert word in lines[0], lines[0]
     return lines[0]
+
+
+def write_ct_files(folder: Path, count: int, *, nested: bool = False) -> list[Path]:
+    """``count`` small CT images as DICOM files under ``folder`` (spread over two
+    subfolders when ``nested``), each with its own SOP Instance UID."""
+    study, series = generate_uid(), generate_uid()
+    paths = []
+    for number in range(count):
+        ds = Dataset()
+        ds.SOPClassUID = CTImageStorage
+        ds.SOPInstanceUID = generate_uid()
+        ds.StudyInstanceUID = study
+        ds.SeriesInstanceUID = series
+        ds.PatientName = "Cli^Test"
+        ds.PatientID = "CLI001"
+        ds.Modality = "CT"
+        ds.InstanceNumber = number + 1
+        ds.Rows = ds.Columns = 16
+        ds.BitsAllocated = ds.BitsStored = 16
+        ds.HighBit = 15
+        ds.SamplesPerPixel = 1
+        ds.PhotometricInterpretation = "MONOCHROME2"
+        ds.PixelRepresentation = 0
+        ds.PixelData = bytes(range(256)) * 2
+        ds.file_meta = FileMetaDataset()
+        ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
+        where = folder / (f"part{number % 2}" if nested else "")
+        where.mkdir(parents=True, exist_ok=True)
+        path = where / f"ct{number:03d}.dcm"
+        ds.save_as(path, enforce_file_format=True)
+        paths.append(path)
+    return paths
