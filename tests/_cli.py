@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -69,3 +70,37 @@ def write_ct_files(folder: Path, count: int, *, nested: bool = False) -> list[Pa
         ds.save_as(path, enforce_file_format=True)
         paths.append(path)
     return paths
+
+
+class RunningTool:
+    """A server tool (``store-scp``, ``wlmscp``) started as a subprocess; ends with SIGTERM."""
+
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "dicomactors.cli", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        assert self.process.stdout is not None
+        # The tool prints its first line once it listens (or exits with its error).
+        self.first_line = self.process.stdout.readline()
+        self.stdout = ""
+        self.stderr = ""
+        self.returncode: int | None = None
+
+    def stop(self) -> None:
+        if self.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.stdout, self.stderr = self.process.communicate(timeout=CLI_TIMEOUT)
+            self.returncode = self.process.returncode
+
+    def __enter__(self) -> RunningTool:
+        if not self.first_line.startswith("listening"):
+            self.stop()
+            raise AssertionError(f"did not start: {self.first_line}{self.stdout}{self.stderr}")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
