@@ -16,13 +16,13 @@ from collections.abc import Sequence
 from importlib.metadata import entry_points
 
 from dicomactors.apps import qrscp
-from dicomactors.cli import echo, find, get, move, store, store_scp
+from dicomactors.cli import echo, find, get, move, store, store_scp, wlmscp
 from dicomactors.cli.common import ToolParser
 
 COMMAND_GROUP = "dicomactors.commands"
 """Entry points that add sub-commands: each is called with the sub-parsers object."""
 
-TOOLS = (echo, store, store_scp, find, get, move)
+TOOLS = (echo, store, store_scp, find, get, move, wlmscp)
 
 
 def _parser() -> argparse.ArgumentParser:
