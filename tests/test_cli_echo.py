@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from pathlib import Path
 
 import pynetdicom
 import pytest
 
 from dicomactors.cli.common import Exit
+from dicomactors.pdu import AAbort, AAssociateRQ, PDataTF
 from harness import behaviours
 from harness.peer import start_peer
+from harness.script import Expect, Script, SendReply
 from harness.systems import LOOPBACK, PeerUnavailable, dcmtk_storescp, free_port
 from tests._cli import assert_fails_in_one_line, run_cli
+from tests._peers import make_tls_files
 
 VERIFICATION = "1.2.840.10008.1.1"
 
@@ -92,8 +96,51 @@ def test_peer_that_never_answers_times_out() -> None:
     assert_fails_in_one_line(result, Exit.TIMED_OUT, "did not answer", "1 s")
 
 
+def test_peer_that_never_answers_the_echo_times_out() -> None:
+    silent = Script(
+        "acceptor",
+        (
+            Expect((AAssociateRQ,), 10),
+            SendReply(behaviours.accept_all, "A-ASSOCIATE-AC"),
+            Expect((PDataTF,), 10),
+            Expect((AAbort,), 10, or_close=True),
+        ),
+        name="accepts, never answers the C-ECHO",
+    )
+    with start_peer(silent, LOOPBACK, 0, 20) as run:
+        result = run_cli("echo", LOOPBACK, str(run.port), "-td", "1")
+    assert_fails_in_one_line(result, Exit.TIMED_OUT, "no answer to C-ECHO in 1 s")
+
+
 @pytest.mark.parametrize(
     "args", [["echo", LOOPBACK, "99999"], ["echo", LOOPBACK, "104", "-ta", "zero"], ["echo"]]
 )
 def test_bad_command_lines(args: list[str]) -> None:
     assert_fails_in_one_line(run_cli(*args), Exit.USAGE, "error")
+
+
+def test_echo_over_tls_with_dcmtk_storescp(tmp_path: Path) -> None:
+    """+tls KEY CERT and +cf CA, as DCMTK spells them; a CA we do not trust fails in one line."""
+    (tmp_path / "ours").mkdir()
+    (tmp_path / "stranger").mkdir()
+    tls = make_tls_files(tmp_path / "ours")
+    stranger = make_tls_files(tmp_path / "stranger")
+    server = ["+tls", str(tls.server_key), str(tls.server_leaf), "+cf", str(tls.ca_crt), "+px"]
+    client = ["+tls", str(tls.client_key), str(tls.client_leaf)]
+    try:
+        launcher = dcmtk_storescp(extra_args=server)
+        with launcher as scp:
+            port = str(scp.port)
+            ok = run_cli("echo", LOOPBACK, port, *client, "+cf", str(tls.ca_crt))
+            untrusted = run_cli("echo", LOOPBACK, port, *client, "+cf", str(stranger.ca_crt))
+    except PeerUnavailable as error:
+        pytest.skip(str(error))
+    assert ok.returncode == Exit.OK, ok.stderr
+    assert "Success" in ok.stdout
+    assert_fails_in_one_line(untrusted, Exit.UNREACHABLE, "CERTIFICATE_VERIFY_FAILED")
+
+
+def test_tls_files_that_cannot_be_read(tmp_path: Path) -> None:
+    missing = str(tmp_path / "missing.pem")
+    result = run_cli("echo", LOOPBACK, "104", "+tls", missing, missing)
+    assert_fails_in_one_line(result, Exit.INPUT, "cannot load the TLS files")

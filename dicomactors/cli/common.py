@@ -297,16 +297,19 @@ def _after_colon(reason: str) -> str:
     return reason.split(": ", 1)[-1]
 
 
-def lost(assoc: Association, args: argparse.Namespace, doing: str) -> ToolError:
-    """The error for an association that ended while ``doing`` something."""
+def lost(
+    assoc: Association, args: argparse.Namespace, doing: str, since: float | None = None
+) -> ToolError:
+    """The error for an association that ended while ``doing`` something, waiting for an
+    answer since ``since`` (``time.monotonic()``): the DIMSE timeout ends a wait by aborting."""
     assoc.join(5)
     where = f"{args.host}:{args.port}"
-    if assoc.is_aborted and assoc.abort_pdu is not None:
-        return ToolError(Exit.ABORTED, f"{where} aborted the association during {doing}")
-    if assoc.close_reason.startswith("no response") or "timeout" in assoc.close_reason:
+    if since is not None and time.monotonic() - since >= args.dimse_timeout:
         return ToolError(
             Exit.TIMED_OUT, f"{where}: no answer to {doing} in {args.dimse_timeout:g} s"
         )
+    if assoc.is_aborted and assoc.abort_pdu is not None:
+        return ToolError(Exit.ABORTED, f"{where} aborted the association during {doing}")
     why = assoc.close_reason or "the association ended"
     return ToolError(Exit.ABORTED, f"{where}: {why} during {doing}")
 

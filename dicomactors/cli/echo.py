@@ -7,6 +7,7 @@ the other codes are :class:`~dicomactors.cli.common.Exit`'s.
 from __future__ import annotations
 
 import argparse
+import time
 from typing import Any
 
 from dicomactors.cli.common import (
@@ -66,10 +67,11 @@ def echo(args: argparse.Namespace) -> int:
 def _one_echo(assoc: Any, args: argparse.Namespace, number: int) -> int:
     if not assoc.is_established:
         raise lost(assoc, args, "C-ECHO")
+    started = time.monotonic()
     try:
         answer = assoc.send_c_echo(msg_id=number)
     except RuntimeError:
-        raise lost(assoc, args, "C-ECHO") from None
+        raise lost(assoc, args, "C-ECHO", started) from None
     if "Status" not in answer:
-        raise lost(assoc, args, "C-ECHO")
+        raise lost(assoc, args, "C-ECHO", started)
     return int(answer.Status)

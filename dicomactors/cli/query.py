@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -134,6 +135,7 @@ def responses(
     """(status code, status, identifier) of each response; the association's end before
     the final one is a :class:`ToolError`."""
     final = False
+    waiting = time.monotonic()
     try:
         for status, identifier in request:
             if "Status" not in status:
@@ -141,7 +143,8 @@ def responses(
             code = int(status.Status)
             final = code not in (0xFF00, 0xFF01)
             yield code, status, identifier
+            waiting = time.monotonic()
     except RuntimeError:
         pass
     if not final:
-        raise lost(assoc, args, doing)
+        raise lost(assoc, args, doing, waiting)

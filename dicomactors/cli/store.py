@@ -236,6 +236,7 @@ def _send_all(
                 summary.not_sent = len(files) - number + 1
                 summary.seconds = time.monotonic() - started
                 return lost(assoc, args, f"C-STORE of {file.path}")
+            sending = time.monotonic()
             try:
                 answer = assoc.send_c_store(file.path, msg_id=number & 0xFFFF)
             except ValueError as why:
@@ -247,7 +248,7 @@ def _send_all(
             if answer is None or "Status" not in answer:
                 summary.not_sent = len(files) - number + 1
                 summary.seconds = time.monotonic() - started
-                return lost(assoc, args, f"C-STORE of {file.path}")
+                return lost(assoc, args, f"C-STORE of {file.path}", sending)
             code = int(answer.Status)
             if code != 0:
                 summary.statuses[code] += 1
