@@ -37,8 +37,11 @@ class Exit(IntEnum):
     FAILED = 7  # the peer answered with a failure status (or some files failed)
 
 
-EXIT_CODES_HELP = "exit status: " + ", ".join(
-    f"{code.value} {code.name.lower().replace('_', ' ')}" for code in Exit
+EXIT_CODES_HELP = (
+    "exit status: 0 success; 1 bad option or -k key; 2 bad or missing file or directory;"
+    " 3 no connection (peer down, unknown host, TLS handshake failed, cannot listen);"
+    " 4 association rejected, or no presentation context accepted; 5 aborted or connection"
+    " closed; 6 timed out (-ta, -td); 7 a failure status from the peer"
 )
 
 
