@@ -62,6 +62,7 @@ from dicomactors.actors.transport import (
     start_tls_server,
     tune_socket,
 )
+from dicomactors.describe import describe_pdu
 from dicomactors.fsm import Effect, Event, State
 from dicomactors.pdu import (
     AAbort,
@@ -472,6 +473,8 @@ class DULActor(StrandActor):
 
     def _received(self, pdus: list[Any]) -> None:
         for pdu in pdus:
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                LOGGER.debug("%s: received %s", self.name, describe_pdu(pdu))
             self._step(_PDU_EVENTS[type(pdu)], pdu)
 
     def _lost(self, reason: str) -> None:
@@ -500,6 +503,8 @@ class DULActor(StrandActor):
             self._local_abort("network timeout: no PDU for the network_timeout")
 
     def _send(self, pdu: Any) -> None:
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            LOGGER.debug("%s: sending %s", self.name, describe_pdu(pdu))
         self._write([encode_pdu(pdu)])
 
     def _send_pdata(self, pdus: tuple[PDataTF, ...]) -> None:
@@ -513,6 +518,8 @@ class DULActor(StrandActor):
         pending: list[SendBuffer] = []
         size = 0
         for pdu in pdus:
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                LOGGER.debug("%s: sending %s", self.name, describe_pdu(pdu))
             pending.extend(pdata_parts(pdu))
             size += len(pending[-1])
             if size >= _SEND_BATCH:

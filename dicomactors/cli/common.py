@@ -21,6 +21,7 @@ from typing import Any, NoReturn
 
 from dicomactors.ae import AE
 from dicomactors.association import Association
+from dicomactors.describe import rejection_text
 from dicomactors.status import Service, StatusCategory, status_category, status_description
 
 
@@ -240,25 +241,9 @@ def server_tls(args: argparse.Namespace) -> ssl.SSLContext | None:
 
 # -- the association ------------------------------------------------------------------
 
-#: PS3.8 Table 9-21: (source, reason) of an A-ASSOCIATE-RJ.
-_REJECT_REASONS = {
-    (1, 1): "no reason given",
-    (1, 2): "application context name not supported",
-    (1, 3): "calling AE title not recognised",
-    (1, 7): "called AE title not recognised",
-    (2, 1): "no reason given",
-    (2, 2): "protocol version not supported",
-    (3, 1): "temporary congestion",
-    (3, 2): "local limit exceeded",
-}
-_REJECT_SOURCES = {1: "the service user", 2: "the ACSE provider", 3: "the presentation provider"}
 
-
-def rejection_text(assoc: Association) -> str:
-    result, source, reason = assoc.result, assoc.result_source, assoc.result_reason
-    why = _REJECT_REASONS.get((source or 0, reason or 0), f"reason {reason}")
-    kind = "permanently" if result == 1 else "transiently"
-    return f"{kind} by {_REJECT_SOURCES.get(source or 0, f'source {source}')}: {why}"
+def rejection(assoc: Association) -> str:
+    return rejection_text(assoc.result, assoc.result_source, assoc.result_reason)
 
 
 def associate(ae: AE, args: argparse.Namespace, **kwargs: Any) -> Association:
@@ -283,7 +268,7 @@ def associate(ae: AE, args: argparse.Namespace, **kwargs: Any) -> Association:
         return assoc
     assoc.join(5)
     if assoc.is_rejected:
-        raise ToolError(Exit.REJECTED, f"{where} rejected the association {rejection_text(assoc)}")
+        raise ToolError(Exit.REJECTED, f"{where} rejected the association {rejection(assoc)}")
     reason = assoc.close_reason
     if reason.startswith("connection failed"):
         raise ToolError(Exit.UNREACHABLE, f"cannot connect to {where}: {_after_colon(reason)}")
