@@ -1,15 +1,22 @@
-"""The debug log's summaries of PDUs and DIMSE messages (dicomactors.describe), and what
-``-d`` shows of a whole association against DCMTK's storescp."""
+"""The debug log's summaries of PDUs and DIMSE messages (dicomactors.describe), what
+``-d`` shows of a whole association against DCMTK's storescp, and ``--log-pdus``."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from dicomactors import read_pdu_log
 from dicomactors.describe import describe_message, describe_pdu
 from dicomactors.dimse.commands import CStoreRSP
 from dicomactors.pdu import (
     AAbort,
+    AAssociateAC,
     AAssociateRJ,
+    AAssociateRQ,
+    AReleaseRP,
+    AReleaseRQ,
     PDataTF,
     PresentationDataValue,
 )
@@ -66,3 +73,25 @@ def test_debug_option_shows_pdus_messages_and_states_by_association() -> None:
     for text in wanted:
         assert any(text in line for line in lines), text
     assert "context 1: acceptance, 1.2.840.10008.1.2" in result.stderr
+
+
+def test_log_pdus_writes_each_associations_stream(tmp_path: Path) -> None:
+    """--log-pdus: the PDUs of each direction in their own file, readable back in order."""
+    try:
+        launcher = dcmtk_storescp()
+        with launcher as scp:
+            result = run_cli("echo", LOOPBACK, str(scp.port), "--log-pdus", str(tmp_path))
+    except PeerUnavailable as error:
+        pytest.skip(str(error))
+    assert result.returncode == 0, result.stderr
+    sent = read_pdu_log(_one(tmp_path, "*.sent.pdus"))
+    received = read_pdu_log(_one(tmp_path, "*.received.pdus"))
+    assert [type(pdu) for pdu in sent] == [AAssociateRQ, PDataTF, AReleaseRQ]
+    assert [type(pdu) for pdu in received] == [AAssociateAC, PDataTF, AReleaseRP]
+    assert isinstance(sent[0], AAssociateRQ) and sent[0].called_ae_title == "ANY-SCP"
+
+
+def _one(folder: Path, pattern: str) -> Path:
+    found = list(folder.glob(pattern))
+    assert len(found) == 1, found
+    return found[0]

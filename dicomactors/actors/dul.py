@@ -26,6 +26,7 @@ from typing import Any
 import pykka
 
 from dicomactors import fsm
+from dicomactors._logging import PDU_LOGGER, log_pdu_bytes
 from dicomactors.actors.messages import (
     AAbortIndication,
     AAbortRequest,
@@ -475,6 +476,8 @@ class DULActor(StrandActor):
         for pdu in pdus:
             if LOGGER.isEnabledFor(logging.DEBUG):
                 LOGGER.debug("%s: received %s", self.name, describe_pdu(pdu))
+            if PDU_LOGGER.isEnabledFor(logging.DEBUG):
+                log_pdu_bytes(self.name, "received", encode_pdu(pdu))
             self._step(_PDU_EVENTS[type(pdu)], pdu)
 
     def _lost(self, reason: str) -> None:
@@ -505,7 +508,10 @@ class DULActor(StrandActor):
     def _send(self, pdu: Any) -> None:
         if LOGGER.isEnabledFor(logging.DEBUG):
             LOGGER.debug("%s: sending %s", self.name, describe_pdu(pdu))
-        self._write([encode_pdu(pdu)])
+        data = encode_pdu(pdu)
+        if PDU_LOGGER.isEnabledFor(logging.DEBUG):
+            log_pdu_bytes(self.name, "sent", data)
+        self._write([data])
 
     def _send_pdata(self, pdus: tuple[PDataTF, ...]) -> None:
         """Send the P-DATA-TF PDUs of one request in gathered writes.
@@ -520,7 +526,10 @@ class DULActor(StrandActor):
         for pdu in pdus:
             if LOGGER.isEnabledFor(logging.DEBUG):
                 LOGGER.debug("%s: sending %s", self.name, describe_pdu(pdu))
-            pending.extend(pdata_parts(pdu))
+            parts = pdata_parts(pdu)
+            if PDU_LOGGER.isEnabledFor(logging.DEBUG):
+                log_pdu_bytes(self.name, "sent", b"".join(_bytes_of(part) for part in parts))
+            pending.extend(parts)
             size += len(pending[-1])
             if size >= _SEND_BATCH:
                 self._write(pending)
@@ -540,6 +549,11 @@ class DULActor(StrandActor):
             self.actor_ref.tell(TransportClosed(self._close_reason))
         else:
             self.last_activity = monotonic()
+
+
+def _bytes_of(part: SendBuffer) -> bytes:
+    """A send buffer's bytes (a file region's read from its file), for the PDU log."""
+    return part if isinstance(part, bytes) else part.tobytes()
 
 
 #: Bytes of P-DATA queued before a gathered write even in the middle of a message.

@@ -17,8 +17,10 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from enum import IntEnum
+from pathlib import Path
 from typing import Any, NoReturn
 
+from dicomactors._logging import log_pdus
 from dicomactors.ae import AE
 from dicomactors.association import Association
 from dicomactors.describe import rejection_text
@@ -143,6 +145,8 @@ def add_common_options(parser: argparse.ArgumentParser, *, calling: str) -> None
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="say what happens")
     parser.add_argument("-d", "--debug", action="store_true", help="log everything")
+    parser.add_argument("--log-pdus", type=Path, default=None, metavar="DIR",
+                        help="write each association's raw PDUs to files in DIR")  # fmt: skip
 
 
 def add_peer_options(parser: argparse.ArgumentParser, *, called: str = "ANY-SCP") -> None:
@@ -195,6 +199,13 @@ def set_up_logging(args: argparse.Namespace) -> None:
         logger.setLevel(logging.INFO)
     else:
         logger.setLevel(logging.CRITICAL + 1)
+    if args.log_pdus is not None:
+        try:
+            log_pdus(args.log_pdus)
+        except OSError as error:
+            raise ToolError(
+                Exit.INPUT, f"cannot write PDU logs to {args.log_pdus}: {error}"
+            ) from None
 
 
 def make_ae(args: argparse.Namespace) -> AE:
@@ -312,8 +323,8 @@ def is_failure(code: int) -> bool:
 
 def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a tool's body: a :class:`ToolError` or Ctrl-C becomes one line and its code."""
-    set_up_logging(args)
     try:
+        set_up_logging(args)
         return int(body(args))
     except ToolError as error:
         print(f"dicomactors {args.command}: {error.message}", file=sys.stderr)
