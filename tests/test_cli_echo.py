@@ -144,3 +144,11 @@ def test_tls_files_that_cannot_be_read(tmp_path: Path) -> None:
     missing = str(tmp_path / "missing.pem")
     result = run_cli("echo", LOOPBACK, "104", "+tls", missing, missing)
     assert_fails_in_one_line(result, Exit.INPUT, "cannot load the TLS files")
+
+
+def test_usage_errors_of_validate_keep_its_own_exit_status() -> None:
+    """validate comes from the harness's entry point: its usage errors stay argparse's (2)."""
+    result = run_cli("validate", LOOPBACK, "104", "--no-such-option")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --no-such-option" in result.stderr
+    assert_fails_in_one_line(run_cli("echo", LOOPBACK, "104", "--no-such"), Exit.USAGE)

@@ -10,7 +10,6 @@ adds ``validate`` (:mod:`harness.cli`). The library never imports them.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from importlib.metadata import entry_points
@@ -25,8 +24,9 @@ COMMAND_GROUP = "dicomactors.commands"
 TOOLS = (echo, store, store_scp, find, get, move, wlmscp)
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = ToolParser(prog="dicomactors", description=__doc__.splitlines()[0])
+def _parser() -> tuple[ToolParser, dict[str, ToolParser]]:
+    """The command's parser, and each sub-command's."""
+    parser = ToolParser(prog="dicomactors", description=__doc__.splitlines()[0], tool=True)
     commands = parser.add_subparsers(dest="command", required=True)
     for tool in TOOLS:
         tool.register(commands)
@@ -36,12 +36,15 @@ def _parser() -> argparse.ArgumentParser:
         "qrscp", help="run the reference storage and Query/Retrieve SCP", add_help=False
     )
     qrscp.set_defaults(run=None)
-    return parser
+    return parser, commands.choices
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["qrscp"]:
         return qrscp.main(arguments[1:])
-    args = _parser().parse_args(arguments)
+    parser, commands = _parser()
+    args, unknown = parser.parse_known_args(arguments)
+    if unknown:  # the sub-command says so, with its own exit status for usage errors
+        commands[args.command].error(f"unrecognized arguments: {' '.join(unknown)}")
     return int(args.run(args))

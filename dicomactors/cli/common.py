@@ -58,14 +58,20 @@ class ToolError(Exception):
 
 
 class ToolParser(argparse.ArgumentParser):
-    """DCMTK's habit: options start with ``-`` or ``+``; a usage error is one line, exit 1."""
+    """With ``tool=True``, DCMTK's habit: options start with ``-`` or ``+``, no abbreviations,
+    and a usage error is one line with exit status 1. Without it (the sub-commands other
+    packages add, such as ``validate``), a plain :class:`argparse.ArgumentParser`."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("prefix_chars", "-+")
-        kwargs.setdefault("allow_abbrev", False)
+    def __init__(self, *args: Any, tool: bool = False, **kwargs: Any) -> None:
+        if tool:
+            kwargs.setdefault("prefix_chars", "-+")
+            kwargs.setdefault("allow_abbrev", False)
+        self.tool = tool
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
+        if not self.tool:
+            super().error(message)
         self.exit(Exit.USAGE, f"{self.prog}: error: {message}\n")
 
 

@@ -27,7 +27,11 @@ from dicomactors.status import Service
 
 def register(commands: Any) -> None:
     parser = commands.add_parser(
-        "echo", help="send C-ECHO (like echoscu)", description=__doc__, epilog=EXIT_CODES_HELP
+        "echo",
+        help="send C-ECHO (like echoscu)",
+        description=__doc__,
+        epilog=EXIT_CODES_HELP,
+        tool=True,
     )
     add_peer_options(parser)
     parser.add_argument(

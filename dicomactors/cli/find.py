@@ -31,7 +31,7 @@ from dicomactors.status import Service
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "find", help="query with C-FIND (like findscu)", description=__doc__,
-        epilog=EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP, tool=True,
     )  # fmt: skip
     add_peer_options(parser)
     add_query_options(parser, models="WPSO", default="W")

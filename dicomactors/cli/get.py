@@ -36,7 +36,7 @@ from dicomactors.status import Service
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "get", help="retrieve with C-GET (like getscu)", description=__doc__,
-        epilog=EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP, tool=True,
     )  # fmt: skip
     add_peer_options(parser)
     add_query_options(parser, models="PSO", default="P")

@@ -26,7 +26,7 @@ from dicomactors.status import Service
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "move", help="retrieve with C-MOVE (like movescu)", description=__doc__,
-        epilog=EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP, tool=True,
     )  # fmt: skip
     add_peer_options(parser)
     add_query_options(parser, models="PSO", default="P")

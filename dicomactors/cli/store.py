@@ -49,7 +49,7 @@ MIB = 1024 * 1024
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "store", help="send DICOM files (like storescu)", description=__doc__,
-        epilog=EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP, tool=True,
     )  # fmt: skip
     add_peer_options(parser)
     parser.add_argument("paths", nargs="+", metavar="PATH", help="files, directories, globs")

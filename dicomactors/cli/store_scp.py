@@ -38,7 +38,7 @@ MIB = 1024 * 1024
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "store-scp", help="receive DICOM files into a directory (like storescp)",
-        description=__doc__, epilog=EXIT_CODES_HELP,
+        description=__doc__, epilog=EXIT_CODES_HELP, tool=True,
     )  # fmt: skip
     parser.add_argument("port", type=int, help="the TCP port to listen on")
     add_common_options(parser, calling="STORESCP")

@@ -40,7 +40,7 @@ LOGGER = logging.getLogger("dicomactors.cli")
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "wlmscp", help="serve a folder of worklist files (like wlmscpfs)", description=__doc__,
-        epilog=EXIT_CODES_HELP,
+        epilog=EXIT_CODES_HELP, tool=True,
     )  # fmt: skip
     parser.add_argument("port", type=int, help="the TCP port to listen on")
     add_common_options(parser, calling="WLMSCP")
