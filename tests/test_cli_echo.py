@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import pynetdicom
 import pytest
 
+from dicomactors.cli import main
 from dicomactors.cli.common import Exit
 from dicomactors.pdu import AAbort, AAssociateRQ, PDataTF
 from harness import behaviours
@@ -152,3 +154,15 @@ def test_usage_errors_of_validate_keep_its_own_exit_status() -> None:
     assert result.returncode == 2
     assert "unrecognized arguments: --no-such-option" in result.stderr
     assert_fails_in_one_line(run_cli("echo", LOOPBACK, "104", "--no-such"), Exit.USAGE)
+
+
+def test_a_tool_run_in_process_leaves_the_loggers_as_they_were(
+    strict_pynetdicom_port: int, tmp_path: Path
+) -> None:
+    logger, pdus = logging.getLogger("dicomactors"), logging.getLogger("dicomactors.pdus")
+    before = (list(logger.handlers), logger.level, logger.propagate, list(pdus.handlers))
+    port = str(strict_pynetdicom_port)
+    args = ["echo", LOOPBACK, port, "-aet", "FRIEND", "-aec", "PYSCP", "-d"]
+    assert main([*args, "--log-pdus", str(tmp_path)]) == Exit.OK
+    assert (list(logger.handlers), logger.level, logger.propagate, list(pdus.handlers)) == before
+    assert len(list(tmp_path.glob("*.pdus"))) == 2

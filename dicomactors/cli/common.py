@@ -15,12 +15,13 @@ import logging
 import ssl
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, NoReturn
 
-from dicomactors._logging import log_pdus
+from dicomactors._logging import PDU_LOGGER_NAME, log_pdus
 from dicomactors.ae import AE
 from dicomactors.association import Association
 from dicomactors.describe import rejection_text
@@ -192,9 +193,13 @@ def _seconds(text: str) -> float:
     return value
 
 
-def set_up_logging(args: argparse.Namespace) -> None:
-    """-d: the library's debug log; -v: its notices; else only this tool's own lines."""
+@contextmanager
+def tool_logging(args: argparse.Namespace) -> Iterator[None]:
+    """-d: the library's debug log; -v: its notices; else only this tool's own lines; and
+    --log-pdus. The loggers are as they were again afterwards (a tool run in-process)."""
     logger = logging.getLogger("dicomactors")
+    pdu_logger = logging.getLogger(PDU_LOGGER_NAME)
+    saved = (logger.level, logger.propagate, pdu_logger.level, list(pdu_logger.handlers))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(levelname).1s: %(message)s"))
     logger.addHandler(handler)
@@ -205,13 +210,21 @@ def set_up_logging(args: argparse.Namespace) -> None:
         logger.setLevel(logging.INFO)
     else:
         logger.setLevel(logging.CRITICAL + 1)
-    if args.log_pdus is not None:
-        try:
-            log_pdus(args.log_pdus)
-        except OSError as error:
-            raise ToolError(
-                Exit.INPUT, f"cannot write PDU logs to {args.log_pdus}: {error}"
-            ) from None
+    try:
+        if args.log_pdus is not None:
+            try:
+                log_pdus(args.log_pdus)
+            except OSError as error:
+                message = f"cannot write PDU logs to {args.log_pdus}: {error}"
+                raise ToolError(Exit.INPUT, message) from None
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
+        pdu_logger.setLevel(saved[2])
+        for added in [h for h in pdu_logger.handlers if h not in saved[3]]:
+            pdu_logger.removeHandler(added)
 
 
 def make_ae(args: argparse.Namespace) -> AE:
@@ -330,8 +343,8 @@ def is_failure(code: int) -> bool:
 def run_tool(body: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Run a tool's body: a :class:`ToolError` or Ctrl-C becomes one line and its code."""
     try:
-        set_up_logging(args)
-        return int(body(args))
+        with tool_logging(args):
+            return int(body(args))
     except ToolError as error:
         print(f"dicomactors {args.command}: {error.message}", file=sys.stderr)
         return int(error.code)
