@@ -122,7 +122,8 @@ def test_bad_command_lines(args: list[str]) -> None:
 
 
 def test_echo_over_tls_with_dcmtk_storescp(tmp_path: Path) -> None:
-    """+tls KEY CERT and +cf CA, as DCMTK spells them; a CA we do not trust fails in one line."""
+    """+tls KEY CERT, +cf CA and -ic, as DCMTK spells them; a certificate we do not trust
+    fails in one line."""
     (tmp_path / "ours").mkdir()
     (tmp_path / "stranger").mkdir()
     tls = make_tls_files(tmp_path / "ours")
@@ -135,11 +136,16 @@ def test_echo_over_tls_with_dcmtk_storescp(tmp_path: Path) -> None:
             port = str(scp.port)
             ok = run_cli("echo", LOOPBACK, port, *client, "+cf", str(tls.ca_crt))
             untrusted = run_cli("echo", LOOPBACK, port, *client, "+cf", str(stranger.ca_crt))
+            unverified = run_cli("echo", LOOPBACK, port, *client)
+            ignoring = run_cli("echo", LOOPBACK, port, *client, "-ic")
     except PeerUnavailable as error:
         pytest.skip(str(error))
     assert ok.returncode == Exit.OK, ok.stderr
     assert "Success" in ok.stdout
     assert_fails_in_one_line(untrusted, Exit.UNREACHABLE, "CERTIFICATE_VERIFY_FAILED")
+    # Without +cf the system's trusted certificates decide; -ic skips the check, as in DCMTK.
+    assert_fails_in_one_line(unverified, Exit.UNREACHABLE, "CERTIFICATE_VERIFY_FAILED")
+    assert ignoring.returncode == Exit.OK, ignoring.stderr
 
 
 def test_tls_files_that_cannot_be_read(tmp_path: Path) -> None:

@@ -3,9 +3,10 @@
 The options are the ones people type from memory from DCMTK's tools: ``HOST PORT``
 positional, ``-aet`` (calling AE title), ``-aec`` (called AE title), ``-pdu`` (the largest PDU
 we receive), ``-to``/``-ta``/``-td`` (connection, ACSE and DIMSE timeouts), ``+tls KEY CERT``,
-``+tla`` (TLS without a certificate of ours), ``+cf CA`` (a certificate to trust), ``-v``,
-``-d``. Every failure a user can cause ends in :class:`ToolError`: one line on stderr and
-its documented :class:`Exit` code, never a traceback.
+``+tla`` (TLS without a certificate of ours), ``+cf CA`` (a certificate to trust), ``-ic``
+(do not verify the peer's certificate), ``-v``, ``-d``, ``--log-pdus DIR``. Every failure a
+user can cause ends in :class:`ToolError`: one line on stderr and its documented
+:class:`Exit` code, never a traceback.
 """
 
 from __future__ import annotations
@@ -150,6 +151,14 @@ def add_common_options(parser: argparse.ArgumentParser, *, calling: str) -> None
         metavar="FILE",
         help="trust the certificates in FILE (PEM; repeatable)",
     )
+    tls.add_argument(
+        "-ic",
+        "--ignore-peer-cert",
+        dest="ignore_peer_cert",
+        action="store_true",
+        help="do not verify the peer's certificate (by default it must chain to a +cf"
+        " certificate or to the system's trusted ones)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="say what happens")
     parser.add_argument("-d", "--debug", action="store_true", help="log everything")
     parser.add_argument("--log-pdus", type=Path, default=None, metavar="DIR",
@@ -249,7 +258,7 @@ def client_tls(args: argparse.Namespace) -> tuple[ssl.SSLContext, str | None] | 
             context.load_cert_chain(args.tls[1], args.tls[0])
     except (OSError, ssl.SSLError) as error:
         raise ToolError(Exit.INPUT, f"cannot load the TLS files: {error}") from None
-    if not args.ca:
+    if args.ignore_peer_cert:
         context.verify_mode = ssl.CERT_NONE
     return context, None
 
@@ -264,7 +273,7 @@ def server_tls(args: argparse.Namespace) -> ssl.SSLContext | None:
             context.load_verify_locations(ca)
     except (OSError, ssl.SSLError) as error:
         raise ToolError(Exit.INPUT, f"cannot load the TLS files: {error}") from None
-    if args.ca:
+    if args.ca and not args.ignore_peer_cert:
         context.verify_mode = ssl.CERT_REQUIRED
     return context
 
