@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import ssl
 import sys
 import time
@@ -21,6 +22,8 @@ from contextlib import contextmanager
 from enum import IntEnum
 from pathlib import Path
 from typing import Any, NoReturn
+
+from tqdm import tqdm
 
 from dicomactors._logging import PDU_LOGGER_NAME, log_pdus
 from dicomactors.ae import AE
@@ -343,6 +346,15 @@ def lost(
 
 def status_text(code: int, service: Service) -> str:
     return f"0x{code:04X} {status_description(code, service)}"
+
+
+def progress_bar(args: argparse.Namespace, **options: Any) -> tqdm[Any]:
+    """A tqdm bar on stderr, shown only on a terminal (and not with --json or
+    --no-progress); sized by the terminal, or 80x24 where it reports no size (a new pty,
+    where tqdm would draw nothing)."""
+    quiet = args.json or args.no_progress or not sys.stderr.isatty()
+    size = shutil.get_terminal_size()
+    return tqdm(disable=quiet, file=sys.stderr, ncols=size.columns, nrows=size.lines, **options)
 
 
 def is_failure(code: int) -> bool:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Iterator
 
 from pydicom import Dataset
-from tqdm import tqdm
 
-from dicomactors.cli.common import Exit, ToolError, is_failure, status_text
+from dicomactors.cli.common import Exit, ToolError, is_failure, progress_bar, status_text
 from dicomactors.status import Service
 
 COUNTS = ("Completed", "Failed", "Warning", "Remaining")
@@ -28,10 +26,9 @@ def follow(
 ) -> tuple[int, dict[str, int]]:
     """Read the responses with a progress bar (on a terminal only); the final status code
     and the last counts seen."""
-    quiet = args.json or args.no_progress or not sys.stderr.isatty()
     counts = dict.fromkeys((name.lower() for name in COUNTS), 0)
     final = 0
-    with tqdm(unit="instance", disable=quiet, file=sys.stderr) as bar:
+    with progress_bar(args, unit="instance") as bar:
         for code, status, _ in answers:
             final = code
             counts = counts_of(status)

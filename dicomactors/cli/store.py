@@ -37,6 +37,7 @@ from dicomactors.cli.common import (
     is_failure,
     lost,
     make_ae,
+    progress_bar,
     run_tool,
     status_text,
 )
@@ -228,9 +229,8 @@ def _send_all(
     assoc: Association, files: list[DicomFile], args: argparse.Namespace, summary: Summary
 ) -> ToolError | None:
     """Send each file; the error that ended the association early, if one did."""
-    quiet = args.no_progress or args.json or not sys.stderr.isatty()
     started = time.monotonic()
-    with tqdm(total=len(files), unit="file", disable=quiet, file=sys.stderr) as bar:
+    with progress_bar(args, total=len(files), unit="file") as bar:
         for number, file in enumerate(files, start=1):
             if not assoc.is_established:
                 summary.not_sent = len(files) - number + 1
