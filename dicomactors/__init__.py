@@ -6,11 +6,13 @@ The public API is pynetdicom's (``AE``, ``evt``, ``build_context``,
 renamed; see docs/compatibility.md. pynetdicom's ``PYNETDICOM_*``
 constants are aliases of this package's own (``IMPLEMENTATION_CLASS_UID``,
 ``IMPLEMENTATION_VERSION_NAME``, ``UID_PREFIX``).
+``log_pdus`` writes the raw PDU stream of each association to files (``read_pdu_log``
+reads one back).
 """
 
 from dicomactors import dimse_primitives, status, transport
 from dicomactors import events as evt
-from dicomactors._logging import debug_logger
+from dicomactors._logging import debug_logger, log_pdus, read_pdu_log
 from dicomactors.ae import AE
 from dicomactors.association import Association
 from dicomactors.presentation import *  # noqa: F403
@@ -51,6 +53,8 @@ __all__ = [
     "debug_logger",
     "dimse_primitives",
     "evt",
+    "log_pdus",
+    "read_pdu_log",
     "register_uid",
     "status",
     "transport",

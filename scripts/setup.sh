@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Set up a machine to develop and test dicomactors.
 #
-# - installs the package with its test extra (pip install -e '.[test]');
+# - makes a virtual environment, .venv/ in the repository (python3 -m venv; as root, installs
+#   Debian's python3-venv first where it is missing), and installs the package there in
+#   editable mode with its test extra. Debian's own Python refuses installs into the system
+#   (PEP 668), so nothing is installed outside .venv/;
 # - as root: installs the system peers from Debian (DCMTK, Orthanc) and, for the container
 #   tests, a Docker engine and debootstrap; starts the engine with no bridge network (every
-#   container uses host networking on 127.0.0.1); makes a base image with debootstrap once
-#   and builds the peer images with docker/build.sh.
+#   container uses host networking on 127.0.0.1); makes a base image with debootstrap once,
+#   from the Debian mirror this machine's apt sources name, and builds the peer images with
+#   docker/build.sh.
 #
 # Safe to run again: every step checks whether its work is already done. A failed container
 # step prints a warning and the set-up continues; the container tests then skip with a reason.
@@ -15,25 +19,55 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 STATE_DIR="${DICOMACTORS_STATE_DIR:-/var/tmp/dicomactors}"
 BASE_IMAGE="${DICOMACTORS_BASE_IMAGE:-dicomactors/base:bookworm}"
 DOCKER_WAIT_SECONDS="${DOCKER_WAIT_SECONDS:-60}"
+VENV="${DICOMACTORS_VENV:-$REPO/.venv}"
 START_SECONDS=$SECONDS
 APT_UPDATED=0
 
 log() { printf '[setup %4ds] %s\n' "$((SECONDS - START_SECONDS))" "$*"; }
 warn() { printf '[setup %4ds] WARNING: %s\n' "$((SECONDS - START_SECONDS))" "$*" >&2; }
+die() {
+    printf '[setup %4ds] ERROR: %s\n' "$((SECONDS - START_SECONDS))" "$*" >&2
+    exit 1
+}
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
-# The Debian mirror this machine uses, from deb822 sources or the one-line format.
+# The Debian mirror this machine's apt sources name for bookworm (deb822 *.sources files and
+# the one-line *.list format); prints nothing when they name none.
 debian_mirror() {
-    local uri=""
-    if [ -f /etc/apt/sources.list.d/debian.sources ]; then
-        uri="$(awk '/^URIs:/ && $2 !~ /security/ {print $2; exit}' \
-            /etc/apt/sources.list.d/debian.sources)"
-    fi
-    if [ -z "$uri" ] && [ -f /etc/apt/sources.list ]; then
-        uri="$(awk '/^deb / && $0 !~ /security/ {print $2; exit}' /etc/apt/sources.list)"
-    fi
-    echo "${uri:-http://deb.debian.org/debian}"
+    local file uri=""
+    for file in /etc/apt/sources.list.d/*.sources; do
+        [ -f "$file" ] || continue
+        uri="$(awk 'BEGIN { RS = ""; FS = "\n" }
+            {
+                types = ""; uris = ""; suites = ""; enabled = "yes"
+                for (i = 1; i <= NF; i++) {
+                    line = $i
+                    if (line ~ /^[ \t]*#/) continue
+                    key = tolower(line); sub(/:.*/, "", key)
+                    value = line; sub(/^[^:]*:[ \t]*/, "", value)
+                    if (key == "types") types = value
+                    else if (key == "uris") uris = value
+                    else if (key == "suites") suites = value
+                    else if (key == "enabled") enabled = tolower(value)
+                }
+                if (enabled != "no" && (" " types " ") ~ / deb / \
+                    && (" " suites " ") ~ / bookworm /) {
+                    split(uris, found, " "); print found[1]; exit
+                }
+            }' "$file")"
+        [ -z "$uri" ] || break
+    done
+    for file in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [ -z "$uri" ] || break
+        [ -f "$file" ] || continue
+        uri="$(awk '$1 == "deb" {
+                i = 2
+                if ($i ~ /^\[/) { while (i <= NF && $i !~ /\]$/) i++; i++ }
+                if ($(i + 1) == "bookworm") { print $i; exit }
+            }' "$file")"
+    done
+    printf '%s\n' "$uri"
 }
 
 # Install the given Debian packages that are missing; returns non-zero if apt fails.
@@ -83,9 +117,39 @@ stop_packaged_orthanc() {
     log "the Debian orthanc service is stopped and disabled"
 }
 
+# A virtual environment that runs: its python starts and has pip.
+venv_works() {
+    [ -x "$VENV/bin/python" ] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1
+}
+
+make_virtual_environment() {
+    if venv_works; then
+        log "virtual environment $VENV already exists"
+        return
+    fi
+    if ! command -v python3 >/dev/null 2>&1; then
+        die "python3 is not installed (on Debian: apt-get install python3 python3-venv)"
+    fi
+    if ! python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+        die "$(python3 --version 2>&1) is too old: dicomactors needs Python 3.11 or later"
+    fi
+    # Debian's python3 has the venv module but not ensurepip until python3-venv is installed.
+    if ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
+        if is_root; then
+            install_debian_packages python3-venv || die "could not install python3-venv"
+        else
+            die "python3 cannot make a virtual environment: as root, apt-get install python3-venv"
+        fi
+    fi
+    rm -rf "$VENV"
+    log "python3 -m venv $VENV ($(python3 --version 2>&1))"
+    python3 -m venv "$VENV"
+}
+
 install_python_package() {
-    log "pip install -e '.[test]'"
-    python -m pip install -q -e "$REPO[test]"
+    make_virtual_environment
+    log "$VENV/bin/python -m pip install -e '.[test]'"
+    "$VENV/bin/python" -m pip install -q -e "$REPO[test]"
 }
 
 docker_answers() { docker info >/dev/null 2>&1; }
@@ -127,6 +191,11 @@ build_base_image() {
     fi
     local mirror rootfs
     mirror="$(debian_mirror)"
+    if [ -z "$mirror" ]; then
+        warn "this machine's apt sources name no Debian bookworm mirror to debootstrap from;" \
+            "skipping the container images"
+        return 1
+    fi
     rootfs="$(mktemp -d "${TMPDIR:-/tmp}/dicomactors-rootfs.XXXXXX")"
     log "debootstrap --variant=minbase bookworm from $mirror"
     if ! debootstrap --variant=minbase bookworm "$rootfs" "$mirror" \

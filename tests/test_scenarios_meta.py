@@ -228,5 +228,5 @@ def test_strict_validate_exits_1_on_a_finding(tmp_path: Path) -> None:
 
 
 def test_echo_command(qrscp: RunningQRSCP, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["echo", LOOPBACK, str(qrscp.port), "--aet", "QRSCP"]) == 0
-    assert "status 0x0000" in capsys.readouterr().out
+    assert main(["echo", LOOPBACK, str(qrscp.port), "-aec", "QRSCP"]) == 0
+    assert "(QRSCP): Success" in capsys.readouterr().out

@@ -104,6 +104,23 @@ def ct_small_path() -> Path:
 # -- helpers ------------------------------------------------------------------------------
 
 
+def test_dcmtk_tools_are_found_behind_pynetdicoms_scripts_of_the_same_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A virtual environment's bin/ puts pynetdicom's ``storescp`` script first on PATH."""
+    try:
+        native = systems.find_dcmtk_tool("storescp")
+    except systems.PeerUnavailable as error:
+        pytest.skip(str(error))
+    script = tmp_path / "storescp"
+    script.write_text("#!/usr/bin/env python3\nraise SystemExit(3)\n")
+    script.chmod(0o755)
+    monkeypatch.delenv("DCMTK_BIN", raising=False)
+    monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ.get('PATH', '')}")
+    assert systems.find_dcmtk_tool("storescp") == native
+    assert Path(native).parent != tmp_path
+
+
 def test_free_port_is_not_listening_and_bindable() -> None:
     port = systems.free_port()
     assert 0 < port < 65536

@@ -22,6 +22,7 @@ from dicomactors.actors.messages import (
     SendDIMSE,
 )
 from dicomactors.actors.runtime import Strand, StrandActor
+from dicomactors.describe import describe_message
 from dicomactors.dimse import (
     DatasetSinkFactory,
     DIMSEError,
@@ -74,6 +75,10 @@ class DIMSEActor(StrandActor):
                         except OSError as exc:
                             lost = f"the streamed data set is lost: {exc}"
                             raise DIMSEProtocolError(lost) from exc
+                    if LOGGER.isEnabledFor(logging.DEBUG):
+                        LOGGER.debug(
+                            "%s: received %s", self.strand.name, describe_message(done.command)
+                        )
                     self.upper.tell(DIMSEReceived(done.context_id, done.command, dataset))
             except DIMSEError as exc:
                 self.upper.tell(DIMSEProtocolFailure(str(exc)))
@@ -90,6 +95,8 @@ class DIMSEActor(StrandActor):
             LOGGER.warning("DIMSE actor: unexpected message %r", message)
 
     def _send(self, message: SendDIMSE) -> None:
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            LOGGER.debug("%s: sending %s", self.strand.name, describe_message(message.message))
         try:
             pdus = tuple(
                 fragment_message(

@@ -26,6 +26,7 @@ from typing import Any
 import pykka
 
 from dicomactors import fsm
+from dicomactors._logging import PDU_LOGGER, log_pdu_bytes
 from dicomactors.actors.messages import (
     AAbortIndication,
     AAbortRequest,
@@ -62,6 +63,7 @@ from dicomactors.actors.transport import (
     start_tls_server,
     tune_socket,
 )
+from dicomactors.describe import describe_pdu
 from dicomactors.fsm import Effect, Event, State
 from dicomactors.pdu import (
     AAbort,
@@ -482,6 +484,10 @@ class DULActor(StrandActor):
 
     def _received(self, pdus: list[Any]) -> None:
         for pdu in pdus:
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                LOGGER.debug("%s: received %s", self.name, describe_pdu(pdu))
+            if PDU_LOGGER.isEnabledFor(logging.DEBUG):
+                log_pdu_bytes(self.name, "received", encode_pdu(pdu))
             self._step(_PDU_EVENTS[type(pdu)], pdu)
 
     def _lost(self, reason: str) -> None:
@@ -510,7 +516,12 @@ class DULActor(StrandActor):
             self._local_abort("network timeout: no PDU for the network_timeout")
 
     def _send(self, pdu: Any) -> None:
-        self._write([encode_pdu(pdu)])
+        if LOGGER.isEnabledFor(logging.DEBUG):
+            LOGGER.debug("%s: sending %s", self.name, describe_pdu(pdu))
+        data = encode_pdu(pdu)
+        if PDU_LOGGER.isEnabledFor(logging.DEBUG):
+            log_pdu_bytes(self.name, "sent", data)
+        self._write([data])
 
     def _send_pdata(self, pdus: tuple[PDataTF, ...]) -> None:
         """Send the P-DATA-TF PDUs of one request in gathered writes.
@@ -523,7 +534,12 @@ class DULActor(StrandActor):
         pending: list[SendBuffer] = []
         size = 0
         for pdu in pdus:
-            pending.extend(pdata_parts(pdu))
+            if LOGGER.isEnabledFor(logging.DEBUG):
+                LOGGER.debug("%s: sending %s", self.name, describe_pdu(pdu))
+            parts = pdata_parts(pdu)
+            if PDU_LOGGER.isEnabledFor(logging.DEBUG):
+                log_pdu_bytes(self.name, "sent", b"".join(_bytes_of(part) for part in parts))
+            pending.extend(parts)
             size += len(pending[-1])
             if size >= _SEND_BATCH:
                 self._write(pending)
@@ -543,6 +559,11 @@ class DULActor(StrandActor):
             self.actor_ref.tell(TransportClosed(self._close_reason))
         else:
             self.last_activity = monotonic()
+
+
+def _bytes_of(part: SendBuffer) -> bytes:
+    """A send buffer's bytes (a file region's read from its file), for the PDU log."""
+    return part if isinstance(part, bytes) else part.tobytes()
 
 
 #: Bytes of P-DATA queued before a gathered write even in the middle of a message.

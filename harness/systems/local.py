@@ -38,7 +38,8 @@ def find_dcmtk_tool(name: str) -> str:
     """The path of a DCMTK program.
 
     pynetdicom installs Python scripts with the same names (``storescp``, ``echoscu``, ...)
-    that may come first on PATH, so scripts are skipped; ``DCMTK_BIN`` names the directory.
+    that come first on PATH in a virtual environment, so only native (ELF) executables
+    count; ``DCMTK_BIN`` names the directory to look in first.
     """
     directories = []
     if os.environ.get("DCMTK_BIN"):
@@ -48,7 +49,7 @@ def find_dcmtk_tool(name: str) -> str:
         candidate = Path(directory) / name
         if candidate.is_file() and os.access(candidate, os.X_OK):
             with candidate.open("rb") as handle:
-                if handle.read(2) != b"#!":
+                if handle.read(4) == b"\x7fELF":
                     return str(candidate)
     raise PeerUnavailable(f"DCMTK's {name} is not installed (apt-get install dcmtk)")
 

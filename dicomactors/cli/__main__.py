@@ -1,0 +1,7 @@
+"""``python -m dicomactors.cli``: the ``dicomactors`` command."""
+
+import sys
+
+from dicomactors.cli import main
+
+sys.exit(main())
