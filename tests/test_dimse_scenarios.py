@@ -98,6 +98,15 @@ def test_a_node_answering_an_unknown_command_with_success_deviates() -> None:
     assert "carried out as if valid" in verdict.seen
 
 
+def test_a_node_answering_an_unknown_command_with_success_then_aborting_deviates() -> None:
+    """The A-ABORT after the success does not undo it: the fault was carried out."""
+    steps = (Expect((PDataTF,), 10), SendPDU(_response(CEchoRSP(1, 0))), Abort())
+    with _node(*steps) as sut:
+        verdict = c.scenario_by_id("command-unknown").check(sut)
+    assert verdict.status is Status.DEVIATES, verdict.seen
+    assert "carried out as if valid" in verdict.seen
+
+
 def test_a_node_refusing_an_unknown_command_with_0x0211_passes() -> None:
     with _node(Expect((PDataTF,), 10), SendPDU(_response(CEchoRSP(1, 0x0211))), Close()) as sut:
         verdict = c.scenario_by_id("command-unknown").check(sut)
