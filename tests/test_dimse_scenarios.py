@@ -156,6 +156,17 @@ def test_a_node_answering_a_pdu_in_sta13_deviates_from_aa6() -> None:
     assert verdict.status is Status.DEVIATES, verdict.seen
 
 
+@pytest.mark.parametrize("cell", ["grid-sta13-evt10", "grid-sta13-evt19"])
+def test_a_node_that_closes_at_once_after_its_release_rp_leaves_sta13_unprobed(
+    cell: str,
+) -> None:
+    """The event never reached the node in Sta13: no verdict on the cell either way."""
+    with _node(Expect((AReleaseRQ,), 10), SendPDU(AReleaseRP()), Close()) as sut:
+        verdict = c.scenario_by_id(cell).check(sut)
+    assert verdict.status is Status.ERROR, verdict.seen
+    assert "before the event" in verdict.seen
+
+
 def test_a_node_that_aborts_an_unexpected_release_rp_matches_aa8() -> None:
     with _node(Expect((AReleaseRP,), 10), SendPDU(AAbort(2, 2)), Close()) as sut:
         verdict = c.scenario_by_id("grid-sta6-evt13").check(sut)
