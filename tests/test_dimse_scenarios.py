@@ -234,6 +234,14 @@ def _tls_sut(port: int) -> SystemUnderTest:
     return SystemUnderTest("tls", LOOPBACK, port, "ANY-SCP", frozenset({security.tls_port(port)}))
 
 
+def test_a_tls_port_that_never_answers_the_client_hello_gives_no_verdict() -> None:
+    """Silence is no refusal: under load a server that would agree may be slow."""
+    with socket.create_server((LOOPBACK, 0)) as listener:
+        verdict = c.scenario_by_id("tls-1.0-refused").check(_tls_sut(listener.getsockname()[1]))
+    assert verdict.status is Status.ERROR, verdict.seen
+    assert "no answer" in verdict.seen
+
+
 def test_a_tls_server_that_takes_tls_1_0_deviates(tmp_path: Path) -> None:
     context = security.server_context(tmp_path)
     context.minimum_version = ssl.TLSVersion.MINIMUM_SUPPORTED
