@@ -110,7 +110,8 @@ def transcode(
     are the data set in ``target``; values of ``pass_through`` bytes or more
     whose bytes need no swapping are slices of ``data`` (memoryviews, or file
     regions of a region). Retired group lengths (gggg,0000) are left out, as
-    pydicom does: their values would no longer hold. Raises
+    pydicom does: their values would no longer hold (when ``source`` is
+    ``target``, ``data`` comes back as it is, group lengths and all). Raises
     :class:`TranscodeError` for a syntax outside the three, malformed or
     truncated data, and values it cannot carry across (an undefined length on
     an element other than a sequence, a partial word to swap).
