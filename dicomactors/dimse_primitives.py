@@ -13,7 +13,9 @@ view of one message that answers both spellings:
 - the data set that came with the request reads as a ``BytesIO`` of its
   encoded bytes under the primitive's own keyword (``Identifier`` for C-FIND,
   C-GET and C-MOVE, ``DataSet`` for C-STORE, ``AttributeList``,
-  ``ModificationList``, ``ActionInformation``, ``EventInformation``);
+  ``ModificationList``, ``ActionInformation``, ``EventInformation``), and so
+  does a response's (``Identifier`` again, ``AttributeList``, ``ActionReply``,
+  ``EventReply``);
 - a keyword the primitive does not have raises AttributeError, as on
   pynetdicom's (``C_FIND.MoveDestination``).
 
@@ -195,6 +197,7 @@ class C_FIND(DIMSEPrimitive):
     msg_type = "C_FIND"
     MESSAGE_TYPES = (CFindRQ, CFindRSP)
     DATASET_KEYWORD = "Identifier"
+    REPLY_KEYWORD = "Identifier"
 
 
 class C_GET(DIMSEPrimitive):
@@ -202,6 +205,7 @@ class C_GET(DIMSEPrimitive):
     msg_type = "C_GET"
     MESSAGE_TYPES = (CGetRQ, CGetRSP)
     DATASET_KEYWORD = "Identifier"
+    REPLY_KEYWORD = "Identifier"
 
 
 class C_MOVE(DIMSEPrimitive):
@@ -209,6 +213,7 @@ class C_MOVE(DIMSEPrimitive):
     msg_type = "C_MOVE"
     MESSAGE_TYPES = (CMoveRQ, CMoveRSP)
     DATASET_KEYWORD = "Identifier"
+    REPLY_KEYWORD = "Identifier"
 
 
 class C_CANCEL(DIMSEPrimitive):

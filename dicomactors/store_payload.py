@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from pydicom import Dataset
-from pydicom.dataelem import RawDataElement
+from pydicom.dataelem import DataElement, RawDataElement
 from pydicom.filebase import DicomBytesIO
 from pydicom.filewriter import correct_ambiguous_vr_element, write_data_element
 from pydicom.tag import BaseTag
@@ -29,17 +30,14 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from dicomactors.dataset import encode_dataset
 from dicomactors.filedata import FileRegion
-from dicomactors.transcode import PASS_THROUGH, TRANSCODABLE, Buffer, transcode
+from dicomactors.transcode import LONG_VRS, PASS_THROUGH, TRANSCODABLE, Buffer, transcode
 
 __all__ = ["dataset_payload", "file_payload"]
 
 _SPECIFIC_CHARACTER_SET = 0x00080005
 _SEQUENCE_DELIMITATION_LE = b"\xfe\xff\xdd\xe0\x00\x00\x00\x00"
 _SEQUENCE_DELIMITATION_BE = b"\xff\xfe\xe0\xdd\x00\x00\x00\x00"
-#: VRs whose explicit VR header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
-_LONG_VRS = frozenset(
-    {"OB", "OD", "OF", "OL", "OV", "OW", "SQ", "SV", "UC", "UN", "UR", "UT", "UV"}
-)
+_PIXEL_REPRESENTATION = 0x00280103
 
 
 def file_payload(
@@ -106,6 +104,9 @@ def dataset_payload(ds: Dataset, accepted: str) -> list[Buffer]:
     pending = bytearray()
     written: DicomBytesIO | None = None  # elements pydicom encodes, in ``accepted``
     encodings = _as_list(ds.original_character_set)
+    # What the elements before a run said that settles VRs in it (Implicit VR only).
+    seen = _Context()
+    run_context = seen
     for tag in sorted(ds.keys()):
         if tag.element == 0 and tag.group > 6:
             continue  # a retired group length (PS3.5 7.2), as pydicom leaves out
@@ -114,21 +115,55 @@ def dataset_payload(ds: Dataset, accepted: str) -> list[Buffer]:
             if written is not None:
                 out.append(written.getvalue())
                 written = None
+            if not (pending or run):
+                run_context = seen.copy()
             _raw_into(run, pending, element, bool(implicit), bool(little))
-            continue
-        if pending or run:
-            out.extend(transcode([*run, bytes(pending)], source, accepted))
-            run, pending = [], bytearray()
-        if written is None:
-            written = _writer(accepted)
-        if not written.is_implicit_VR:
-            correct_ambiguous_vr_element(element, ds, written.is_little_endian)
-        write_data_element(written, element, encodings)
+        else:
+            if pending or run:
+                out.extend(run_context.transcode([*run, bytes(pending)], source, accepted))
+                run, pending = [], bytearray()
+            if written is None:
+                written = _writer(accepted)
+            if not written.is_implicit_VR:
+                correct_ambiguous_vr_element(element, ds, written.is_little_endian)
+            write_data_element(written, element, encodings)
+        seen.learn(element)
     if written is not None:
         out.append(written.getvalue())
     if pending or run:
-        out.extend(transcode([*run, bytes(pending)], source, accepted))
+        out.extend(run_context.transcode([*run, bytes(pending)], source, accepted))
     return _coalesced(out)
+
+
+@dataclass
+class _Context:
+    """The Pixel Representation and private creators met so far in a data set."""
+
+    pixel_representation: int | None = None
+    private_creators: dict[int, str] = field(default_factory=dict)
+
+    def copy(self) -> _Context:
+        return _Context(self.pixel_representation, dict(self.private_creators))
+
+    def learn(self, element: DataElement | RawDataElement) -> None:
+        tag, value = int(element.tag), element.value
+        if tag == _PIXEL_REPRESENTATION:
+            if isinstance(element, RawDataElement) and isinstance(value, bytes):
+                order = "<H" if element.is_little_endian else ">H"
+                value = struct.unpack(order, value)[0] if len(value) == 2 else None
+            self.pixel_representation = value if isinstance(value, int) else None
+        elif tag >> 16 & 1 and 0x10 <= tag & 0xFFFF < 0x100:  # a private creator (PS3.5 7.8.1)
+            text = value.decode("ascii", "replace") if isinstance(value, bytes) else str(value)
+            self.private_creators[tag] = text.strip(" \x00")
+
+    def transcode(self, data: list[Buffer], source: str, target: str) -> list[Buffer]:
+        return transcode(
+            data,
+            source,
+            target,
+            pixel_representation=self.pixel_representation,
+            private_creators=self.private_creators,
+        )
 
 
 def _reusable(ds: Dataset) -> bool:
@@ -172,13 +207,12 @@ def _raw_into(
     e = "<" if little else ">"
     tag = int(raw.tag)
     value = raw.value or b""
+    vr = b"" if implicit else str(raw.VR).encode("ascii")
     if implicit:
         pending += struct.pack("<HHI", tag >> 16, tag & 0xFFFF, raw.length)
-    elif raw.VR in _LONG_VRS or raw.length == 0xFFFFFFFF:
-        vr = str(raw.VR).encode("ascii")
+    elif vr in LONG_VRS or raw.length == 0xFFFFFFFF:
         pending += struct.pack(e + "HH2s2xI", tag >> 16, tag & 0xFFFF, vr, raw.length)
     else:
-        vr = str(raw.VR).encode("ascii")
         pending += struct.pack(e + "HH2sH", tag >> 16, tag & 0xFFFF, vr, raw.length)
     if raw.length == 0xFFFFFFFF:
         # pydicom keeps an undefined length value without its Sequence Delimitation Item.

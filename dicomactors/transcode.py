@@ -24,7 +24,7 @@ import bisect
 import itertools
 import struct
 from array import array
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -33,7 +33,7 @@ from pydicom.uid import ExplicitVRBigEndian, ExplicitVRLittleEndian, ImplicitVRL
 
 from dicomactors.filedata import FileRegion
 
-__all__ = ["PASS_THROUGH", "TRANSCODABLE", "Buffer", "TranscodeError", "transcode"]
+__all__ = ["LONG_VRS", "PASS_THROUGH", "TRANSCODABLE", "Buffer", "TranscodeError", "transcode"]
 
 Buffer = bytes | memoryview | FileRegion
 """A piece of the output: copied bytes, or a slice of the input passed through."""
@@ -47,7 +47,7 @@ TRANSCODABLE = frozenset(
 PASS_THROUGH = 4096
 
 #: VRs whose explicit VR header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
-_LONG_VRS = frozenset(
+LONG_VRS = frozenset(
     {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
 )
 #: Bytes per swapped unit, for the VRs whose values change with the byte order.
@@ -100,6 +100,8 @@ def transcode(
     target: str,
     *,
     pass_through: int = PASS_THROUGH,
+    pixel_representation: int | None = None,
+    private_creators: Mapping[int, str] | None = None,
 ) -> list[Buffer]:
     """``data``, a data set encoded in ``source``, as buffers that encode it in ``target``.
 
@@ -108,10 +110,16 @@ def transcode(
     are the data set in ``target``; values of ``pass_through`` bytes or more
     whose bytes need no swapping are slices of ``data`` (memoryviews, or file
     regions of a region). Retired group lengths (gggg,0000) are left out, as
-    pydicom does: their values would no longer hold. Raises
+    pydicom does: their values would no longer hold (when ``source`` is
+    ``target``, ``data`` comes back as it is, group lengths and all). Raises
     :class:`TranscodeError` for a syntax outside the three, malformed or
     truncated data, and values it cannot carry across (an undefined length on
     an element other than a sequence, a partial word to swap).
+
+    ``data`` may be the tail of a data set whose head was encoded apart: for an
+    Implicit VR source, ``pixel_representation`` and ``private_creators``
+    (private creator element tag -> creator, PS3.5 7.8.1) are what that head
+    said, so that the VRs of the elements here are settled as if it came first.
     """
     src, dst = _Encoding.of(source), _Encoding.of(target)
     pieces = (
@@ -124,8 +132,9 @@ def transcode(
     source_data = _Source(pieces)
     walker = _Walker(source_data, src, dst, pass_through)
     out = _Output()
+    creators = {tag >> 16 << 8 | tag & 0xFF: name for tag, name in (private_creators or {}).items()}
     try:
-        walker.dataset(out, 0, source_data.size, until=None, pixel_rep=None)
+        walker.dataset(out, 0, source_data.size, None, pixel_representation, creators)
     except RecursionError:
         raise TranscodeError(0, "sequences nested too deeply") from None
     return out.finish()
@@ -291,9 +300,18 @@ class _Walker:
             source.load(pos, need)
 
     def dataset(
-        self, out: _Output, pos: int, end: int, until: int | None, pixel_rep: int | None
+        self,
+        out: _Output,
+        pos: int,
+        end: int,
+        until: int | None,
+        pixel_rep: int | None,
+        creators: dict[int, str] | None = None,
     ) -> int:
-        """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end."""
+        """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end.
+
+        ``creators`` (group << 8 | block -> private creator) are those seen so far.
+        """
         source = self.source
         src_implicit, src_little = self.src.implicit, self.src.little
         dst_implicit, swap, pass_through = self.dst.implicit, self.swap, self.pass_through
@@ -303,7 +321,7 @@ class _Walker:
         data, base = source.data, source.base
         limit = base + len(data)
         lut_entries: int | None = None
-        creators: dict[int, str] = {}
+        creators = {} if creators is None else creators
         while pos < end:
             if pos + 12 > limit:
                 if end - pos < 8:
@@ -324,7 +342,7 @@ class _Walker:
                 pos += 8
             else:
                 vr = bytes(data[at + 4 : at + 6])
-                if vr in _LONG_VRS:
+                if vr in LONG_VRS:
                     if pos + 12 > limit:
                         raise TranscodeError(pos, "an element header runs past the end")
                     length = unpack_long(data, at)[3]
@@ -350,7 +368,7 @@ class _Walker:
             else:
                 if dst_implicit:
                     pending += pack_tag_length(group, element, length)
-                elif length <= 0xFFFF and vr not in _LONG_VRS:
+                elif length <= 0xFFFF and vr not in LONG_VRS:
                     pending += pack_short(group, element, vr, length)
                 else:
                     self._header(out, group, element, vr, length)
@@ -394,7 +412,7 @@ class _Walker:
     def _header(self, out: _Output, group: int, element: int, vr: bytes, length: int) -> None:
         if self.dst.implicit:
             out.pending += self.dst_tag_length.pack(group, element, length)
-        elif vr in _LONG_VRS or length == _UNDEFINED:
+        elif vr in LONG_VRS or length == _UNDEFINED:
             out.pending += self.dst_long.pack(group, element, vr, length)
         elif length > 0xFFFF:  # too long for a 2-byte length: UN (PS3.5 6.2.2)
             out.pending += self.dst_long.pack(group, element, b"UN", length)

@@ -268,3 +268,16 @@ def test_request_view_reads_as_pynetdicoms_primitive() -> None:
         event.move_destination  # noqa: B018
     with pytest.raises(AttributeError, match="not an N-ACTION request"):
         event.action_type  # noqa: B018
+
+
+@pytest.mark.parametrize("name", ["C_FIND", "C_GET", "C_MOVE"])
+def test_response_view_reads_its_identifier(name: str) -> None:
+    """pynetdicom's C-FIND, C-GET and C-MOVE responses carry their data set as Identifier
+    (a match, or the Failed SOP Instance UID List), as their requests do."""
+    response_type = getattr(dicomactors.dimse_primitives, name).MESSAGE_TYPES[1]
+    response = dicomactors.dimse_primitives.primitive_for(
+        response_type(message_id_being_responded_to=1, status=0xFF00), b"\x08\x00\x52\x00"
+    )
+    assert response.is_valid_response and not response.is_valid_request
+    assert response.Identifier.read() == b"\x08\x00\x52\x00"
+    assert response.Status == 0xFF00

@@ -98,6 +98,15 @@ def test_a_node_answering_an_unknown_command_with_success_deviates() -> None:
     assert "carried out as if valid" in verdict.seen
 
 
+def test_a_node_answering_an_unknown_command_with_success_then_aborting_deviates() -> None:
+    """The A-ABORT after the success does not undo it: the fault was carried out."""
+    steps = (Expect((PDataTF,), 10), SendPDU(_response(CEchoRSP(1, 0))), Abort())
+    with _node(*steps) as sut:
+        verdict = c.scenario_by_id("command-unknown").check(sut)
+    assert verdict.status is Status.DEVIATES, verdict.seen
+    assert "carried out as if valid" in verdict.seen
+
+
 def test_a_node_refusing_an_unknown_command_with_0x0211_passes() -> None:
     with _node(Expect((PDataTF,), 10), SendPDU(_response(CEchoRSP(1, 0x0211))), Close()) as sut:
         verdict = c.scenario_by_id("command-unknown").check(sut)
@@ -145,6 +154,17 @@ def test_a_node_answering_a_pdu_in_sta13_deviates_from_aa6() -> None:
     with _node(*steps) as sut:
         verdict = c.scenario_by_id("grid-sta13-evt10").check(sut)
     assert verdict.status is Status.DEVIATES, verdict.seen
+
+
+@pytest.mark.parametrize("cell", ["grid-sta13-evt10", "grid-sta13-evt19"])
+def test_a_node_that_closes_at_once_after_its_release_rp_leaves_sta13_unprobed(
+    cell: str,
+) -> None:
+    """The event never reached the node in Sta13: no verdict on the cell either way."""
+    with _node(Expect((AReleaseRQ,), 10), SendPDU(AReleaseRP()), Close()) as sut:
+        verdict = c.scenario_by_id(cell).check(sut)
+    assert verdict.status is Status.NOT_APPLICABLE, verdict.seen
+    assert "before the event" in verdict.seen
 
 
 def test_a_node_that_aborts_an_unexpected_release_rp_matches_aa8() -> None:
@@ -212,6 +232,14 @@ def _tls_server(context: ssl.SSLContext) -> Iterator[int]:
 
 def _tls_sut(port: int) -> SystemUnderTest:
     return SystemUnderTest("tls", LOOPBACK, port, "ANY-SCP", frozenset({security.tls_port(port)}))
+
+
+def test_a_tls_port_that_never_answers_the_client_hello_gives_no_verdict() -> None:
+    """Silence is no refusal: under load a server that would agree may be slow."""
+    with socket.create_server((LOOPBACK, 0)) as listener:
+        verdict = c.scenario_by_id("tls-1.0-refused").check(_tls_sut(listener.getsockname()[1]))
+    assert verdict.status is Status.ERROR, verdict.seen
+    assert "no answer" in verdict.seen
 
 
 def test_a_tls_server_that_takes_tls_1_0_deviates(tmp_path: Path) -> None:

@@ -103,3 +103,22 @@ def test_a_file_in_another_syntax_is_converted_from_its_region(tmp_path: Path) -
     region = open_region(path)
     assert file_payload(region, ImplicitVRLittleEndian, ImplicitVRLittleEndian) == [region]
     assert file_payload(region, "1.2.840.10008.1.2.4.50", ImplicitVRLittleEndian) is None
+
+
+def test_elements_read_before_a_raw_run_still_settle_its_vrs() -> None:
+    """Implicit VR to Explicit VR: Pixel Representation and a private creator the user
+    read (no longer raw, so encoded apart) still decide the VRs of the raw elements after
+    them: "US or SS" (PS3.5 A.1) and the private dictionary's VR, not US and UN."""
+    ds = Dataset()
+    ds.PixelRepresentation = 1
+    ds.SmallestImagePixelValue = -3
+    ds.add_new(0x00290010, "LO", "1.2.840.113663.1")
+    ds.add_new(0x00291000, "US", 7)
+    data = _file_bytes(ds, ImplicitVRLittleEndian)
+    for target in (ExplicitVRLittleEndian, ExplicitVRBigEndian):
+        read = dcmread(io.BytesIO(data))
+        read[0x00280103], read[0x00290010]  # reading them: no longer raw
+        ours = decode_dataset(joined(dataset_payload(read, target)), target)
+        assert (ours[0x00280106].VR, ours[0x00280106].value) == ("SS", -3)
+        assert (ours[0x00291000].VR, ours[0x00291000].value) == ("US", 7)
+        assert ours == decode_dataset(encode_dataset(dcmread(io.BytesIO(data)), target), target)

@@ -55,7 +55,7 @@ from harness.conformance.core import (
 from harness.conformance.limit import WIND_DOWN, wait_until_accepting
 from harness.conformance.settle import ANSWER_WITHIN, play_settled
 from harness.outcome import Outcome
-from harness.script import Close, Expect, ExpectClose, Script, SendBytes, SendPDU, Step
+from harness.script import Close, Expect, ExpectClose, Script, SendBytes, SendPDU, Step, Wait
 from harness.stategrid import NOT_DRIVABLE, Role, expected_action, short
 from harness.systems import Capability, SystemUnderTest
 
@@ -63,6 +63,10 @@ GROUP = "state-grid"
 
 QUIET = 2.0
 """How long a node must stay silent to count as ignoring a PDU (AA-6) or waiting (AE-5)."""
+
+STAYS = 0.5
+"""How long the node must keep the connection after its A-RELEASE-RP to be probed in Sta13:
+one that closes at once leaves the state before any event of ours can reach it."""
 
 UNRECOGNIZED_PDU = bytes.fromhex("55000000000400000000")
 """A PDU of type 0x55, which PS3.8 9.3 does not define: Evt19."""
@@ -180,7 +184,12 @@ def lead_in(sut: SystemUnderTest, state: State) -> tuple[Step, ...]:
     )
     if state is STA6:
         return associate
-    return (*associate, SendPDU(AReleaseRQ()), Expect((AReleaseRP,), b.REPLY_WITHIN))
+    return (
+        *associate,
+        SendPDU(AReleaseRQ()),
+        Expect((AReleaseRP,), b.REPLY_WITHIN),
+        Wait(STAYS),
+    )
 
 
 def drive(script: Script, sut: SystemUnderTest, state: State) -> Outcome | None:
@@ -230,6 +239,21 @@ def reaction(outcome: Outcome) -> Reaction:
     ended = any(e.event == "closed" or e.event.startswith("reset") for e in after)
     why = f"what came {late[0].at - sent_at:.1f} s later is no answer" if late else ""
     return Reaction(pdus, ended, not pdus and not ended, why)
+
+
+def ended_before_event(outcome: Outcome) -> bool:
+    """Whether the node closed (or reset) the connection before our last send went out."""
+    entries = outcome.transcript
+    for index in range(len(entries) - 1, -1, -1):
+        entry = entries[index]
+        if entry.party == "harness" and entry.event.startswith("not sent"):
+            return True
+        if entry.party == "us" and entry.event.startswith(("sent", "tried")):
+            return entry.event.startswith("tried") or any(
+                e.party == "peer" and (e.event == "closed" or e.event.startswith("reset"))
+                for e in entries[:index]
+            )
+    return False
 
 
 def event_steps(sut: SystemUnderTest, event: Event) -> tuple[Step, ...]:
@@ -291,6 +315,11 @@ def probe_pdu_event(sut: SystemUnderTest, state: State, event: Event) -> Verdict
     outcome = drive(requestor_script(name, steps), sut, state)
     if outcome is None:
         return Verdict(Status.ERROR, f"could not drive the node into {short(state)}", 0.0)
+    if ended_before_event(outcome):
+        # The node left the state on its own (pynetdicom closes at once after its
+        # A-RELEASE-RP): no event of ours reached it there, so the cell says nothing.
+        seen = f"the node closed the connection in {short(state)} before the event: not probed"
+        return Verdict(Status.NOT_APPLICABLE, seen, outcome.elapsed, outcome.describe())
     return _JUDGES[action](outcome, reaction(outcome))
 
 

@@ -216,21 +216,23 @@ def not_associated(outcome: Outcome) -> Verdict | None:
 
 
 def refused(outcome: Outcome) -> Verdict:
-    """PASSED for an A-ABORT, a close or a failure status; a success or silence deviates."""
+    """PASSED for an A-ABORT, a close or a failure status; a success or silence deviates.
+
+    A response comes first: a success followed by an A-ABORT was still carried out.
+    """
     if (unmade := not_associated(outcome)) is not None:
         return unmade
+    responses = commands_received(outcome)
+    if responses:
+        seen = _status_text(responses[0])
+        if is_failure(responses[0]):
+            return verdict_of(outcome, True, seen)
+        return verdict_of(outcome, False, f"{seen}: carried out as if valid")
     if ended_in_answer(outcome):
         return verdict_of(outcome, True)
     if outcome.kind in ENDED:
         return _late_end(outcome)
-    responses = commands_received(outcome)
-    if not responses:
-        return verdict_of(outcome, False, "no response and no A-ABORT")
-    first = responses[0]
-    seen = _status_text(first)
-    if is_failure(first):
-        return verdict_of(outcome, True, seen)
-    return verdict_of(outcome, False, f"{seen}: carried out as if valid")
+    return verdict_of(outcome, False, "no response and no A-ABORT")
 
 
 def reacted(outcome: Outcome) -> Verdict:
