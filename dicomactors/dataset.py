@@ -27,6 +27,14 @@ from pydicom.uid import (
     ImplicitVRLittleEndian,
 )
 
+from dicomactors.dataset_check import (
+    DEFAULT_LIMITS,
+    DatasetDecodeError,
+    DatasetLimits,
+    check_dataset,
+    inflate,
+)
+
 # What ``Dataset()`` sets on a new instance: immutable values shared, the rest
 # (its element dict, private blocks, ...) copied for each new data set.
 _BLANK_SHARED = {
@@ -63,15 +71,28 @@ def encoding_of(transfer_syntax: str) -> tuple[bool, bool, bool]:
     return False, True, uid == DeflatedExplicitVRLittleEndian
 
 
-def decode_dataset(data: bytes | memoryview, transfer_syntax: str) -> Dataset:
-    """Decode data set bytes received in ``transfer_syntax``."""
+def decode_dataset(
+    data: bytes | memoryview, transfer_syntax: str, limits: DatasetLimits = DEFAULT_LIMITS
+) -> Dataset:
+    """Decode data set bytes received in ``transfer_syntax``.
+
+    The whole data set is checked first within ``limits`` (nesting depth,
+    declared lengths, inflated size: :mod:`dicomactors.dataset_check`), so
+    what this returns can be walked and printed in full. Anything else raises
+    :class:`~dicomactors.dataset_check.DatasetDecodeError`, never a
+    ``RecursionError`` or ``MemoryError``.
+    """
     implicit, little, deflated = encoding_of(transfer_syntax)
     raw = bytes(data)
     if not raw:
         return Dataset()
-    if deflated:
-        raw = zlib.decompress(raw, -zlib.MAX_WBITS)
-    ds = read_dataset(BytesIO(raw), implicit, little)
+    try:
+        if deflated:
+            raw = inflate(raw, limits)
+        check_dataset(raw, transfer_syntax, limits)
+        ds = read_dataset(BytesIO(raw), implicit, little)
+    except (RecursionError, MemoryError) as exc:
+        raise DatasetDecodeError(0, f"cannot be decoded: {type(exc).__name__}") from None
     ds.set_original_encoding(implicit, little)
     return ds
 
