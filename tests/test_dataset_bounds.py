@@ -181,13 +181,10 @@ def test_the_qr_scp_refuses_and_stores_nothing(tmp_path: Path) -> None:
     storage.mkdir()
     sent.mkdir()
     good = generate_uid()
-    cases = {
-        "deep": (generate_uid(), nested),
-        "overlong": (generate_uid(), lambda uid: overlong(uid)),
-    }
+    deep, long = generate_uid(), generate_uid()
+    cases = {"deep": (deep, nested(deep, 10_000)), "overlong": (long, overlong(long))}
     with running_qrscp(storage) as running:
-        for name, (uid, make) in cases.items():
-            body = make(uid, 10_000) if name == "deep" else make(uid)
+        for name, (uid, body) in cases.items():
             status = _store_raw(running.port, sent, name, uid, body)
             assert status == StorageStatus.CANNOT_UNDERSTAND, name
         assert _store_raw(running.port, sent, "good", good, nested(good, 3)) == 0x0000
