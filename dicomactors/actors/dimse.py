@@ -31,6 +31,7 @@ from dicomactors.dimse import (
     encode_command,
     fragment_message,
 )
+from dicomactors.dimse.substitute import failure_in_place_of
 
 LOGGER = logging.getLogger("dicomactors.dimse")
 
@@ -98,19 +99,35 @@ class DIMSEActor(StrandActor):
         if LOGGER.isEnabledFor(logging.DEBUG):
             LOGGER.debug("%s: sending %s", self.strand.name, describe_message(message.message))
         try:
-            pdus = tuple(
-                fragment_message(
-                    message.context_id,
-                    encode_command(message.message),
-                    message.dataset,
-                    message.maximum_length,
-                )
-            )
+            pdus = self._fragments(message, message.message, message.dataset)
         except Exception:
-            LOGGER.exception("%s could not be encoded: not sent", type(message.message).__name__)
-            return
+            LOGGER.exception("%s could not be encoded", type(message.message).__name__)
+            substitute = self._substitute(message)
+            if substitute is None:
+                return
+            pdus = substitute
         if self.dul is not None:
             self.dul.tell(PDataRequest(pdus))
+
+    def _substitute(self, message: SendDIMSE) -> tuple[Any, ...] | None:
+        """A response the peer waits for is never dropped (issue 14, defect 1): a
+        Processing failure goes in its place, or, if even that fails, an A-ABORT."""
+        substitute = failure_in_place_of(message.message)
+        if substitute is None:
+            return None  # a request: the local caller's error, already logged
+        try:
+            return self._fragments(message, substitute, None)
+        except Exception:
+            self.upper.tell(DIMSEProtocolFailure("a response could not be encoded"))
+            return None
+
+    @staticmethod
+    def _fragments(message: SendDIMSE, command: Any, dataset: Any) -> tuple[Any, ...]:
+        return tuple(
+            fragment_message(
+                message.context_id, encode_command(command), dataset, message.maximum_length
+            )
+        )
 
     def on_stop(self) -> None:
         self.assembler.abort()

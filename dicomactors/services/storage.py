@@ -26,11 +26,16 @@ CANNOT_UNDERSTAND = 0xC000
 def handle_c_store(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any) -> None:
     rq = request.message
     context = request.context
-    if rq.affected_sop_class_uid != context.abstract_syntax:
+    if request.dataset is None:
+        # PS3.7 9.3.1.1 (Table 9.3-1): a C-STORE-RQ's Command Data Set Type is
+        # never 0101H (no data set); there is nothing for a handler to store.
+        status: int = CANNOT_UNDERSTAND
+        extra: dict[str, Any] = {"error_comment": "C-STORE-RQ without a data set"}
+    elif rq.affected_sop_class_uid != context.abstract_syntax:
         # The context was negotiated for another SOP Class (PS3.7 9.3.1.1, PS3.8 7.1.1.13):
         # the instance is refused before any handler sees it.
-        status: int = Status.SOP_CLASS_NOT_SUPPORTED
-        extra: dict[str, Any] = {"error_comment": "not the presentation context's SOP Class"}
+        status = Status.SOP_CLASS_NOT_SUPPORTED
+        extra = {"error_comment": "not the presentation context's SOP Class"}
     else:
         status, extra = _run_handler(assoc, handlers, request)
     send(
