@@ -52,7 +52,7 @@ class RawPeer:
         self.accepted = {
             item.context_id: item.transfer_syntax
             for item in pdus[0].presentation_contexts
-            if item.result == 0
+            if item.result == 0 and item.transfer_syntax is not None
         }
 
     def _read(self, deadline: float) -> list[object]:
