@@ -42,6 +42,9 @@ from dicomactors.sop_class import VerificationSOPClass
 from harness.malformed import MALFORMED_CASES, valid_associate_rq
 
 ECHO_EVERY = 500
+#: Descriptors the runtime keeps for reuse beyond the baseline: an eventfd and an
+#: epoll set for each of at most 64 ended strands (dicomactors.actors.runtime).
+KEPT_DESCRIPTORS = 2 * 64
 #: How long the SCP may take to close a connection whose peer half-closed.
 CLOSE_BOUND = 10.0
 
@@ -53,6 +56,7 @@ class Sample:
     rss_kib: int
     threads: int
     fds: int
+    sockets: int
     actors: int
     threads_busy: int
     calls: int
@@ -94,17 +98,24 @@ class SoakServer:
         status = Path(f"/proc/{pid}/status").read_text()
         fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
         stats = self._command("stats")
+        links = []
+        for fd in os.listdir(f"/proc/{pid}/fd"):
+            try:
+                links.append(os.readlink(f"/proc/{pid}/fd/{fd}"))
+            except OSError:
+                pass  # closed meanwhile
         return Sample(
             rss_kib=int(fields["VmRSS"].split()[0]),
             threads=int(fields["Threads"]),
-            fds=len(os.listdir(f"/proc/{pid}/fd")),
+            fds=len(links),
+            sockets=sum(link.startswith("socket:") for link in links),
             actors=stats["actors"],
             threads_busy=stats["threads_busy"],
             calls=stats["calls"],
         )
 
     def settle(self, baseline: Sample, timeout: float = 20.0) -> Sample:
-        """The first sample with actors, busy threads and descriptors back to ``baseline``.
+        """The first sample with actors, busy threads and sockets back to ``baseline``.
 
         Connections end asynchronously in the SCP, so this samples until they
         have, up to ``timeout``, and returns the last sample either way.
@@ -115,7 +126,7 @@ class SoakServer:
             back = (
                 now.actors <= baseline.actors
                 and now.threads_busy <= baseline.threads_busy
-                and now.fds <= baseline.fds
+                and now.sockets <= baseline.sockets
             )
             if back or time.monotonic() > deadline:
                 return now
@@ -293,6 +304,7 @@ def storm(server: SoakServer, count: int, seed: int = 14) -> Result:
         "rss_kib_end": end.rss_kib,
         "threads_start_end": (start.threads, end.threads),
         "fds_start_end": (start.fds, end.fds),
+        "sockets_start_end": (start.sockets, end.sockets),
         "actors_start_end": (start.actors, end.actors),
     }
     return result
@@ -322,9 +334,11 @@ def churn(server: SoakServer, cycles: int, aborts: int) -> Result:
             continue
         assoc.abort()
     end = server.settle(baseline)
-    for name in ("actors", "threads_busy", "fds"):
+    for name in ("actors", "threads_busy", "sockets"):
         if getattr(end, name) > getattr(baseline, name):
             result.failures.append(f"{name}: {getattr(baseline, name)} -> {getattr(end, name)}")
+    if end.fds > baseline.fds + KEPT_DESCRIPTORS:
+        result.failures.append(f"descriptors: {baseline.fds} -> {end.fds}")
     result.figures = {
         "associate_release_cycles": cycles,
         "connect_abort_cycles": aborts,
@@ -499,23 +513,26 @@ def shutdown_under_load(server: SoakServer, workers: int, pending: int) -> Resul
     """``server.shutdown()`` while ``workers`` clients echo and ``pending`` sockets send nothing."""
     result = Result("shutdown")
     idle = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(pending)]
-    stop = threading.Event()
+    stop, loaded = threading.Event(), threading.Event()
     served = [0]
 
     def load() -> None:
         ae = client_ae()
         while not stop.is_set():
             try:
-                if echo(ae, server.port):
-                    served[0] += 1
+                if not echo(ae, server.port):
+                    return  # the server is shutting down
             except Exception:
                 return
+            served[0] += 1
+            if served[0] >= 3 * workers:
+                loaded.set()
 
     threads = [threading.Thread(target=load, daemon=True) for _ in range(workers)]
     for thread in threads:
         thread.start()
-    while served[0] < workers * 3:
-        time.sleep(0.01)
+    if not loaded.wait(30):
+        result.failures.append(f"the load was never served ({served[0]} echoes)")
     seconds = server.shutdown()
     stop.set()
     for thread in threads:
