@@ -102,6 +102,13 @@ class AE:
         self._associations: list[Association] = []
         self._lock = threading.Lock()
         self.maximum_associations = 10
+        #: Connections that have not yet sent their A-ASSOCIATE-RQ: they do not count
+        #: against maximum_associations; past this bound the oldest is closed, and
+        #: each is closed anyway when ARTIM (acse_timeout) expires.
+        self.maximum_pending_connections = 64
+        #: Reject (permanently) an A-ASSOCIATE-RQ without a User Identity item
+        #: (PS3.7 D.3.3.7); the EVT_USER_ID handler judges the ones that have it.
+        self.require_user_identity = False
         self.maximum_pdu_size = 16382
         self.acse_timeout: float | None = 30.0
         self.dimse_timeout: float | None = 30.0
@@ -135,9 +142,9 @@ class AE:
     def __setattr__(self, name: str, value: Any) -> None:
         if name in ("acse_timeout", "dimse_timeout", "network_timeout", "connection_timeout"):
             value = _timeout(name, value)
-        elif name in ("maximum_associations",):
+        elif name in ("maximum_associations", "maximum_pending_connections"):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"maximum_associations must be an int >= 1, not {value!r}")
+                raise ValueError(f"{name} must be an int >= 1, not {value!r}")
         elif name == "maximum_pdu_size":
             if (
                 isinstance(value, bool)
@@ -279,9 +286,9 @@ class AE:
             if assoc in self._associations:
                 self._associations.remove(assoc)
 
-    def _live_acceptors(self) -> int:
+    def _established_acceptors(self) -> int:
         with self._lock:
-            return sum(1 for a in self._associations if a.is_acceptor and a.is_alive())
+            return sum(1 for a in self._associations if a.is_acceptor and a.is_established)
 
     def _config(self, **overrides: Any) -> AssociationConfig:
         values: dict[str, Any] = {
@@ -297,6 +304,7 @@ class AE:
             "require_calling_aet": tuple(self.require_calling_aet),
             "store_to_disk": self.store_to_disk,
             "transfer_syntax_choice": self.transfer_syntax_choice,
+            "require_user_identity": self.require_user_identity,
         }
         values.update(overrides)
         return AssociationConfig(**values)
@@ -546,16 +554,19 @@ class _ServerAssociations:
         self.handlers = handlers
         self.ssl_context = ssl_context
 
+    def maximum_pending_connections(self) -> int:
+        return self.ae.maximum_pending_connections
+
     def start_association(self, sock: socket.socket) -> Association:
         ae = self.ae
-        over_limit = ae._live_acceptors() >= ae.maximum_associations
         handlers = evt.HandlerTable(self.handlers.bindings())
         assoc = Association(ae, "acceptor", handlers)
         assoc.acceptor.supported_contexts = list(self.contexts)
         config = ae._config(
             ae_title=self.ae_title,
             supported_contexts=self.contexts,
-            over_limit=over_limit,
+            # The limit is checked when the A-ASSOCIATE-RQ arrives (issue 14).
+            limit_reached=lambda: ae._established_acceptors() >= ae.maximum_associations,
             tls_server=self.ssl_context,
         )
         ae._association_started(assoc)

@@ -486,7 +486,10 @@ class Association:
             self.join(10)
 
     def abort(self, block: bool = True) -> None:
-        """Abort the association (A-ABORT, service-user source); waits for it either way."""
+        """Abort the association (A-ABORT, service-user source); ``block=False`` does not wait."""
+        if not block:
+            self._tell(AbortAssociation())
+            return
         self._call(AbortAssociation, 10)
 
     # -- DIMSE requests (SCU) ------------------------------------------------

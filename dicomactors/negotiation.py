@@ -325,6 +325,7 @@ class AcceptorConfig:
 
     ``maximum_length`` is our Maximum Length Received (0: no limit);
     ``over_limit`` says the AE already serves its ``maximum_associations``;
+    ``require_user_identity`` that a request without a User Identity item is refused;
     ``transfer_syntax_choice`` how a context's transfer syntax is chosen.
     """
 
@@ -336,6 +337,7 @@ class AcceptorConfig:
     require_called_aet: bool = False
     require_calling_aet: tuple[AETitle, ...] = ()
     over_limit: bool = False
+    require_user_identity: bool = False
     transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE
 
 
@@ -409,7 +411,8 @@ def screen(rq: AAssociateRQ, config: AcceptorConfig) -> Reject | None:
     In this order: the association limit (transient, so the requestor may try
     again), the application context, the called AE title (when
     ``require_called_aet``) and the calling AE title (when
-    ``require_calling_aet`` lists any).
+    ``require_calling_aet`` lists any), and a missing User Identity item (when
+    ``require_user_identity``).
     """
     if config.over_limit:
         return _OVER_LIMIT
@@ -419,6 +422,13 @@ def screen(rq: AAssociateRQ, config: AcceptorConfig) -> Reject | None:
         return _CALLED_AE_TITLE
     if config.require_calling_aet and rq.calling_ae_title not in config.require_calling_aet:
         return _CALLING_AE_TITLE
+    if config.require_user_identity and not any(
+        isinstance(item, UserIdentityRQItem) for item in rq.user_information
+    ):
+        # PS3.7 D.3.3.7 leaves what to require to the acceptor: a request without the
+        # item gets what a refused identity gets (rejected-permanent, service-user,
+        # no reason given: PS3.8 9.3.4, Table 9-21).
+        return _IDENTITY_REFUSED
     return None
 
 

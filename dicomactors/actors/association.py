@@ -19,9 +19,9 @@ import queue
 import socket
 import ssl
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +102,8 @@ class AssociationConfig(AcceptorConfig):
     connection_timeout: float | None
     tls_server: ssl.SSLContext | None = None
     store_to_disk: bool | str | Path = False
+    #: Asked when an A-ASSOCIATE-RQ arrives: whether the AE's association limit is reached.
+    limit_reached: Callable[[], bool] | None = None
 
 
 # -- messages from the facade and the service actor --------------------------
@@ -604,13 +606,18 @@ class AssociationActor(StrandActor):
         No handler runs for a request :func:`negotiation.screen` rejects, and none
         of the extended negotiation handlers for an identity that was refused.
         """
-        rejection = screen(rq, self.config)
+        config = self.config
+        if config.limit_reached is not None and config.limit_reached():
+            # Counted when the A-ASSOCIATE-RQ arrives, not when the connection was
+            # accepted: a connection that sends nothing holds no place (issue 14).
+            config = replace(config, over_limit=True)
+        rejection = screen(rq, config)
         if rejection is not None:
             return rejection
         verdict = self._judge_identity(rq)
         if verdict is not None and not verdict.verified:
-            return decide(rq, self.config, verdict)
-        return decide(rq, self.config, verdict, self._extended_answers(rq))
+            return decide(rq, config, verdict)
+        return decide(rq, config, verdict, self._extended_answers(rq))
 
     def _judge_identity(self, rq: AAssociateRQ) -> IdentityVerdict | None:
         """The EVT_USER_ID handler's verdict on the requestor's identity (PS3.7 D.3.3.7);

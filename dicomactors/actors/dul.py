@@ -235,6 +235,12 @@ class DULActor(StrandActor):
                 else Event.EVT8_A_ASSOCIATE_REJECT_LOCAL
             )
             self._step(event, message.pdu)
+        elif kind is AAbortRequest and self.state is State.STA2_TRANSPORT_OPEN_AWAITING_RQ:
+            # Before its A-ASSOCIATE-RQ a connection holds no association to
+            # abort: it is closed as ARTIM expiry closes it there (AA-2).
+            self.artim.stop()
+            self._close_reason = "closed locally before an A-ASSOCIATE-RQ"
+            self._step(Event.EVT18_ARTIM_EXPIRED, None)
         elif kind in _PRIMITIVE_EVENTS:
             self._step(_PRIMITIVE_EVENTS[kind], message)
         elif kind is ArtimExpired:

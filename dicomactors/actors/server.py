@@ -21,7 +21,16 @@ LOGGER = logging.getLogger("dicomactors.server")
 class Started(Protocol):
     """An association the factory started, as the server actor sees it."""
 
+    @property
+    def is_established(self) -> bool: ...
+    @property
+    def is_rejected(self) -> bool: ...
+    @property
+    def is_aborted(self) -> bool: ...
+    @property
+    def is_released(self) -> bool: ...
     def is_alive(self) -> bool: ...
+    def abort(self, block: bool = True) -> None: ...
 
 
 class AssociationFactory(Protocol):
@@ -32,6 +41,10 @@ class AssociationFactory(Protocol):
     """
 
     def start_association(self, sock: socket.socket) -> Started: ...
+
+    def maximum_pending_connections(self) -> int:
+        """How many connections may wait for their A-ASSOCIATE-RQ at once."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +61,11 @@ class CloseListener:
 @dataclass(frozen=True, slots=True)
 class ActiveAssociations:
     pass
+
+
+def _awaiting_request(assoc: Started) -> bool:
+    """Whether a live association has neither been established nor ended yet."""
+    return not (assoc.is_established or assoc.is_rejected or assoc.is_aborted or assoc.is_released)
 
 
 def listen(address: tuple[str, int], backlog: int = 128) -> socket.socket:
@@ -104,6 +122,7 @@ class ServerActor(StrandActor):
             if self.closed:
                 message.sock.close()
                 return None
+            self._make_room()
             try:
                 assoc = self.factory.start_association(message.sock)
             except Exception:
@@ -117,6 +136,18 @@ class ServerActor(StrandActor):
         elif kind is ActiveAssociations:
             return list(self._alive())
         return None
+
+    def _make_room(self) -> None:
+        """Close the oldest connections still waiting for their A-ASSOCIATE-RQ, so that
+        with the new one at most ``maximum_pending_connections()`` wait (issue 14);
+        each is also closed when its ARTIM expires."""
+        pending = [a for a in self._alive() if _awaiting_request(a)]
+        excess = len(pending) - self.factory.maximum_pending_connections() + 1
+        for assoc in pending[: max(0, excess)]:
+            LOGGER.warning(
+                "%d connections await an A-ASSOCIATE-RQ: closing the oldest", len(pending)
+            )
+            assoc.abort(block=False)
 
     def _alive(self) -> list[Started]:
         """The associations still alive: those that have ended are dropped here, so that
