@@ -29,6 +29,7 @@ from __future__ import annotations
 import struct
 import zlib
 from dataclasses import dataclass
+from enum import Enum
 from typing import NamedTuple
 
 from pydicom.datadict import dictionary_VR
@@ -72,10 +73,19 @@ _LONG_VRS = frozenset(
 _ITEM_BYTES = b"\xfe\xff\x00\xe0"
 
 
+class _Holds(Enum):
+    """What a container holds: elements (a data set or an item), items (a sequence),
+    or fragments (encapsulated pixel data, PS3.5 A.4)."""
+
+    ELEMENTS = 1
+    ITEMS = 2
+    FRAGMENTS = 3
+
+
 class _Frame(NamedTuple):
     """A container being walked: where it ends (None: at its delimiter) and what it holds."""
 
-    kind: str  # "elements" (a data set or an item), "items" (a sequence), "fragments"
+    kind: _Holds
     end: int | None
     limit: int  # the nearest defined end, this container's or an enclosing one's
     implicit: bool
@@ -127,7 +137,7 @@ class _Walker:
         self.depth = 0
 
     def walk(self, implicit: bool) -> None:
-        stack = [_Frame("elements", self.size, self.size, implicit)]
+        stack = [_Frame(_Holds.ELEMENTS, self.size, self.size, implicit)]
         pos = 0
         while stack:
             frame = stack[-1]
@@ -136,13 +146,13 @@ class _Walker:
                     raise DatasetDecodeError(pos, "a value runs past the end of its container")
                 self._close(stack)
                 continue
-            if frame.kind == "elements":
+            if frame.kind is _Holds.ELEMENTS:
                 pos = self._element(stack, frame, pos)
             else:
                 pos = self._item(stack, frame, pos)
 
     def _close(self, stack: list[_Frame]) -> None:
-        if stack.pop().kind == "items":
+        if stack.pop().kind is _Holds.ITEMS:
             self.depth -= 1
 
     def _need(self, frame: _Frame, pos: int, count: int) -> None:
@@ -193,7 +203,7 @@ class _Walker:
             )
         if not self._is_sequence(frame, tag, vr, pos, length):
             return pos + length
-        self._push(stack, _Frame("items", pos + length, pos + length, frame.implicit), start)
+        self._push(stack, _Frame(_Holds.ITEMS, pos + length, pos + length, frame.implicit), start)
         return pos
 
     def _is_sequence(
@@ -214,13 +224,13 @@ class _Walker:
     ) -> int:
         if vr in (None, b"SQ"):
             if vr is None and tag == _PIXEL_DATA:
-                stack.append(_Frame("fragments", None, frame.limit, frame.implicit))
+                stack.append(_Frame(_Holds.FRAGMENTS, None, frame.limit, frame.implicit))
                 return pos
-            self._push(stack, _Frame("items", None, frame.limit, frame.implicit), start)
+            self._push(stack, _Frame(_Holds.ITEMS, None, frame.limit, frame.implicit), start)
         elif vr == b"UN":
-            self._push(stack, _Frame("items", None, frame.limit, True), start)
+            self._push(stack, _Frame(_Holds.ITEMS, None, frame.limit, True), start)
         elif vr in (b"OB", b"OW"):
-            stack.append(_Frame("fragments", None, frame.limit, frame.implicit))
+            stack.append(_Frame(_Holds.FRAGMENTS, None, frame.limit, frame.implicit))
         else:
             raise DatasetDecodeError(
                 start, f"({tag >> 16:04X},{tag & 0xFFFF:04X}) {vr!r} has an undefined length"
@@ -248,16 +258,16 @@ class _Walker:
                 pos, f"an item expected, found ({tag >> 16:04X},{tag & 0xFFFF:04X})"
             )
         pos += 8
-        if frame.kind == "fragments" or length != _UNDEFINED:
+        if frame.kind is _Holds.FRAGMENTS or length != _UNDEFINED:
             if length == _UNDEFINED:
                 raise DatasetDecodeError(pos - 8, "a pixel data fragment of undefined length")
             if pos + length > frame.limit:
                 raise DatasetDecodeError(
                     pos - 8, f"an item declares {length} bytes; {frame.limit - pos} are left"
                 )
-            if frame.kind == "fragments":
+            if frame.kind is _Holds.FRAGMENTS:
                 return pos + length
-            stack.append(_Frame("elements", pos + length, pos + length, frame.implicit))
+            stack.append(_Frame(_Holds.ELEMENTS, pos + length, pos + length, frame.implicit))
             return pos
-        stack.append(_Frame("elements", None, frame.limit, frame.implicit))
+        stack.append(_Frame(_Holds.ELEMENTS, None, frame.limit, frame.implicit))
         return pos
