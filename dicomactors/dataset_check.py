@@ -250,6 +250,12 @@ class _Walker:
         tag = self._read_tag(frame, pos)
         self._need(frame, pos, 8)
         length = self._u32(frame, pos + 4)
+        if frame.implicit and tag != _ITEM and self.order == ">":
+            # A UN value of undefined length in a big endian data set: its items are
+            # Implicit VR Little Endian, but pydicom writes the delimiter that ends
+            # it in the data set's byte order.
+            other = self.tag.unpack_from(self.data, pos)
+            tag = tag if tag == _SEQUENCE_DELIMITATION else int(other[0]) << 16 | int(other[1])
         if tag == _SEQUENCE_DELIMITATION and frame.end is None:
             self._close(stack)
             return pos + 8

@@ -190,3 +190,13 @@ def test_the_qr_scp_refuses_and_stores_nothing(tmp_path: Path) -> None:
         assert _store_raw(running.port, sent, "good", good, nested(good, 3)) == 0x0000
     stored = sorted(p.name for p in storage.rglob("*") if p.is_file() and p.suffix == ".dcm")
     assert stored == [f"{good}.dcm"]
+
+
+def test_an_empty_private_sequence_read_from_implicit_vr_reaches_big_endian() -> None:
+    """pydicom writes it as UN of undefined length with a big endian delimiter."""
+    ds = Dataset()
+    block = ds.private_block(0x0009, "DICOMACTORS TEST", create=True)
+    block.add_new(0x00, "SQ", Sequence([]))
+    implicit = decode_dataset(encode_dataset(ds, ImplicitVRLittleEndian), ImplicitVRLittleEndian)
+    for syntax in SYNTAXES:
+        decode_dataset(encode_dataset(implicit, syntax), syntax)
