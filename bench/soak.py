@@ -50,7 +50,7 @@ from harness.malformed import MALFORMED_CASES, valid_associate_rq
 
 ECHO_EVERY = 500
 #: Descriptors the runtime keeps for reuse beyond the baseline: an eventfd and an
-#: epoll set for each of at most 64 ended strands (dicomactors.actors.runtime).
+#: epoll set for each of at most 64 ended strands (dicomactors.actors.runtime.poller).
 KEPT_DESCRIPTORS = 2 * 64
 #: How long the SCP may take to close a connection whose peer half-closed.
 CLOSE_BOUND = 10.0
