@@ -32,6 +32,10 @@ class Role(StrEnum):
     REQUESTOR = "requestor"
 
 
+NotDrivable = dict[tuple[State, Event], str]
+"""Cells of one role no remote peer can drive, each with the reason."""
+
+
 class Mark(StrEnum):
     MATCHES = "matches"
     DEVIATES = "deviates"
@@ -152,10 +156,16 @@ class StateGrid:
         )
 
 
+NOT_DRIVABLE: dict[Role, NotDrivable] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
+"""The registry the probe modules of each role fill at import: (state, event) -> why no
+remote peer can drive that cell for a system in that role. The report marks them."""
+
+
 __all__ = [
     "NOT_DRIVABLE",
     "Cell",
     "Mark",
+    "NotDrivable",
     "Role",
     "StateGrid",
     "expected_action",

@@ -335,3 +335,25 @@ def remote(
 ) -> Iterator[SystemUnderTest]:
     """Any other node, already running: only the capabilities given are assumed."""
     yield SystemUnderTest("remote", host, port, ae_title, frozenset(capabilities))
+
+
+@contextmanager
+def user_image(
+    image: str, port: int | None, ae_title: str, capabilities: set[str]
+) -> Iterator[SystemUnderTest]:
+    """A user's own container image as the system under test, with host networking.
+
+    It must listen on ``port`` (a free one when None), which it is also given as the
+    environment variable ``DICOM_PORT`` (and its AE title as ``DICOM_AET``), so an image
+    can take both from its environment; only the capabilities given are assumed.
+    """
+    chosen = port if port is not None else free_port()
+    with container(
+        image,
+        name=f"image:{image}",
+        port=chosen,
+        ae_title=ae_title,
+        supports=frozenset(capabilities),
+        env={"DICOM_PORT": str(chosen), "DICOM_AET": ae_title},
+    ) as sut:
+        yield sut

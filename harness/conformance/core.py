@@ -4,9 +4,18 @@ Each :class:`Scenario` names the PS3.7 or PS3.8 clause it checks and the reactio
 standard asks for, says which systems it applies to (by the capabilities their
 :class:`~harness.systems.SystemUnderTest` declares) and runs against one system, giving a
 :class:`Verdict`: PASSED, DEVIATES (the reaction seen is not the one asked for),
-NOT_APPLICABLE (the system does not declare what the scenario needs) or ERROR (the check
-itself could not be made, e.g. nobody listens). They are plain functions of a system, so
-they run under pytest (``scenarios/``) and outside it (``dicomactors validate``).
+NOT_APPLICABLE (the system does not declare what the scenario needs), NOT_RUN (the check
+could not be made: nobody listens, the node did not accept the association the scenario
+needs, the node is down; never a finding) or ERROR (an exception inside the scenario: a
+defect of the suite, which no input may cause). They are plain functions of a system, so
+they run under pytest (``scenarios/``) and outside it (``dicomactors validate``); the run
+path that watches the node between them (liveness, restart) is :mod:`.run`.
+
+A transient rejection (A-ASSOCIATE-RJ result 2, PS3.8 7.1.1.7) that a scenario does not
+probe is the system's load, not its reaction: :func:`play` and :func:`scu_association`
+wait for the system to wind down (:data:`WIND_DOWN`) and try again. The generic
+"an answer is due" bound of a script (``behaviours.REPLY_WITHIN``) grows with the
+system's measured round trip (:func:`reply_within`).
 
 Scripted scenarios play a :mod:`harness.behaviours` script with a raw-socket peer; service
 scenarios (C-ECHO, C-STORE, C-FIND, C-GET, C-MOVE) use the dicomactors SCU.
@@ -29,10 +38,13 @@ scenarios that need them are NOT_APPLICABLE unless the system declares them.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -125,11 +137,43 @@ K = OutcomeKind
 ENDED = frozenset({K.ABORTED, K.CLOSED, K.RESET})
 
 
+WIND_DOWN = 10.0
+"""Seconds a system may take to free the slots of earlier associations (a transient
+rejection, e.g. DCMTK counting forked children until they are reaped) before a scenario
+that meets one gives up waiting."""
+
+
+ROUND_TRIP_MARGIN = 50.0
+"""An answer the standard does not time is due within this many measured round trips (a
+C-ECHO on a fresh association), and never sooner than ``behaviours.REPLY_WITHIN``."""
+
+
 class Status(StrEnum):
     PASSED = "passed"
     DEVIATES = "deviates"
     NOT_APPLICABLE = "not applicable"
+    NOT_RUN = "not run"
     ERROR = "error"
+
+
+class NotServed(Exception):
+    """The scenario could not be made: no connection, or no association to run it on.
+
+    Not a reaction to the scenario's input; :meth:`Scenario.check` turns it into NOT_RUN.
+    """
+
+
+class NoConnection(NotServed, OSError):
+    """Nobody accepted the TCP connection (refused, unreachable, timed out)."""
+
+
+class NotAccepted(NotServed):
+    """The system did not accept the (well-formed) association the scenario needs."""
+
+
+class AssociationEnded(Exception):
+    """The system ended the association (abort, close) in the middle of an exchange the
+    scenario needs: a reaction, and a deviation when the exchange was well-formed."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +202,8 @@ class Scenario:
     """The role the system under test plays: scenarios of each role run against systems of it."""
     cell: tuple[State, Event] | None = None
     """The PS3.8 Table 9-10 cell this scenario probes, if any: it fills that state-grid cell."""
+    probes_transient: bool = False
+    """The scenario looks for a transient rejection itself: no wind-down and retry."""
 
     def applies(self, sut: SystemUnderTest) -> bool:
         return all(has_capability(sut, key) for key in self.requires)
@@ -169,14 +215,24 @@ class Scenario:
             why = f"the system does not declare {', '.join(missing)}"
             return Verdict(Status.NOT_APPLICABLE, why + (f" ({self.note})" if self.note else ""))
         started = time.monotonic()
+        token = _RETRY_TRANSIENT.set(not self.probes_transient)
         try:
             return self.run(sut)
-        except OSError as error:
-            seen = f"no connection to {sut.host}:{sut.port}: {error}"
-            return Verdict(Status.ERROR, seen, time.monotonic() - started, traceback.format_exc())
+        except NotServed as error:
+            return Verdict(Status.NOT_RUN, str(error), time.monotonic() - started)
+        except AssociationEnded as error:
+            return Verdict(Status.DEVIATES, str(error), time.monotonic() - started)
+        except ConnectionError as error:
+            seen = f"the connection failed before a reaction could be judged: {error}"
+            return Verdict(Status.NOT_RUN, seen, time.monotonic() - started)
         except Exception as error:
-            seen = f"{type(error).__name__}: {error}"
+            seen = f"suite defect: {type(error).__name__}: {error}"
             return Verdict(Status.ERROR, seen, time.monotonic() - started, traceback.format_exc())
+        finally:
+            _RETRY_TRANSIENT.reset(token)
+
+
+_RETRY_TRANSIENT: ContextVar[bool] = ContextVar("retry_transient", default=True)
 
 
 @dataclass(frozen=True)
@@ -238,9 +294,22 @@ def scenario(
     note: str = "",
     role: Role = Role.ACCEPTOR,
     cell: tuple[State, Event] | None = None,
+    probes_transient: bool = False,
 ) -> Callable[[Callable[[SystemUnderTest], Verdict]], Callable[[SystemUnderTest], Verdict]]:
     def register(run: Callable[[SystemUnderTest], Verdict]) -> Callable[[SystemUnderTest], Verdict]:
-        entry = Scenario(id, title, clause, expected, run, tuple(requires), group, note, role, cell)
+        entry = Scenario(
+            id,
+            title,
+            clause,
+            expected,
+            run,
+            tuple(requires),
+            group,
+            note,
+            role,
+            cell,
+            probes_transient,
+        )
         SCENARIOS.append(entry)
         return run
 
@@ -254,38 +323,51 @@ def scenario_by_id(scenario_id: str) -> Scenario:
     raise KeyError(scenario_id)
 
 
-SystemSource = SystemUnderTest | Callable[[], AbstractContextManager[SystemUnderTest]]
+ROUND_TRIPS: dict[tuple[str, int], float] = {}
+"""The measured C-ECHO round trip of each system, by address (see :mod:`.run`)."""
 
 
-def run_scenarios(
-    source: SystemSource,
-    scenarios: Iterable[Scenario] | None = None,
-    on_result: Callable[[Result], None] | None = None,
-) -> list[Result]:
-    """Run ``scenarios`` (all by default) against a system or a factory of one (a context
-    manager that starts it and stops it afterwards)."""
-    chosen = list(SCENARIOS if scenarios is None else scenarios)
-    with open_system(source) as sut:
-        results = []
-        for entry in chosen:
-            result = Result(entry, sut.name, entry.check(sut))
-            if on_result is not None:
-                on_result(result)
-            results.append(result)
-    return results
+def reply_within(sut: SystemUnderTest) -> float:
+    """How long an answer the standard does not time may take from this system."""
+    measured = ROUND_TRIPS.get(sut.address, 0.0)
+    return max(b.REPLY_WITHIN, ROUND_TRIP_MARGIN * measured)
 
 
-@contextmanager
-def open_system(source: SystemSource) -> Iterator[SystemUnderTest]:
-    if isinstance(source, SystemUnderTest):
-        yield source
-    else:
-        with source() as sut:
-            yield sut
+def _paced(script: Script, within: float) -> Script:
+    """The script with its generic reply bound (``behaviours.REPLY_WITHIN``) set to
+    ``within``; bounds a clause sets (ARTIM, a deliberate wait) stay as they are."""
+    if within == b.REPLY_WITHIN:
+        return script
+    steps = tuple(
+        dataclasses.replace(step, within=within)
+        if isinstance(step, Expect) and step.within == b.REPLY_WITHIN
+        else step
+        for step in script.steps
+    )
+    return dataclasses.replace(script, steps=steps)
+
+
+def is_transient_rejection(outcome: Outcome) -> bool:
+    return outcome.reject is not None and outcome.reject[0] == 2
 
 
 def play(script: Script, sut: SystemUnderTest) -> Outcome:
-    return run_script(script, sut.host, sut.port, RUN_TIMEOUT)
+    """Play ``script`` against the system; raises :class:`NoConnection` when nobody accepts
+    the connection. A transient rejection the scenario does not probe is waited out."""
+    paced = _paced(script, reply_within(sut))
+    deadline = time.monotonic() + WIND_DOWN
+    pause = 0.1
+    while True:
+        try:
+            outcome = run_script(paced, sut.host, sut.port, RUN_TIMEOUT)
+        except OSError as error:
+            raise NoConnection(f"no connection to {sut.host}:{sut.port}: {error}") from error
+        if not (_RETRY_TRANSIENT.get() and is_transient_rejection(outcome)):
+            return outcome
+        if time.monotonic() + pause >= deadline:
+            return outcome
+        threading.Event().wait(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def verdict_of(outcome: Outcome, ok: bool, why: str = "") -> Verdict:
@@ -417,16 +499,76 @@ def scu_ae(*contexts: str, ae_title: str = SCU_AE) -> Any:
     return ae
 
 
+def _associate(ae: Any, sut: SystemUnderTest, **kwargs: Any) -> Any:
+    """An established association, waiting out transient rejections; else NotServed."""
+    deadline = time.monotonic() + WIND_DOWN
+    pause = 0.1
+    while True:
+        assoc = ae.associate(sut.host, sut.port, ae_title=sut.ae_title, **kwargs)
+        if assoc.is_established:
+            return assoc
+        transient = assoc.is_rejected and getattr(assoc, "result", None) == 2
+        if not (transient and _RETRY_TRANSIENT.get()) or time.monotonic() + pause >= deadline:
+            raise NotAccepted(f"the association the scenario needs was {refusal(assoc)}")
+        threading.Event().wait(pause)
+        pause = min(pause * 2, 1.0)
+
+
+def refusal(assoc: Any) -> str:
+    if assoc.is_rejected:
+        result, source, reason = (getattr(assoc, k, None) for k in ("result", "source", "reason"))
+        return f"rejected: A-ASSOCIATE-RJ ({result}, {source}, {reason})"
+    if assoc.is_aborted:
+        return "aborted"
+    return "not established (no connection, or no A-ASSOCIATE-AC)"
+
+
 @contextmanager
 def scu_association(sut: SystemUnderTest, *contexts: str, **kwargs: Any) -> Iterator[Any]:
+    """An association of the dicomactors SCU with the system, released afterwards.
+
+    Raises :class:`NotAccepted` when the system does not accept it (after waiting out a
+    transient rejection) and :class:`AssociationEnded` when the system ends it while the
+    scenario is using it."""
     ae = scu_ae(*contexts)
-    assoc = ae.associate(sut.host, sut.port, ae_title=sut.ae_title, **kwargs)
     try:
-        yield assoc
+        assoc = _associate(ae, sut, **kwargs)
+        try:
+            yield assoc
+        except (RuntimeError, OSError) as error:
+            if assoc.is_established:
+                raise
+            how = "aborted" if assoc.is_aborted else "closed"
+            raise AssociationEnded(
+                f"the system {how} the association in the middle of the exchange ({error})"
+            ) from error
+        finally:
+            if assoc.is_established:
+                assoc.release()
     finally:
-        if assoc.is_established:
-            assoc.release()
         ae.shutdown()
+
+
+def wait_until_accepting(sut: SystemUnderTest, within: float = WIND_DOWN) -> bool:
+    """Whether the system accepts an association again within ``within`` seconds.
+
+    A system may count a released association until its worker has wound down; the
+    scenarios that follow one that filled it up need a free slot. This is the harness
+    tidying up, not part of any verdict.
+    """
+    deadline = time.monotonic() + within
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        try:
+            outcome = run_script(
+                b.associate_and_release(sut.ae_title), sut.host, sut.port, RUN_TIMEOUT
+            )
+        except OSError:
+            return False
+        if outcome.kind is K.RELEASED:
+            return True
+        pause.wait(0.2)
+    return False
 
 
 @dataclass
