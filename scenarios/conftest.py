@@ -73,6 +73,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--sut-port", type=int, default=None, help="the --sut-image node's port (default: free)"
     )
     group.addoption(
+        "--sut-command",
+        default=None,
+        help="the --sut-image container's arguments; {port} and {aet} are replaced",
+    )
+    group.addoption(
         "--sut-capability",
         action="append",
         default=[],
@@ -200,6 +205,7 @@ def _image(config: pytest.Config) -> Any:
         config.getoption("sut_port"),
         config.getoption("sut_aet"),
         capabilities,
+        config.getoption("sut_command"),
     )
 
 

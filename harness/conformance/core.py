@@ -11,9 +11,10 @@ defect of the suite, which no input may cause). They are plain functions of a sy
 they run under pytest (``scenarios/``) and outside it (``dicomactors validate``); the run
 path that watches the node between them (liveness, restart) is :mod:`.run`.
 
-A transient rejection (A-ASSOCIATE-RJ result 2, PS3.8 7.1.1.7) that a scenario does not
-probe is the system's load, not its reaction: :func:`play` and :func:`scu_association`
-wait for the system to wind down (:data:`WIND_DOWN`) and try again. The generic
+A transient rejection for want of resources (A-ASSOCIATE-RJ result 2, source 3:
+congestion or a local limit, PS3.8 9.3.4) that a scenario does not probe is the system's
+load, not its reaction: :func:`play` and :func:`scu_association` wait for the system to
+wind down (:data:`WIND_DOWN`) and try again. The generic
 "an answer is due" bound of a script (``behaviours.REPLY_WITHIN``) grows with the
 system's measured round trip (:func:`reply_within`).
 
@@ -327,34 +328,47 @@ ROUND_TRIPS: dict[tuple[str, int], float] = {}
 """The measured C-ECHO round trip of each system, by address (see :mod:`.run`)."""
 
 
+HARNESS_BOUNDS = frozenset({b.REPLY_WITHIN, MALFORMED_WITHIN})
+"""The bounds the harness chose (no clause times these answers): they grow with the
+measured round trip."""
+
+
 def reply_within(sut: SystemUnderTest) -> float:
     """How long an answer the standard does not time may take from this system."""
     measured = ROUND_TRIPS.get(sut.address, 0.0)
     return max(b.REPLY_WITHIN, ROUND_TRIP_MARGIN * measured)
 
 
-def _paced(script: Script, within: float) -> Script:
-    """The script with its generic reply bound (``behaviours.REPLY_WITHIN``) set to
-    ``within``; bounds a clause sets (ARTIM, a deliberate wait) stay as they are."""
-    if within == b.REPLY_WITHIN:
+def _paced(script: Script, sut: SystemUnderTest) -> Script:
+    """The script with the harness's own bounds (``behaviours.REPLY_WITHIN``,
+    :data:`MALFORMED_WITHIN`) grown to the system's measured round trip; bounds a clause
+    sets (ARTIM, a deliberate wait) stay as they are."""
+    measured = ROUND_TRIP_MARGIN * ROUND_TRIPS.get(sut.address, 0.0)
+    if measured <= min(HARNESS_BOUNDS):
         return script
     steps = tuple(
-        dataclasses.replace(step, within=within)
-        if isinstance(step, Expect) and step.within == b.REPLY_WITHIN
+        dataclasses.replace(step, within=max(step.within, measured))
+        if isinstance(step, Expect) and step.within in HARNESS_BOUNDS
         else step
         for step in script.steps
     )
     return dataclasses.replace(script, steps=steps)
 
 
-def is_transient_rejection(outcome: Outcome) -> bool:
-    return outcome.reject is not None and outcome.reject[0] == 2
+BUSY = 2, 3
+"""A-ASSOCIATE-RJ result 2 (rejected-transient) from source 3 (the service provider,
+presentation related), whose reasons are temporary congestion (1) and local limit exceeded
+(2): PS3.8 9.3.4, Table 9-21. The node is busy; the rejection says nothing of the request."""
+
+
+def is_busy_rejection(outcome: Outcome) -> bool:
+    return outcome.reject is not None and outcome.reject[:2] == BUSY
 
 
 def play(script: Script, sut: SystemUnderTest) -> Outcome:
     """Play ``script`` against the system; raises :class:`NoConnection` when nobody accepts
     the connection. A transient rejection the scenario does not probe is waited out."""
-    paced = _paced(script, reply_within(sut))
+    paced = _paced(script, sut)
     deadline = time.monotonic() + WIND_DOWN
     pause = 0.1
     while True:
@@ -362,7 +376,7 @@ def play(script: Script, sut: SystemUnderTest) -> Outcome:
             outcome = run_script(paced, sut.host, sut.port, RUN_TIMEOUT)
         except OSError as error:
             raise NoConnection(f"no connection to {sut.host}:{sut.port}: {error}") from error
-        if not (_RETRY_TRANSIENT.get() and is_transient_rejection(outcome)):
+        if not (_RETRY_TRANSIENT.get() and is_busy_rejection(outcome)):
             return outcome
         if time.monotonic() + pause >= deadline:
             return outcome
@@ -507,8 +521,8 @@ def _associate(ae: Any, sut: SystemUnderTest, **kwargs: Any) -> Any:
         assoc = ae.associate(sut.host, sut.port, ae_title=sut.ae_title, **kwargs)
         if assoc.is_established:
             return assoc
-        transient = assoc.is_rejected and getattr(assoc, "result", None) == 2
-        if not (transient and _RETRY_TRANSIENT.get()) or time.monotonic() + pause >= deadline:
+        busy = assoc.is_rejected and (assoc.result, assoc.result_source) == BUSY
+        if not (busy and _RETRY_TRANSIENT.get()) or time.monotonic() + pause >= deadline:
             raise NotAccepted(f"the association the scenario needs was {refusal(assoc)}")
         threading.Event().wait(pause)
         pause = min(pause * 2, 1.0)
@@ -516,8 +530,8 @@ def _associate(ae: Any, sut: SystemUnderTest, **kwargs: Any) -> Any:
 
 def refusal(assoc: Any) -> str:
     if assoc.is_rejected:
-        result, source, reason = (getattr(assoc, k, None) for k in ("result", "source", "reason"))
-        return f"rejected: A-ASSOCIATE-RJ ({result}, {source}, {reason})"
+        rejection = (assoc.result, assoc.result_source, assoc.result_reason)
+        return "rejected: A-ASSOCIATE-RJ ({}, {}, {})".format(*rejection)
     if assoc.is_aborted:
         return "aborted"
     return "not established (no connection, or no A-ASSOCIATE-AC)"
