@@ -5,6 +5,8 @@
 - ``reset``: resets it at once (RST, SO_LINGER 0);
 - ``close``: closes it at once (FIN);
 - ``garbage``: answers what it reads first with bytes that are no PDU, then closes;
+- ``accept-then-close``: accepts the association, closes on the first P-DATA-TF (the
+  middle of a DIMSE exchange);
 
 and ``refused_port()`` is a port nobody listens on. ``serving(handler)`` runs any
 per-connection handler the same way.
@@ -19,6 +21,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
+from dicomactors.pdu import AAssociateRQ, PDUDecodeError, PDUReader, encode_pdu
+from harness.behaviours import accept_all
 from harness.systems import LOOPBACK, free_port
 
 Handler = Callable[[socket.socket], None]
@@ -50,7 +54,27 @@ def _garbage(sock: socket.socket) -> None:
             pass
 
 
-KINDS: dict[str, Handler] = {"reset": _reset, "close": _close, "garbage": _garbage}
+def _accept_then_close(sock: socket.socket) -> None:
+    """Accept the association (every context), then close on the first P-DATA-TF."""
+    reader = PDUReader()
+    with sock:
+        try:
+            while data := sock.recv(65536):
+                for pdu in reader.feed(data):
+                    if isinstance(pdu, AAssociateRQ):
+                        sock.sendall(encode_pdu(accept_all(pdu)))
+                    else:
+                        return
+        except (OSError, PDUDecodeError):
+            pass
+
+
+KINDS: dict[str, Handler] = {
+    "reset": _reset,
+    "close": _close,
+    "garbage": _garbage,
+    "accept-then-close": _accept_then_close,
+}
 
 
 @contextmanager

@@ -60,7 +60,7 @@ def _everything(port: int) -> SystemUnderTest:
     return SystemUnderTest("hostile", LOOPBACK, port, "HOSTILE", supports)
 
 
-@pytest.fixture(params=["refused", "reset", "close", "garbage"])
+@pytest.fixture(params=["refused", "reset", "close", "garbage", "accept-then-close"])
 def hostile(request: pytest.FixtureRequest) -> Iterator[tuple[str, int]]:
     if request.param == "refused":
         yield request.param, refused_port()

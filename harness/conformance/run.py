@@ -37,6 +37,7 @@ from harness.conformance.core import (
 )
 from harness.outcome import Outcome
 from harness.peer import run_script
+from harness.stategrid import Role
 from harness.systems import Capability, SystemUnderTest
 
 STOPPED_SERVING = "the node stopped serving"
@@ -148,6 +149,8 @@ class GuardedSystem:
         self._measure()
 
     def _measure(self) -> None:
+        if self.current.port <= 0:
+            return  # it does not listen: it plays only the requestor
         round_trip = measure_round_trip(self.current)
         if round_trip is not None:
             ROUND_TRIPS[self.current.address] = round_trip
@@ -161,11 +164,14 @@ class GuardedSystem:
         return ROUND_TRIPS.get(self.current.address)
 
     def check(self, entry: Scenario) -> Verdict:
-        """The scenario's verdict, or NOT_RUN when the node is down; never raises."""
+        """The scenario's verdict, or NOT_RUN when the node is down; never raises.
+
+        Only scenarios where the system is the acceptor are watched: as a requestor it is
+        started for each scenario by the scenario itself."""
+        if entry.role is not Role.ACCEPTOR or not entry.applies(self.current):
+            return entry.check(self.current)
         if self.down is not None:
             return Verdict(Status.NOT_RUN, f"{NODE_DOWN}: {self.down}")
-        if not entry.applies(self.current):
-            return entry.check(self.current)
         verdict = entry.check(self.current)
         seen = serving(self.current)
         if seen is None:
