@@ -454,8 +454,29 @@ def request_for(
     return rq
 
 
-def ended(outcome: Outcome, unwanted: str = "") -> Verdict:
-    """PASSED when the system aborted or closed; ``unwanted`` explains any other reaction."""
+ARTIM_SHARE = 0.75
+"""A close this share of the declared ARTIM or later after the connection opened, while
+the system's ARTIM runs (Sta2), is taken for the timer, not for a reaction."""
+
+
+def closed_by_artim(outcome: Outcome, sut: SystemUnderTest) -> bool:
+    """Whether the system's close came when its declared ARTIM expired (PS3.8 9.1.5)."""
+    value = capability_value(sut, ARTIM)
+    if value is None or outcome.kind not in (K.CLOSED, K.RESET):
+        return False
+    return outcome.elapsed >= ARTIM_SHARE * float(value)
+
+
+def ended(
+    outcome: Outcome, unwanted: str = "", *, artim_running: SystemUnderTest | None = None
+) -> Verdict:
+    """PASSED when the system aborted or closed; ``unwanted`` explains any other reaction.
+
+    With ``artim_running`` (the system, while its ARTIM runs: Sta2), a close when that timer
+    expires is no reaction to the input: whether it came just before or just after the
+    harness stopped waiting must not decide the verdict."""
+    if artim_running is not None and closed_by_artim(outcome, artim_running):
+        return verdict_of(outcome, False, f"{unwanted}; closed when ARTIM expired, not in answer")
     return verdict_of(outcome, outcome.kind in ENDED, "" if outcome.kind in ENDED else unwanted)
 
 

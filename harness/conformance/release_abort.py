@@ -77,7 +77,7 @@ def _unexpected_first(name: str, first: Any) -> Script:
 )
 def _release_unassociated(sut: SystemUnderTest) -> Verdict:
     outcome = play(_unexpected_first("release-rq-unassociated", AReleaseRQ()), sut)
-    return ended(outcome, "answered as if associated")
+    return ended(outcome, "answered as if associated", artim_running=sut)
 
 
 @scenario(
@@ -90,7 +90,7 @@ def _release_unassociated(sut: SystemUnderTest) -> Verdict:
 )
 def _p_data_unassociated(sut: SystemUnderTest) -> Verdict:
     outcome = play(_unexpected_first("p-data-unassociated", b.echo_request()), sut)
-    return ended(outcome, "answered as if associated")
+    return ended(outcome, "answered as if associated", artim_running=sut)
 
 
 @scenario(
@@ -103,7 +103,8 @@ def _p_data_unassociated(sut: SystemUnderTest) -> Verdict:
 )
 def _ac_unexpected(sut: SystemUnderTest) -> Verdict:
     ac = AAssociateAC(sut.ae_title, b.HARNESS_AE, (), (MaximumLengthItem(16384),))
-    return ended(play(_unexpected_first("associate-ac-unexpected", ac), sut), "accepted it")
+    outcome = play(_unexpected_first("associate-ac-unexpected", ac), sut)
+    return ended(outcome, "accepted it", artim_running=sut)
 
 
 @scenario(
