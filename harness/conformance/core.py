@@ -14,9 +14,10 @@ path that watches the node between them (liveness, restart) is :mod:`.run`.
 A transient rejection for want of resources (A-ASSOCIATE-RJ result 2, source 3:
 congestion or a local limit, PS3.8 9.3.4) that a scenario does not probe is the system's
 load, not its reaction: :func:`play` and :func:`scu_association` wait for the system to
-wind down (:data:`WIND_DOWN`) and try again. The generic
-"an answer is due" bound of a script (``behaviours.REPLY_WITHIN``) grows with the
-system's measured round trip (:func:`reply_within`).
+wind down (:data:`WIND_DOWN`) and try again. The bounds the harness chose where no clause
+times an answer (``behaviours.REPLY_WITHIN``, :data:`MALFORMED_WITHIN`) grow with the
+system's measured round trip (:func:`reply_within`); while its ARTIM runs, a close when
+that timer expires is no answer (:func:`closed_by_artim`).
 
 Scripted scenarios play a :mod:`harness.behaviours` script with a raw-socket peer; service
 scenarios (C-ECHO, C-STORE, C-FIND, C-GET, C-MOVE) use the dicomactors SCU.
