@@ -62,7 +62,10 @@ def validate(args: argparse.Namespace) -> int:
         print()
         print(found)
     for crash in record.crashes:
-        print(f"crash: {crash.system} stopped serving after {crash.scenario} ({crash.seen})")
+        print(
+            f"crash: {crash.system} stopped serving after {crash.scenario} ({crash.seen});"
+            " validate cannot restart it: the scenarios after it were not run"
+        )
     print(f"report: {json_path}, {html_path} and {junit_path(args.report_dir)}")
     if not args.strict:
         return 0
