@@ -46,7 +46,7 @@ class Mark(StrEnum):
 _LETTER = {Mark.MATCHES: "=", Mark.DEVIATES: "D", Mark.NOT_DRIVABLE: "-", Mark.NOT_PROBED: "?"}
 
 
-NOT_DRIVABLE: dict[Role, dict[tuple[State, Event], str]] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
+NOT_DRIVABLE: dict[Role, NotDrivable] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
 """Per role, the cells no remote peer can drive, with the reason (filled by each role's probes)."""
 
 
@@ -154,11 +154,6 @@ class StateGrid:
             f'<table class="state-grid"><caption>{caption}</caption>'
             f"<tr><th></th>{head}</tr>{''.join(rows)}</table>"
         )
-
-
-NOT_DRIVABLE: dict[Role, NotDrivable] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
-"""The registry the probe modules of each role fill at import: (state, event) -> why no
-remote peer can drive that cell for a system in that role. The report marks them."""
 
 
 __all__ = [
