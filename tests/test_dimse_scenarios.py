@@ -220,7 +220,7 @@ def test_a_tls_server_that_takes_tls_1_0_deviates(tmp_path: Path) -> None:
     context.set_ciphers("ALL:@SECLEVEL=0")
     with _tls_server(context) as port:
         verdict = c.scenario_by_id("tls-1.0-refused").check(_tls_sut(port))
-    if verdict.status is Status.ERROR:
+    if verdict.status is Status.NOT_RUN:
         pytest.skip(f"this machine's OpenSSL cannot make the check: {verdict.seen}")
     assert verdict.status is Status.DEVIATES, verdict.seen
     assert "TLSv1" in verdict.seen
