@@ -7,11 +7,11 @@ Image Storage) and again with the 128 ``StoragePresentationContexts``:
 
 * requestor: build the A-ASSOCIATE-RQ as ``AE.associate`` does before it
   starts an actor, encode it; decode the A-ASSOCIATE-AC and combine it with
-  what was requested (``negotiate_as_requestor``, as the association actor's
-  ``_on_AAssociateConfirmAccept`` calls it);
-* acceptor: decode the A-ASSOCIATE-RQ, answer it as the association actor's
-  ``_decide`` does (``negotiate_as_acceptor``, the rejected contexts, the
-  user information) and encode the A-ASSOCIATE-AC;
+  what was requested (``negotiation.requestor_contexts``, which the
+  association actor calls);
+* acceptor: decode the A-ASSOCIATE-RQ, decide on it with
+  ``negotiation.decide`` (what the association actor calls: the checks, the
+  contexts and roles, the A-ASSOCIATE-AC) and encode the A-ASSOCIATE-AC;
 * one notification with no handler bound (about a dozen fire per cycle).
 
 A-ASSOCIATE PDUs already decoded once are remembered (a peer that associates
@@ -30,24 +30,14 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian
 
 from dicomactors import AE, evt
-from dicomactors.negotiation import (
-    base_user_information,
-    negotiate_as_acceptor,
-    negotiate_as_requestor,
-    rejected_contexts,
-)
-from dicomactors.pdu import AAssociateAC, AAssociateRQ, codec
+from dicomactors.negotiation import Accept, AcceptorConfig, decide, requestor_contexts
+from dicomactors.pdu import AAssociateRQ, decode
 from dicomactors.pdu.codec import decode_pdu, encode_pdu
-from dicomactors.pdu.items import (
-    RoleSelectionItem,
-    ordered_user_information,
-)
-from dicomactors.presentation import PresentationContext, StoragePresentationContexts
+from dicomactors.presentation import StoragePresentationContexts
 
 VERIFICATION = "1.2.840.10008.1.1"
 
@@ -70,61 +60,28 @@ def storage_ae() -> AE:
     return ae
 
 
-def acceptor_answer(
-    rq: AAssociateRQ, supported: tuple[PresentationContext, ...]
-) -> tuple[AAssociateAC, list[PresentationContext], list[PresentationContext]]:
-    """What ``AssociationActor._decide`` computes for an RQ that passes its checks.
-
-    The fixed user information items come from ``base_user_information``, the
-    rejected contexts from ``rejected_contexts`` (one pass, nothing when all
-    were accepted), and the items are sorted only when role items were added.
-    """
-    user_info: list[Any] = list(
-        base_user_information(16382, "1.2.826.0.1.3680043.8.498.1", "DICOMACTORS_010")
+def acceptor_config(ae: AE) -> AcceptorConfig:
+    """What an acceptor of ``ae`` decides by, as ``AE`` hands it to the association actor."""
+    return AcceptorConfig(
+        ae_title="BENCHSCP",
+        maximum_length=ae.maximum_pdu_size,
+        implementation_class_uid=str(ae.implementation_class_uid),
+        implementation_version_name=ae.implementation_version_name,
+        supported_contexts=tuple(ae.supported_contexts),
     )
-    roles = {
-        i.sop_class_uid: (i.scu_role, i.scp_role)
-        for i in rq.user_information
-        if isinstance(i, RoleSelectionItem)
-    }
-    ac_items, accepted, role_items = negotiate_as_acceptor(
-        rq.presentation_contexts, supported, roles
-    )
-    rejected = rejected_contexts(rq.presentation_contexts, ac_items)
-    if role_items:
-        user_info.extend(role_items)
-        user_info = ordered_user_information(user_info)
-    ac = AAssociateAC(
-        called_ae_title=rq.called_ae_title,
-        calling_ae_title=rq.calling_ae_title,
-        presentation_contexts=ac_items,
-        user_information=tuple(user_info),
-        application_context_name=rq.application_context_name,
-    )
-    return ac, accepted, rejected
 
 
-def requestor_answer(
-    rq: AAssociateRQ, numbered: list[PresentationContext], ac: AAssociateAC
-) -> list[PresentationContext]:
-    """What the association actor's ``_on_AAssociateConfirmAccept`` computes."""
-    proposed = {
-        i.sop_class_uid: (i.scu_role, i.scp_role)
-        for i in rq.user_information
-        if isinstance(i, RoleSelectionItem)
-    }
-    return negotiate_as_requestor(
-        numbered,
-        ac.presentation_contexts,
-        tuple(i for i in ac.user_information if isinstance(i, RoleSelectionItem)),
-        proposed_roles=proposed,
-    )
+def acceptor_answer(rq: AAssociateRQ, config: AcceptorConfig) -> Accept:
+    """The acceptor's decision on ``rq``: ``negotiation.decide``, as the actor calls it."""
+    decision = decide(rq, config)
+    assert isinstance(decision, Accept), decision
+    return decision
 
 
 def _decode_afresh(pdu: bytes) -> object:
     """Decode ``pdu`` as if its bytes had never been seen (no remembered A-ASSOCIATE)."""
-    codec._DECODED_RQ.clear()
-    codec._DECODED_AC.clear()
+    decode._DECODED_RQ.clear()
+    decode._DECODED_AC.clear()
     return decode_pdu(pdu)
 
 
@@ -139,8 +96,8 @@ def steps_for(ae: AE) -> list[Step]:
     """The steps of one cycle, each a closure over inputs made once here."""
     rq, numbered = ae._request_pdu(None, "BENCHSCP", 16382, None)
     rq_bytes = encode_pdu(rq)
-    supported = tuple(ae.supported_contexts)
-    ac, _, _ = acceptor_answer(rq, supported)
+    config = acceptor_config(ae)
+    ac = acceptor_answer(rq, config).ac
     ac_bytes = encode_pdu(ac)
     table = evt.HandlerTable()
     return [
@@ -148,11 +105,11 @@ def steps_for(ae: AE) -> list[Step]:
         Step("encode RQ", lambda: encode_pdu(rq)),
         Step("decode RQ", lambda: decode_pdu(rq_bytes)),
         Step("decode RQ, first sight", lambda: _decode_afresh(rq_bytes), False),
-        Step("acceptor negotiation + AC", lambda: acceptor_answer(rq, supported)),
+        Step("acceptor negotiation + AC", lambda: acceptor_answer(rq, config)),
         Step("encode AC", lambda: encode_pdu(ac)),
         Step("decode AC", lambda: decode_pdu(ac_bytes)),
         Step("decode AC, first sight", lambda: _decode_afresh(ac_bytes), False),
-        Step("negotiate_as_requestor", lambda: requestor_answer(rq, numbered, ac)),
+        Step("negotiate_as_requestor", lambda: requestor_contexts(rq, numbered, ac)),
         Step(
             "notification, no handler",
             lambda: evt.trigger_notification(table, None, evt.EVT_ACSE_RECV, primitive=rq),

@@ -43,14 +43,14 @@ class Case:
     name: str
     command: DIMSEMessage
     dataset: bytes | None
-    max_pdu_length: int
+    maximum_length: int
     batch: int  # messages per timed run
 
     def pdus(self) -> list[bytes]:
         return [
             encode_pdu(pdu)
             for pdu in fragment_message(
-                1, encode_command(self.command), self.dataset, self.max_pdu_length
+                1, encode_command(self.command), self.dataset, self.maximum_length
             )
         ]
 

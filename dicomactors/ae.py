@@ -1,9 +1,10 @@
 """The Application Entity: the user's entry point, pynetdicom's ``AE`` API.
 
 ``AE`` keeps settings and contexts, starts association actors for
-``associate`` (requestor) and server actors for ``start_server`` (acceptor),
-and remembers the live associations for ``active_associations`` and
-``shutdown``.
+``associate`` (requestor) and server actors for ``start_server`` (acceptor:
+each server's actor starts the associations through the AE's
+:class:`_ServerAssociations`), and remembers the live associations for
+``active_associations`` and ``shutdown``.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from dicomactors.actors.association import (
 )
 from dicomactors.actors.messages import TLSClient
 from dicomactors.actors.runtime import Strand
-from dicomactors.aetitle import normalize_ae_title
+from dicomactors.aetitle import AETitle, AETitleLike, normalize_ae_title
 from dicomactors.association import Association
 from dicomactors.negotiation import assign_context_ids, base_user_information
 from dicomactors.pdu import AAssociateRQ
@@ -93,7 +94,7 @@ def _spool_setting(value: bool | str | Path) -> bool | str | Path:
 class AE:
     """A DICOM Application Entity: requests associations and serves them."""
 
-    def __init__(self, ae_title: str | bytes = "DICOMACTORS") -> None:
+    def __init__(self, ae_title: AETitleLike = "DICOMACTORS") -> None:
         self.ae_title = ae_title  # type: ignore[assignment]
         self._requested_contexts: list[PresentationContext] = []
         self._supported_contexts: dict[str, PresentationContext] = {}
@@ -107,7 +108,7 @@ class AE:
         self.network_timeout: float | None = 60.0
         self.connection_timeout: float | None = None
         self.require_called_aet = False
-        self.require_calling_aet: list[str] = []
+        self.require_calling_aet: list[AETitle] = []
         self.implementation_class_uid = IMPLEMENTATION_CLASS_UID
         self.implementation_version_name: str | None = IMPLEMENTATION_VERSION_NAME
         #: Where received C-STORE data sets go: False keeps each in memory (one copy);
@@ -124,11 +125,11 @@ class AE:
     # -- settings ------------------------------------------------------------
 
     @property
-    def ae_title(self) -> str:
+    def ae_title(self) -> AETitle:
         return self._ae_title
 
     @ae_title.setter
-    def ae_title(self, value: str | bytes) -> None:
+    def ae_title(self, value: AETitleLike) -> None:
         self._ae_title = normalize_ae_title(value)
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -285,7 +286,7 @@ class AE:
     def _config(self, **overrides: Any) -> AssociationConfig:
         values: dict[str, Any] = {
             "ae_title": self.ae_title,
-            "maximum_pdu_size": self.maximum_pdu_size,
+            "maximum_length": self.maximum_pdu_size,
             "acse_timeout": self.acse_timeout,
             "dimse_timeout": self.dimse_timeout,
             "network_timeout": self.network_timeout,
@@ -305,8 +306,8 @@ class AE:
     def _request_pdu(
         self,
         contexts: Sequence[PresentationContext] | None,
-        ae_title: str | bytes,
-        max_pdu: int,
+        ae_title: AETitleLike,
+        maximum_length: int,
         ext_neg: Sequence[Any] | None,
     ) -> tuple[AAssociateRQ, list[PresentationContext]]:
         """The A-ASSOCIATE-RQ ``associate`` sends and the numbered contexts it proposes."""
@@ -318,8 +319,13 @@ class AE:
                 " contexts= before associating"
             )
         numbered = assign_context_ids(requested)
-        if isinstance(max_pdu, bool) or not isinstance(max_pdu, int) or max_pdu < 0:
-            raise ValueError(f"max_pdu must be an int >= 0, not {max_pdu!r}")
+        if (
+            isinstance(maximum_length, bool)
+            or not isinstance(maximum_length, int)
+            or maximum_length < 0
+        ):
+            # The user gave it as associate(max_pdu=...).
+            raise ValueError(f"max_pdu must be an int >= 0, not {maximum_length!r}")
         version = self.implementation_version_name
         extended: list[Any] = []
         for item in ext_neg or ():
@@ -331,7 +337,9 @@ class AE:
                 extended.append(item.to_item())
             else:
                 raise TypeError(f"{item!r} is not an extended negotiation item")
-        user_info = base_user_information(max_pdu, str(self.implementation_class_uid), version)
+        user_info = base_user_information(
+            maximum_length, str(self.implementation_class_uid), version
+        )
         if extended:
             user_info = tuple(ordered_user_information([*user_info, *extended]))
         rq = AAssociateRQ(
@@ -347,7 +355,7 @@ class AE:
         addr: str,
         port: int,
         contexts: Sequence[PresentationContext] | None = None,
-        ae_title: str | bytes = "ANY-SCP",
+        ae_title: AETitleLike = "ANY-SCP",
         max_pdu: int = 16382,
         ext_neg: Sequence[Any] | None = None,
         bind_address: tuple[str, int] | None = None,
@@ -368,7 +376,7 @@ class AE:
         handlers = evt.HandlerTable(evt.parse_handlers(evt_handlers))
         assoc = Association(self, "requestor", handlers)
         assoc.requestor.requested_contexts = numbered
-        config = self._config(maximum_pdu_size=max_pdu)
+        config = self._config(maximum_length=max_pdu)
         tls = None
         if tls_args is not None:
             context, hostname = tls_args
@@ -399,9 +407,7 @@ class AE:
         if outcome.kind == "failed":
             LOGGER.error("association request failed: %s", outcome.reason)
         elif outcome.kind == "rejected":
-            LOGGER.info("association rejected: %s", outcome.reject)
-        elif outcome.kind == "aborted" and not assoc.is_aborted:
-            assoc._update(aborted=True)
+            LOGGER.info("association rejected: %s", outcome.rejection)
         return assoc
 
     # -- acceptor ------------------------------------------------------------
@@ -413,7 +419,7 @@ class AE:
         block: Literal[False],
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: Sequence[Any] | None = None,
-        ae_title: str | bytes | None = None,
+        ae_title: AETitleLike | None = None,
         contexts: Sequence[PresentationContext] | None = None,
     ) -> AssociationServer: ...
 
@@ -424,7 +430,7 @@ class AE:
         block: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: Sequence[Any] | None = None,
-        ae_title: str | bytes | None = None,
+        ae_title: AETitleLike | None = None,
         contexts: Sequence[PresentationContext] | None = None,
     ) -> AssociationServer | None: ...
 
@@ -434,7 +440,7 @@ class AE:
         block: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         evt_handlers: Sequence[Any] | None = None,
-        ae_title: str | bytes | None = None,
+        ae_title: AETitleLike | None = None,
         contexts: Sequence[PresentationContext] | None = None,
     ) -> AssociationServer | None:
         """Listen for associations on ``address``; returns the server unless ``block``."""
@@ -445,8 +451,17 @@ class AE:
                 " contexts= before starting a server"
             )
         title = normalize_ae_title(ae_title) if ae_title is not None else self.ae_title
+        handlers = evt.HandlerTable(evt.parse_handlers(evt_handlers))
+        factory = _ServerAssociations(self, title, tuple(supported), handlers, ssl_context)
         server = AssociationServer(
-            self, address, title, supported, evt.parse_handlers(evt_handlers), ssl_context
+            self,
+            address,
+            title,
+            supported,
+            handlers,
+            ssl_context,
+            factory,
+            on_shutdown=self._server_closed,
         )
         self._servers.append(server)
         if not block:
@@ -495,30 +510,6 @@ class AE:
         for assoc in self.active_associations:
             assoc.join(timeout=10)
 
-    # -- used by servers -----------------------------------------------------
-
-    def _accept(
-        self,
-        sock: socket.socket,
-        over_limit: bool,
-        server: AssociationServer,
-    ) -> Association:
-        handlers = evt.HandlerTable(server._handlers.bindings())
-        assoc = Association(self, "acceptor", handlers)
-        assoc.acceptor.supported_contexts = server.contexts
-        config = self._config(
-            ae_title=server.ae_title,
-            supported_contexts=tuple(server.contexts),
-            over_limit=over_limit,
-            tls_server=server.ssl_context,
-        )
-        self._association_started(assoc)
-        # The server's thread serves the new strand until it has nothing to do
-        # (its A-ASSOCIATE-RQ is usually there already), then hands it to a worker.
-        _, strand = self._start_actors(assoc, config, handlers, sock=sock)
-        strand.start(inline=True)
-        return assoc
-
     @staticmethod
     def _start_actors(
         assoc: Association,
@@ -529,6 +520,47 @@ class AE:
     ) -> tuple[pykka.ActorRef[Any], Strand]:
         """Start ``assoc``'s actors on a held strand (its thread starts on ``start``)."""
         strand = Strand(f"assoc-{assoc.name}", held=True, park=park)
-        actor = AssociationActor.start(assoc, config, handlers, strand=strand, **kwargs)
+        actor = AssociationActor.start(
+            assoc, assoc._board, config, handlers, strand=strand, name=assoc.name, **kwargs
+        )
         assoc._actor, assoc._strand = actor, strand
         return actor, strand
+
+
+class _ServerAssociations:
+    """Starts the associations of one server (:class:`actors.server.AssociationFactory`),
+    on the server actor's strand."""
+
+    def __init__(
+        self,
+        ae: AE,
+        ae_title: AETitle,
+        contexts: tuple[PresentationContext, ...],
+        handlers: evt.HandlerTable,
+        ssl_context: ssl.SSLContext | None,
+    ) -> None:
+        self.ae = ae
+        self.ae_title = ae_title
+        self.contexts = contexts
+        # The server's own table: its bind and unbind reach later associations too.
+        self.handlers = handlers
+        self.ssl_context = ssl_context
+
+    def start_association(self, sock: socket.socket) -> Association:
+        ae = self.ae
+        over_limit = ae._live_acceptors() >= ae.maximum_associations
+        handlers = evt.HandlerTable(self.handlers.bindings())
+        assoc = Association(ae, "acceptor", handlers)
+        assoc.acceptor.supported_contexts = list(self.contexts)
+        config = ae._config(
+            ae_title=self.ae_title,
+            supported_contexts=self.contexts,
+            over_limit=over_limit,
+            tls_server=self.ssl_context,
+        )
+        ae._association_started(assoc)
+        # The server's thread serves the new strand until it has nothing to do
+        # (its A-ASSOCIATE-RQ is usually there already), then hands it to a worker.
+        _, strand = ae._start_actors(assoc, config, handlers, sock=sock)
+        strand.start(inline=True)
+        return assoc

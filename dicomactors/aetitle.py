@@ -7,12 +7,20 @@ significant.  Users may give ``str`` or, as pynetdicom 1.x did, ``bytes``.
 
 from __future__ import annotations
 
-__all__ = ["normalize_ae_title"]
+from typing import TypeAlias
+
+__all__ = ["AETitle", "AETitleLike", "normalize_ae_title"]
 
 MAX_AE_TITLE_LENGTH = 16
 
+AETitle: TypeAlias = str
+"""An AE title as dicomactors holds it: a ``str`` without the padding spaces."""
 
-def normalize_ae_title(value: str | bytes) -> str:
+AETitleLike: TypeAlias = str | bytes
+"""An AE title as a user may give it: ``str``, or ``bytes`` as pynetdicom 1.x took."""
+
+
+def normalize_ae_title(value: AETitleLike) -> AETitle:
     """Return ``value`` as a ``str`` AE title without surrounding spaces.
 
     Raises ``TypeError`` for anything but str or bytes and ``ValueError`` for a

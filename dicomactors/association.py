@@ -1,9 +1,11 @@
 """The blocking facade of one association: what ``AE.associate`` returns.
 
 An :class:`Association` holds no protocol state of its own: its association
-actor publishes the status here (``is_established`` and friends) and
-resolves the futures and queues the facade hands it. Every method blocks the
-caller's thread only, never an actor.
+actor publishes immutable status snapshots
+(:class:`~dicomactors.actors.status.AssociationStatus`) on the association's
+board, which ``is_established`` and friends read, and resolves the futures and
+queues the facade hands it. Every method blocks the caller's thread only,
+never an actor.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ from dicomactors.actors.association import (
     SendRequest,
 )
 from dicomactors.actors.runtime import Flag
+from dicomactors.actors.status import AssociationStatus, Joinable
+from dicomactors.aetitle import AETitle, AETitleLike
 from dicomactors.pdu import (
     AAbort,
     AAssociateAC,
@@ -52,14 +56,54 @@ from dicomactors.pdu_primitives import (
     SOPClassExtendedNegotiation,
     UserIdentityNegotiation,
 )
+from dicomactors.presentation import PresentationContext
+from dicomactors.scu import (
+    c_cancel,
+    c_echo,
+    c_find,
+    c_get,
+    c_move,
+    c_store,
+    n_action,
+    n_create,
+    n_delete,
+    n_event_report,
+    n_get,
+    n_set,
+)
 
 if TYPE_CHECKING:
     from dicomactors.actors.runtime import Strand
-    from dicomactors.presentation import PresentationContext
 
 LOGGER = logging.getLogger("dicomactors.association")
 
 _NAMES = itertools.count(1)
+
+
+class _Board:
+    """Where the association actor publishes its status snapshots
+    (:class:`dicomactors.actors.status.StatusBoard`) and the facade reads them."""
+
+    __slots__ = ("_assoc", "joinables", "status")
+
+    def __init__(self, assoc: Association) -> None:
+        self.status = AssociationStatus()
+        # What Association.join waits for: each strand's and thread actor's ``done``.
+        self.joinables: list[Joinable] = []
+        # Weak: the association holds its board (no reference cycle).
+        self._assoc = weakref.ref(assoc)
+
+    def publish(self, status: AssociationStatus) -> None:
+        self.status = status
+
+    def joinable(self, done: Joinable) -> None:
+        self.joinables.append(done)
+
+    def closed(self, status: AssociationStatus) -> None:
+        self.status = status
+        assoc = self._assoc()
+        if assoc is not None:
+            assoc._closed()
 
 
 class ServiceUser:
@@ -68,14 +112,11 @@ class ServiceUser:
     def __init__(self, assoc: Association, role: str) -> None:
         # Weak: the association holds its two service users (no reference cycle).
         self._assoc = weakref.ref(assoc)
+        self._board = assoc._board
+        self._local = role == assoc.mode
         self.role = role
-        self.ae_title = ""
-        self.address = ""
-        self.port: int | None = None
-        self.primitive: AAssociateRQ | AAssociateAC | None = None
         self.requested_contexts: list[PresentationContext] = []
         self.supported_contexts: list[PresentationContext] = []
-        self.accepted_common_extended: dict[str, Any] = {}
 
     @property
     def assoc(self) -> Association:
@@ -96,6 +137,39 @@ class ServiceUser:
     @property
     def is_acceptor(self) -> bool:
         return self.role == "acceptor"
+
+    @property
+    def ae_title(self) -> AETitle:
+        rq = self._board.status.rq
+        if rq is None:
+            return ""
+        return rq.calling_ae_title if self.is_requestor else rq.called_ae_title
+
+    @property
+    def primitive(self) -> AAssociateRQ | AAssociateAC | None:
+        status = self._board.status
+        return status.rq if self.is_requestor else status.ac
+
+    @property
+    def address(self) -> str:
+        end = self._end()
+        return "" if end is None else end[0]
+
+    @property
+    def port(self) -> int | None:
+        end = self._end()
+        return None if end is None else end[1]
+
+    def _end(self) -> tuple[str, int] | None:
+        status = self._board.status
+        return status.local if self._local else status.remote
+
+    @property
+    def accepted_common_extended(self) -> dict[str, Any]:
+        """What the EVT_SOP_COMMON handler accepted (the acceptor's side only)."""
+        if self.is_requestor:
+            return {}
+        return dict(self._board.status.accepted_common_extended)
 
     def _items(self, kind: type) -> list[Any]:
         if self.primitive is None:
@@ -192,84 +266,65 @@ class Association:
         self.mode = mode
         self.name = f"{mode[0].upper()}{next(_NAMES)}"
         self._handlers = handlers if handlers is not None else evt.HandlerTable()
+        # The status the association actor publishes (the facade never writes it).
+        self._board = _Board(self)
         self.requestor = ServiceUser(self, "requestor")
         self.acceptor = ServiceUser(self, "acceptor")
-        self.is_established = False
-        self.is_rejected = False
-        self.is_aborted = False
-        self.is_released = False
-        self.rejection: AAssociateRJ | None = None
-        self.abort_pdu: AAbort | None = None
-        self.close_reason = ""
-        self.accepted_contexts: list[PresentationContext] = []
-        self.rejected_contexts: list[PresentationContext] = []
         self.acse_timeout = ae.acse_timeout
         self.dimse_timeout = ae.dimse_timeout
         self.network_timeout = ae.network_timeout
         self.connection_timeout = ae.connection_timeout
-        self._remote: tuple[str, int] = ("", 0)
         self._done = Flag()
         self._actor: pykka.ActorRef[Any] | None = None
         self._lock = threading.Lock()
         # What to join: each strand's and thread actor's ``done`` (see actors.runtime).
-        self._threads: list[Any] = []
+        self._threads = self._board.joinables
         # The strand the association's actors run on (set when they start).
         self._strand: Strand | None = None
         self._outstanding: set[Future[Any]] = set()
 
     # -- status published by the association actor --------------------------
 
-    def _update(
-        self,
-        *,
-        established: bool | None = None,
-        rejected: bool | None = None,
-        aborted: bool | None = None,
-        released: bool | None = None,
-        reject: AAssociateRJ | None = None,
-        abort_pdu: AAbort | None = None,
-    ) -> None:
-        if established is not None:
-            self.is_established = established
-        if rejected is not None:
-            self.is_rejected = rejected
-        if aborted is not None:
-            self.is_aborted = aborted
-        if released is not None:
-            self.is_released = released
-        if reject is not None:
-            self.rejection = reject
-        if abort_pdu is not None:
-            self.abort_pdu = abort_pdu
+    @property
+    def is_established(self) -> bool:
+        return self._board.status.established
 
-    def _set_addresses(self, local: tuple[str, int], remote: tuple[str, int]) -> None:
-        self._remote = remote
-        mine, theirs = (
-            (self.requestor, self.acceptor)
-            if self.is_requestor
-            else (self.acceptor, self.requestor)
-        )
-        mine.address, mine.port = local
-        theirs.address, theirs.port = remote
+    @property
+    def is_rejected(self) -> bool:
+        return self._board.status.rejected
 
-    def _set_requestor_primitive(self, rq: AAssociateRQ) -> None:
-        self.requestor.primitive = rq
-        self.requestor.ae_title = rq.calling_ae_title
-        self.acceptor.ae_title = rq.called_ae_title
+    @property
+    def is_aborted(self) -> bool:
+        return self._board.status.aborted
 
-    def _set_acceptor_primitive(self, ac: AAssociateAC) -> None:
-        self.acceptor.primitive = ac
+    @property
+    def is_released(self) -> bool:
+        return self._board.status.released
 
-    def _set_contexts(self, accepted: list[Any], rejected: list[Any]) -> None:
-        self.accepted_contexts = accepted
-        self.rejected_contexts = rejected
+    @property
+    def rejection(self) -> AAssociateRJ | None:
+        """The A-ASSOCIATE-RJ, sent or received, of a rejected association."""
+        return self._board.status.rejection
 
-    def _set_common_extended(self, agreed: dict[str, Any]) -> None:
-        self.acceptor.accepted_common_extended = agreed
+    @property
+    def abort_pdu(self) -> AAbort | None:
+        """The A-ABORT received, if the peer aborted."""
+        return self._board.status.abort_pdu
 
-    def _closed(self, reason: str) -> None:
-        self.close_reason = reason
-        self.is_established = False
+    @property
+    def close_reason(self) -> str:
+        return self._board.status.close_reason
+
+    @property
+    def accepted_contexts(self) -> list[PresentationContext]:
+        return list(self._board.status.accepted_contexts)
+
+    @property
+    def rejected_contexts(self) -> list[PresentationContext]:
+        return list(self._board.status.rejected_contexts)
+
+    def _closed(self) -> None:
+        """The association actor has stopped (its last status is published)."""
         with self._lock:
             self._done.set()
             # A request the actor dropped while stopping is answered here.
@@ -452,7 +507,7 @@ class Association:
         """An accepted context for ``abstract_syntax`` on which we may act in ``role``."""
         candidates = [
             c
-            for c in self.accepted_contexts
+            for c in self._board.status.accepted_contexts
             if str(c.abstract_syntax) == str(abstract_syntax)
             and (c.as_scu if role == "scu" else c.as_scp)
         ]
@@ -511,7 +566,6 @@ class Association:
 
     def send_c_echo(self, msg_id: int = 1) -> Dataset:
         """C-ECHO (PS3.7 9.1.5): the status as a Dataset, empty if none came."""
-        from dicomactors.services.scu import c_echo
 
         return c_echo(self, msg_id)
 
@@ -520,22 +574,19 @@ class Association:
         dataset: Dataset | str | Path,
         msg_id: int = 1,
         priority: int = 2,
-        originator_aet: str | bytes | None = None,
+        originator_aet: AETitleLike | None = None,
         originator_id: int | None = None,
     ) -> Dataset:
         """C-STORE (PS3.7 9.1.1) of a Dataset or of a file, sent as stored when possible."""
-        from dicomactors.services.scu import c_store
 
         return c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
 
-    # The services below live in dicomactors.services.scu_qr (C-FIND, C-GET,
-    # C-MOVE, C-CANCEL) and dicomactors.services.scu_normalized (N-*).
+    # Each request is built and its responses read in dicomactors.scu.
 
     def send_c_find(
         self, dataset: Dataset, query_model: Any, msg_id: int = 1, priority: int = 2
     ) -> Iterator[tuple[Dataset, Dataset | None]]:
         """C-FIND (PS3.7 9.1.2): yields (status, identifier) per response."""
-        from dicomactors.services.scu_qr import c_find
 
         return c_find(self, dataset, query_model, msg_id, priority)
 
@@ -543,20 +594,18 @@ class Association:
         self, dataset: Dataset, query_model: Any, msg_id: int = 1, priority: int = 2
     ) -> Iterator[tuple[Dataset, Dataset | None]]:
         """C-GET (PS3.7 9.1.3): yields (status, identifier); stores arrive via EVT_C_STORE."""
-        from dicomactors.services.scu_qr import c_get
 
         return c_get(self, dataset, query_model, msg_id, priority)
 
     def send_c_move(
         self,
         dataset: Dataset,
-        move_aet: str | bytes,
+        move_aet: AETitleLike,
         query_model: Any,
         msg_id: int = 1,
         priority: int = 2,
     ) -> Iterator[tuple[Dataset, Dataset | None]]:
         """C-MOVE (PS3.7 9.1.4) to ``move_aet``: yields (status, identifier)."""
-        from dicomactors.services.scu_qr import c_move
 
         return c_move(self, dataset, move_aet, query_model, msg_id, priority)
 
@@ -564,7 +613,6 @@ class Association:
         self, msg_id: int, context_id: int | None = None, query_model: Any = None
     ) -> None:
         """C-CANCEL the C-FIND/C-GET/C-MOVE request ``msg_id``."""
-        from dicomactors.services.scu_qr import c_cancel
 
         c_cancel(self, msg_id, context_id, query_model)
 
@@ -577,7 +625,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_action
 
         return n_action(self, dataset, action_type, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -589,14 +636,12 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_create
 
         return n_create(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
 
     def send_n_delete(
         self, class_uid: str, instance_uid: str, msg_id: int = 1, meta_uid: str | None = None
     ) -> Dataset:
-        from dicomactors.services.scu_normalized import n_delete
 
         return n_delete(self, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -609,7 +654,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_event_report
 
         return n_event_report(self, dataset, event_type, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -621,7 +665,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_get
 
         return n_get(self, identifier_list, class_uid, instance_uid, msg_id, meta_uid)
 
@@ -633,7 +676,6 @@ class Association:
         msg_id: int = 1,
         meta_uid: str | None = None,
     ) -> tuple[Dataset, Dataset | None]:
-        from dicomactors.services.scu_normalized import n_set
 
         return n_set(self, dataset, class_uid, instance_uid, msg_id, meta_uid)
 

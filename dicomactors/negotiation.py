@@ -1,4 +1,11 @@
-"""Presentation context and SCP/SCU role negotiation, as pure functions.
+"""Association negotiation as pure functions: the acceptor's decision, contexts and roles.
+
+:func:`decide` is where an acceptor accepts or rejects an A-ASSOCIATE-RQ
+(PS3.8 7.1.1): the association limit, the application context, the called and
+calling AE titles, the requestor's user identity, then the presentation
+contexts, roles and extended negotiation of the A-ASSOCIATE-AC. What the
+user's handlers answered (EVT_USER_ID, EVT_ASYNC_OPS, EVT_SOP_EXTENDED) comes
+in as values: the association actor runs them, this module only decides.
 
 PS3.8 9.3.2.2 / 9.3.3.2 define what a requestor proposes and what an acceptor
 answers for each presentation context; PS3.7 D.3.3.4 (Table D.3-11) defines
@@ -15,9 +22,13 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from operator import attrgetter
 
+from dicomactors.aetitle import AETitle
 from dicomactors.pdu.items import (
+    DICOM_APPLICATION_CONTEXT,
+    AsynchronousOperationsWindowItem,
     ContextResult,
     ImplementationClassUIDItem,
     ImplementationVersionNameItem,
@@ -25,7 +36,20 @@ from dicomactors.pdu.items import (
     PresentationContextACItem,
     PresentationContextRQItem,
     RoleSelectionItem,
+    SOPClassExtendedNegotiationItem,
+    UserIdentityACItem,
+    UserIdentityRQItem,
     UserInformationSubItem,
+    ordered_user_information,
+)
+from dicomactors.pdu.pdus import (
+    AAssociateAC,
+    AAssociateRJ,
+    AAssociateRQ,
+    PresentationRejectReason,
+    RejectResult,
+    RejectSource,
+    ServiceUserRejectReason,
 )
 from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext, as_uid
 from dicomactors.syntax_choice import (
@@ -35,13 +59,22 @@ from dicomactors.syntax_choice import (
 )
 
 __all__ = [
+    "Accept",
+    "AcceptorConfig",
+    "Decision",
+    "ExtendedAnswers",
+    "IdentityVerdict",
+    "Reject",
     "RoleProposal",
     "agree_roles",
     "assign_context_ids",
     "base_user_information",
+    "decide",
     "negotiate_as_acceptor",
     "negotiate_as_requestor",
     "rejected_contexts",
+    "requestor_contexts",
+    "screen",
 ]
 
 RoleProposal = tuple[bool, bool]
@@ -89,63 +122,65 @@ def negotiate_as_acceptor(
     """
     roles = roles or {}
     by_syntax: dict[str, PresentationContext] = {}
-    for context in supported:
+    for local in supported:
         # A UID is a str: it is its own key.
-        if context.abstract_syntax is not None:
-            by_syntax.setdefault(context.abstract_syntax, context)
+        if local.abstract_syntax is not None:
+            by_syntax.setdefault(local.abstract_syntax, local)
 
     ac_items: list[PresentationContextACItem] = []
     accepted: list[PresentationContext] = []
     role_items: dict[str, RoleSelectionItem] = {}
     seen_ids: set[int] = set()
-
     for rq in rq_items:
         if rq.context_id in seen_ids:
             continue
         seen_ids.add(rq.context_id)
-        rejected_syntax = rq.transfer_syntaxes[0] if rq.transfer_syntaxes else None
-        local = by_syntax.get(rq.abstract_syntax)
-        if local is None:
-            ac_items.append(
-                PresentationContextACItem(rq.context_id, _NOT_SUPPORTED, rejected_syntax)
-            )
-            continue
-
-        chosen = choose_transfer_syntax(
-            rq.transfer_syntaxes, local.transfer_syntax, transfer_syntax_choice
+        item, context, agreed = _answer_context(
+            rq, by_syntax.get(rq.abstract_syntax), roles, transfer_syntax_choice
         )
-        if chosen is None:
-            ac_items.append(
-                PresentationContextACItem(rq.context_id, _NO_TRANSFER_SYNTAX, rejected_syntax)
-            )
-            continue
-
-        proposal = roles.get(rq.abstract_syntax)
-        agreed = (
-            None if proposal is None else agree_roles(proposal, (local.scu_role, local.scp_role))
-        )
-        requestor_scu, requestor_scp = agreed if agreed is not None else (True, False)
-        if not (requestor_scu or requestor_scp):
-            ac_items.append(PresentationContextACItem(rq.context_id, _USER_REJECTION, chosen))
-            continue
-
-        ac_items.append(PresentationContextACItem(rq.context_id, _ACCEPTANCE, chosen))
-        # The abstract syntax is the supported context's: equal to the requested one.
-        context = PresentationContext._checked(
-            local.abstract_syntax, [as_uid(chosen, "transfer_syntax")], None, _ACCEPTANCE
-        )
-        context.context_id = rq.context_id
-        # The acceptor is SCU where the requestor is SCP, and vice versa.
-        context.set_negotiated_roles(as_scu=requestor_scp, as_scp=requestor_scu)
-        accepted.append(context)
-        if agreed is not None:
-            role_items.setdefault(
-                rq.abstract_syntax, RoleSelectionItem(rq.abstract_syntax, *agreed)
-            )
+        ac_items.append(item)
+        if context is not None:
+            accepted.append(context)
+            if agreed is not None:
+                role_items.setdefault(
+                    rq.abstract_syntax, RoleSelectionItem(rq.abstract_syntax, *agreed)
+                )
 
     ac_items.sort(key=_BY_CONTEXT_ID)
     accepted.sort(key=_BY_CONTEXT_ID)
     return tuple(ac_items), accepted, tuple(role_items[uid] for uid in sorted(role_items))
+
+
+def _answer_context(
+    rq: PresentationContextRQItem,
+    local: PresentationContext | None,
+    roles: Mapping[str, RoleProposal],
+    transfer_syntax_choice: TransferSyntaxChoice,
+) -> tuple[PresentationContextACItem, PresentationContext | None, tuple[bool, bool] | None]:
+    """The AC item for one requested context, the context accepted (or None) and the
+    requestor's agreed roles when they were negotiated."""
+    rejected_syntax = rq.transfer_syntaxes[0] if rq.transfer_syntaxes else None
+    if local is None:
+        return PresentationContextACItem(rq.context_id, _NOT_SUPPORTED, rejected_syntax), None, None
+    chosen = choose_transfer_syntax(
+        rq.transfer_syntaxes, local.transfer_syntax, transfer_syntax_choice
+    )
+    if chosen is None:
+        item = PresentationContextACItem(rq.context_id, _NO_TRANSFER_SYNTAX, rejected_syntax)
+        return item, None, None
+    proposal = roles.get(rq.abstract_syntax)
+    agreed = None if proposal is None else agree_roles(proposal, (local.scu_role, local.scp_role))
+    requestor_scu, requestor_scp = agreed if agreed is not None else (True, False)
+    if not (requestor_scu or requestor_scp):
+        return PresentationContextACItem(rq.context_id, _USER_REJECTION, chosen), None, None
+    # The abstract syntax is the supported context's: equal to the requested one.
+    context = PresentationContext._checked(
+        local.abstract_syntax, [as_uid(chosen, "transfer_syntax")], None, _ACCEPTANCE
+    )
+    context.context_id = rq.context_id
+    # The acceptor is SCU where the requestor is SCP, and vice versa.
+    context.set_negotiated_roles(as_scu=requestor_scp, as_scp=requestor_scu)
+    return PresentationContextACItem(rq.context_id, _ACCEPTANCE, chosen), context, agreed
 
 
 _ACCEPTANCE = ContextResult.ACCEPTANCE
@@ -261,3 +296,213 @@ def base_user_information(
     if implementation_version_name:
         items.append(ImplementationVersionNameItem(implementation_version_name))
     return tuple(items)
+
+
+def requestor_contexts(
+    rq: AAssociateRQ, requested: Sequence[PresentationContext], ac: AAssociateAC
+) -> list[PresentationContext]:
+    """What a requestor's contexts became once the acceptor answered ``rq`` with ``ac``:
+    :func:`negotiate_as_requestor` with the roles ``rq`` proposed and ``ac`` agreed."""
+    proposed = {
+        i.sop_class_uid: (i.scu_role, i.scp_role)
+        for i in rq.user_information
+        if isinstance(i, RoleSelectionItem)
+    }
+    return negotiate_as_requestor(
+        requested,
+        ac.presentation_contexts,
+        tuple(i for i in ac.user_information if isinstance(i, RoleSelectionItem)),
+        proposed_roles=proposed,
+    )
+
+
+# -- the acceptor's decision (PS3.8 7.1.1, PS3.7 D.3.3) ------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AcceptorConfig:
+    """What an acceptor decides by: its own settings, fixed for one association.
+
+    ``maximum_length`` is our Maximum Length Received (0: no limit);
+    ``over_limit`` says the AE already serves its ``maximum_associations``;
+    ``transfer_syntax_choice`` how a context's transfer syntax is chosen.
+    """
+
+    ae_title: AETitle
+    maximum_length: int
+    implementation_class_uid: str
+    implementation_version_name: str | None
+    supported_contexts: tuple[PresentationContext, ...] = ()
+    require_called_aet: bool = False
+    require_calling_aet: tuple[AETitle, ...] = ()
+    over_limit: bool = False
+    transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE
+
+
+@dataclass(frozen=True, slots=True)
+class IdentityVerdict:
+    """What the user's EVT_USER_ID handler said of the requestor's identity (PS3.7 D.3.3.7):
+    ``response`` is the server response for a positive response item, if any."""
+
+    verified: bool
+    response: bytes | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExtendedAnswers:
+    """The user's answers to the requestor's extended negotiation items (PS3.7 D.3.3).
+
+    ``asynchronous_window``: (invoked, performed) to answer with, or None for no
+    item (then the window is the default, one operation each way);
+    ``sop_class_extended``: (SOP class UID, application information) pairs.
+    """
+
+    asynchronous_window: tuple[int, int] | None = None
+    sop_class_extended: tuple[tuple[str, bytes], ...] = ()
+
+
+NO_ANSWERS = ExtendedAnswers()
+
+
+@dataclass(frozen=True, slots=True)
+class Accept:
+    """Accept: send ``ac``; ``accepted`` and ``rejected`` are the contexts as we see them."""
+
+    ac: AAssociateAC
+    accepted: tuple[PresentationContext, ...]
+    rejected: tuple[PresentationContext, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    """Reject: send ``rejection``."""
+
+    rejection: AAssociateRJ
+
+
+Decision = Accept | Reject
+
+_PERMANENT, _TRANSIENT = RejectResult.PERMANENT, RejectResult.TRANSIENT
+_USER = RejectSource.SERVICE_USER
+_OVER_LIMIT = Reject(
+    AAssociateRJ(
+        _TRANSIENT,
+        RejectSource.SERVICE_PROVIDER_PRESENTATION,
+        PresentationRejectReason.LOCAL_LIMIT_EXCEEDED,
+    )
+)
+_CONTEXT_NOT_SUPPORTED = Reject(
+    AAssociateRJ(_PERMANENT, _USER, ServiceUserRejectReason.APPLICATION_CONTEXT_NAME_NOT_SUPPORTED)
+)
+_CALLED_AE_TITLE = Reject(
+    AAssociateRJ(_PERMANENT, _USER, ServiceUserRejectReason.CALLED_AE_TITLE_NOT_RECOGNIZED)
+)
+_CALLING_AE_TITLE = Reject(
+    AAssociateRJ(_PERMANENT, _USER, ServiceUserRejectReason.CALLING_AE_TITLE_NOT_RECOGNIZED)
+)
+_IDENTITY_REFUSED = Reject(AAssociateRJ(_PERMANENT, _USER, ServiceUserRejectReason.NO_REASON_GIVEN))
+
+
+def screen(rq: AAssociateRQ, config: AcceptorConfig) -> Reject | None:
+    """The rejection ``rq`` gets before any handler is asked, or None if it passes.
+
+    In this order: the association limit (transient, so the requestor may try
+    again), the application context, the called AE title (when
+    ``require_called_aet``) and the calling AE title (when
+    ``require_calling_aet`` lists any).
+    """
+    if config.over_limit:
+        return _OVER_LIMIT
+    if rq.application_context_name != DICOM_APPLICATION_CONTEXT:
+        return _CONTEXT_NOT_SUPPORTED
+    if config.require_called_aet and rq.called_ae_title != config.ae_title:
+        return _CALLED_AE_TITLE
+    if config.require_calling_aet and rq.calling_ae_title not in config.require_calling_aet:
+        return _CALLING_AE_TITLE
+    return None
+
+
+def decide(
+    rq: AAssociateRQ,
+    config: AcceptorConfig,
+    identity_verdict: IdentityVerdict | None = None,
+    extended: ExtendedAnswers = NO_ANSWERS,
+) -> Decision:
+    """Accept or reject ``rq``.
+
+    ``identity_verdict`` is None when nobody judged the requestor's identity (it
+    sent none, or no EVT_USER_ID handler is bound): it is then accepted. A
+    refused identity is a permanent rejection with no reason given. Accepted,
+    the A-ASSOCIATE-AC answers each context (:func:`negotiate_as_acceptor`)
+    and carries our maximum length, implementation class UID and version name,
+    a role selection item per negotiated abstract syntax, the user identity
+    server response when one was asked for and given, and the extended
+    negotiation ``extended`` holds for SOP classes the requestor named.
+    """
+    rejection = screen(rq, config)
+    if rejection is not None:
+        return rejection
+    if identity_verdict is not None and not identity_verdict.verified:
+        return _IDENTITY_REFUSED
+    # The maximum length, implementation class UID and version name items are the
+    # same immutable ones for every association of this AE.
+    user_info = base_user_information(
+        config.maximum_length, config.implementation_class_uid, config.implementation_version_name
+    )
+    roles = {
+        i.sop_class_uid: (i.scu_role, i.scp_role)
+        for i in rq.user_information
+        if isinstance(i, RoleSelectionItem)
+    }
+    ac_items, accepted, role_items = negotiate_as_acceptor(
+        rq.presentation_contexts,
+        config.supported_contexts,
+        roles,
+        transfer_syntax_choice=config.transfer_syntax_choice,
+    )
+    added = [*role_items, *_identity_response(rq, identity_verdict), *_extended_items(rq, extended)]
+    if added:
+        user_info = tuple(ordered_user_information([*user_info, *added]))
+    ac = AAssociateAC(
+        called_ae_title=rq.called_ae_title,
+        calling_ae_title=rq.calling_ae_title,
+        presentation_contexts=ac_items,
+        user_information=user_info,
+        application_context_name=rq.application_context_name,
+    )
+    rejected = rejected_contexts(rq.presentation_contexts, ac_items)
+    return Accept(ac, tuple(accepted), tuple(rejected))
+
+
+def _identity_response(
+    rq: AAssociateRQ, verdict: IdentityVerdict | None
+) -> tuple[UserIdentityACItem, ...]:
+    """The server response item, when the requestor asked for one and the handler gave it."""
+    if verdict is None or verdict.response is None:
+        return ()
+    for item in rq.user_information:
+        if isinstance(item, UserIdentityRQItem):
+            if item.positive_response_requested:
+                return (UserIdentityACItem(verdict.response),)
+            return ()
+    return ()
+
+
+def _extended_items(rq: AAssociateRQ, extended: ExtendedAnswers) -> list[UserInformationSubItem]:
+    """The extended negotiation replies: the window (if the requestor proposed one) and an
+    item per SOP class the requestor sent an extended negotiation item for."""
+    if extended is NO_ANSWERS:
+        return []
+    out: list[UserInformationSubItem] = []
+    proposed = {type(i) for i in rq.user_information}
+    if extended.asynchronous_window is not None and AsynchronousOperationsWindowItem in proposed:
+        out.append(AsynchronousOperationsWindowItem(*extended.asynchronous_window))
+    asked = {
+        i.sop_class_uid
+        for i in rq.user_information
+        if isinstance(i, SOPClassExtendedNegotiationItem)
+    }
+    for uid, info in extended.sop_class_extended:
+        if uid in asked:
+            out.append(SOPClassExtendedNegotiationItem(uid, info))
+    return out

@@ -5,8 +5,8 @@ from __future__ import annotations
 import logging
 import ssl
 import threading
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 import pykka
 
@@ -14,15 +14,14 @@ from dicomactors import events as evt
 from dicomactors.actors.runtime import Strand
 from dicomactors.actors.server import (
     ActiveAssociations,
+    AssociationFactory,
     CloseListener,
     ServerActor,
     listen,
 )
-
-if TYPE_CHECKING:
-    from dicomactors.ae import AE
-    from dicomactors.association import Association
-    from dicomactors.presentation import PresentationContext
+from dicomactors.aetitle import AETitle
+from dicomactors.association import Association
+from dicomactors.presentation import PresentationContext
 
 LOGGER = logging.getLogger("dicomactors.server")
 
@@ -33,16 +32,22 @@ class AssociationServer:
     ``bind``/``unbind`` change the handlers of the associations running now and
     of those accepted later. ``shutdown`` stops listening, aborts the running
     associations and waits until their actors have stopped.
+
+    ``factory`` starts an association for each connection accepted (the AE
+    makes it, with ``handlers``: what ``bind`` and ``unbind`` change);
+    ``on_shutdown`` is called with the server once it has shut down.
     """
 
     def __init__(
         self,
-        ae: AE,
+        ae: Any,
         address: tuple[str, int],
-        ae_title: str,
+        ae_title: AETitle,
         contexts: Sequence[PresentationContext],
-        bindings: Iterable[evt.Binding],
+        handlers: evt.HandlerTable,
         ssl_context: ssl.SSLContext | None,
+        factory: AssociationFactory,
+        on_shutdown: Callable[[AssociationServer], None],
     ) -> None:
         if ssl_context is not None and not isinstance(ssl_context, ssl.SSLContext):
             raise TypeError("ssl_context must be an ssl.SSLContext")
@@ -50,19 +55,14 @@ class AssociationServer:
         self.ae_title = ae_title
         self.contexts = list(contexts)
         self.ssl_context = ssl_context
-        self._handlers = evt.HandlerTable(bindings)
+        self._handlers = handlers
+        self._on_shutdown = on_shutdown
         self._stopped = threading.Event()
         self._sock = listen(address)
         self.server_address: tuple[str, int] = self._sock.getsockname()[:2]
         strand = Strand(f"server-{self.server_address[1]}")
         self._actor_done = strand.done
-        self._actor = ServerActor.start(
-            strand,
-            self._sock,
-            lambda sock, over: ae._accept(sock, over, self),
-            lambda: ae.maximum_associations,
-            ae._live_acceptors,
-        )
+        self._actor = ServerActor.start(strand, self._sock, factory)
 
     @property
     def port(self) -> int:
@@ -114,6 +114,6 @@ class AssociationServer:
         self._actor.stop(timeout=10)
         self._actor_done.join(10)
         self._stopped.set()
-        self.ae._server_closed(self)
+        self._on_shutdown(self)
 
     server_close = shutdown

@@ -20,8 +20,10 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.conformance import SCENARIOS, Result, Status, run_guarded
+from harness.conformance import SCENARIOS, Crash, Result, Status, run_guarded
 from harness.report import findings_text, junit_path, summary_table, write_report
+from harness.requestor.validate import parse_listen, validate_requestor
+from harness.stategrid import Role
 from harness.systems import SystemUnderTest
 
 DEFAULT_CAPABILITIES = ("echo",)
@@ -31,12 +33,6 @@ def validate(args: argparse.Namespace) -> int:
     capabilities = set(args.capability or DEFAULT_CAPABILITIES)
     if args.artim is not None:
         capabilities.add(f"artim={args.artim:g}")
-    sut = SystemUnderTest(args.name, args.host, args.port, args.aet, frozenset(capabilities))
-    chosen = [
-        entry
-        for entry in SCENARIOS
-        if not args.scenario or any(entry.id.startswith(prefix) for prefix in args.scenario)
-    ]
 
     def progress(result: Result) -> None:
         if not args.quiet:
@@ -45,14 +41,29 @@ def validate(args: argparse.Namespace) -> int:
                 flush=True,
             )
 
-    record = run_guarded(sut, chosen, progress)
-    results = record.results
+    sut: SystemUnderTest
+    crashes: list[Crash] = []
+    round_trips: dict[str, float] = {}
+    if args.role == "scu":
+        results, sut = validate_requestor(args, capabilities, progress)
+    else:
+        if args.host is None or args.port is None:
+            raise SystemExit("dicomactors validate: HOST and PORT of the node are required")
+        sut = SystemUnderTest(args.name, args.host, args.port, args.aet, frozenset(capabilities))
+        chosen = [
+            entry
+            for entry in SCENARIOS
+            if entry.role is Role.ACCEPTOR
+            and (not args.scenario or any(entry.id.startswith(p) for p in args.scenario))
+        ]
+        record = run_guarded(sut, chosen, progress)
+        results, crashes, round_trips = record.results, record.crashes, record.round_trips
     json_path, html_path = write_report(
         results,
         args.report_dir,
         [sut],
-        crashes=record.crashes,
-        round_trips=record.round_trips,
+        crashes=crashes,
+        round_trips=round_trips,
         state_grid_md=args.state_grid_md,
     )
     print()
@@ -61,7 +72,7 @@ def validate(args: argparse.Namespace) -> int:
     if found:
         print()
         print(found)
-    for crash in record.crashes:
+    for crash in crashes:
         print(
             f"crash: {crash.system} stopped serving after {crash.scenario} ({crash.seen});"
             " validate cannot restart it: the scenarios after it were not run"
@@ -80,9 +91,25 @@ def register(commands: Any) -> None:
     parser = commands.add_parser(
         "validate", help="run the conformance scenarios against a DICOM node"
     )
-    parser.add_argument("host")
-    parser.add_argument("port", type=int)
-    parser.add_argument("--aet", default="ANY-SCP", help="the node's AE title")
+    parser.add_argument("host", nargs="?")
+    parser.add_argument("port", type=int, nargs="?")
+    parser.add_argument(
+        "--role",
+        choices=("scp", "scu"),
+        default="scp",
+        help="scp: the node accepts associations (default); scu: it requests them, to the"
+        " harness listening on --listen",
+    )
+    parser.add_argument("--listen", type=parse_listen, default=None, metavar="[HOST:]PORT")
+    parser.add_argument(
+        "--trigger",
+        default=None,
+        metavar="CMD",
+        help="--role scu: a command that makes the node connect ({host} {port} {aet} {action})",
+    )
+    parser.add_argument(
+        "--aet", default="ANY-SCP", help="the node's AE title (--role scu: the harness's)"
+    )
     parser.add_argument("--name", default="remote", help="the node's name in the report")
     parser.add_argument(
         "--capability",

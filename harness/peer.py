@@ -24,14 +24,17 @@ from typing import Any
 
 import pykka
 
+from dicomactors.dimse.commands import decode_command
+from dicomactors.dimse.errors import DIMSEDecodeError
 from dicomactors.pdu import PDUDecodeError, PDUReader, encode_pdu
-from dicomactors.pdu.pdus import PDU
+from dicomactors.pdu.pdus import PDU, PDataTF, PresentationDataValue
 from harness.outcome import IGNORED, Outcome, Party, TranscriptEntry, classify
 from harness.script import (
     Abort,
     Close,
     Expect,
     ExpectClose,
+    ExpectMessage,
     HalfClose,
     Script,
     SendBytes,
@@ -142,6 +145,7 @@ class ScriptedPeer(pykka.ThreadingActor):
         self._last_received: PDU | None = None
         self._index = 0
         self._expect: Expect | None = None
+        self._message: list[PresentationDataValue] = []
         self._trickled = 0
         self._waiting = False
         self._ended = False
@@ -205,7 +209,7 @@ class ScriptedPeer(pykka.ThreadingActor):
             return
         _post(ref, _Connected(sock, time.monotonic()))
         limit = self._script.receive_max_pdu_length
-        reader = PDUReader(max_pdu_length=limit) if limit else PDUReader()
+        reader = PDUReader(maximum_length=limit) if limit else PDUReader()
         while True:
             self._reading.wait()
             try:
@@ -265,10 +269,10 @@ class ScriptedPeer(pykka.ThreadingActor):
         steps = self._script.steps
         while not self._finished and self._index < len(steps):
             step = steps[self._index]
-            if isinstance(step, Expect | ExpectClose | Wait):
+            if isinstance(step, Expect | ExpectClose | ExpectMessage | Wait):
                 self._log("harness", f"step {self._index + 1}: {_step_name(step)}")
             match step:
-                case Expect() | ExpectClose():
+                case Expect() | ExpectClose() | ExpectMessage():
                     self._expect = step.as_expect()
                     if not self._match_expectation():
                         if not self._finished:
@@ -311,7 +315,7 @@ class ScriptedPeer(pykka.ThreadingActor):
     def _on_timer(self) -> None:
         step = self._script.steps[self._index]
         match step:
-            case Expect() | ExpectClose():
+            case Expect() | ExpectClose() | ExpectMessage():
                 assert self._expect is not None
                 self._log("harness", "timed out")
                 self._finish(unmet=f"expected {self._expect.describe()}")
@@ -346,7 +350,7 @@ class ScriptedPeer(pykka.ThreadingActor):
         if self._index >= len(self._script.steps):
             return
         step = self._script.steps[self._index]
-        if isinstance(step, Expect | ExpectClose):
+        if isinstance(step, Expect | ExpectClose | ExpectMessage):
             if self._expect is not None and self._match_expectation():
                 self._next_step()
         elif isinstance(step, Wait | Trickle) and self._ended:
@@ -367,6 +371,8 @@ class ScriptedPeer(pykka.ThreadingActor):
             if isinstance(event, _Received):
                 self._last_received = event.pdu
                 if expect.accepts(event.pdu):
+                    if expect.whole_message and not self._gather(event.pdu):
+                        continue
                     self._expect = None
                     return True
                 if isinstance(event.pdu, expect.ignoring):
@@ -383,6 +389,17 @@ class ScriptedPeer(pykka.ThreadingActor):
             self._finish(unmet=f"expected {expect.describe()}, got {got}")
             return False
         return False
+
+    def _gather(self, pdu: PDU) -> bool:
+        """Add a P-DATA-TF's PDVs to the message being gathered; True once it is whole,
+        and then the last PDU received is that message as one P-DATA-TF."""
+        assert isinstance(pdu, PDataTF)
+        self._message.extend(pdu.pdvs)
+        if not message_is_whole(self._message):
+            return False
+        self._last_received = PDataTF(tuple(self._message))
+        self._message = []
+        return True
 
     def _mark_ignored(self, event: _Received) -> None:
         """An ignored PDU crossed our last action on the wire: it is no reaction to it."""
@@ -508,12 +525,31 @@ class ScriptedPeer(pykka.ThreadingActor):
             self._done.set_exception(exc_info)
 
 
+def message_is_whole(pdvs: list[PresentationDataValue]) -> bool:
+    """Whether ``pdvs`` hold a whole DIMSE message: the command's last fragment and, when
+    the command announces a data set (or cannot be decoded: nothing more is awaited), the
+    data set's last fragment."""
+    command = b""
+    for index, pdv in enumerate(pdvs):
+        if not pdv.is_command:
+            continue
+        command += bytes(pdv.data)
+        if pdv.is_last:
+            try:
+                has_dataset = decode_command(command).has_dataset
+            except DIMSEDecodeError:
+                return True
+            rest = pdvs[index + 1 :]
+            return not has_dataset or any(not p.is_command and p.is_last for p in rest)
+    return False
+
+
 def _timeval(seconds: int, micros: int) -> bytes:
     return struct.pack("ll", seconds, micros)
 
 
 def _step_name(step: object) -> str:
-    if isinstance(step, Expect | ExpectClose):
+    if isinstance(step, Expect | ExpectClose | ExpectMessage):
         return f"expect {step.as_expect().describe()}"
     if isinstance(step, Wait):
         return f"wait {step.seconds:g} s"

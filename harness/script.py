@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from dicomactors.pdu.pdus import PDU, AAbort, AbortReason, AbortSource
+from dicomactors.pdu.pdus import PDU, AAbort, AbortReason, AbortSource, PDataTF
 
 Role = Literal["requestor", "acceptor"]
 CLOSE: Literal["close"] = "close"
@@ -64,6 +64,8 @@ class Expect:
     within: float
     or_close: bool = False
     ignoring: tuple[type, ...] = ()
+    whole_message: bool = False
+    """Wait for P-DATA-TFs until a whole DIMSE message has come (see ExpectMessage)."""
 
     def __post_init__(self) -> None:
         if self.pdu_types != CLOSE and not isinstance(self.pdu_types, tuple):
@@ -84,6 +86,8 @@ class Expect:
     def describe(self) -> str:
         if self.pdu_types == CLOSE:
             wanted = "close"
+        elif self.whole_message:
+            wanted = "a whole DIMSE message" + (" or close" if self.or_close else "")
         else:
             wanted = " or ".join(t.__name__ for t in self.pdu_types)
             if self.or_close:
@@ -100,6 +104,22 @@ class ExpectClose:
 
     def as_expect(self) -> Expect:
         return Expect(CLOSE, self.within, ignoring=self.ignoring)
+
+
+@dataclass(frozen=True, slots=True)
+class ExpectMessage:
+    """Wait up to ``within`` seconds for a whole DIMSE message (PS3.7 6.3.1, PS3.8 9.3.5).
+
+    P-DATA-TFs are gathered until the command's last fragment has come and, when the
+    command announces a data set, the data set's last fragment too. A ``SendReply``
+    that follows gets them as one P-DATA-TF holding every PDV of the message.
+    """
+
+    within: float
+    or_close: bool = False
+
+    def as_expect(self) -> Expect:
+        return Expect((PDataTF,), self.within, or_close=self.or_close, whole_message=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +191,7 @@ Step = (
     | SendReply
     | Expect
     | ExpectClose
+    | ExpectMessage
     | Wait
     | Trickle
     | HalfClose

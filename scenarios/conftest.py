@@ -30,6 +30,7 @@ import pytest
 from harness.conformance import SCENARIOS, GuardedSystem, Relaunch, Result, Scenario, Status
 from harness.conformance.run import Crash
 from harness.report import findings_text, junit_path, summary_table, write_report
+from harness.stategrid import Role
 from harness.systems import PeerStartError, PeerUnavailable, SystemUnderTest, docker_available
 from scenarios.launch import LAUNCHERS, LOCAL_SYSTEMS, installed, remote, user_image
 
@@ -156,7 +157,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.config.stash[_RUN].skipped.update(skipped)
     metafunc.parametrize("sut", names, indirect=True, scope="session")
     groups = getattr(metafunc.module, "GROUPS", None)
-    chosen = [entry for entry in SCENARIOS if groups is None or entry.group in groups]
+    chosen = [
+        entry
+        for entry in SCENARIOS
+        if (groups is None or entry.group in groups) and entry.role is Role.ACCEPTOR
+    ]
     metafunc.parametrize("scenario", chosen, ids=[entry.id for entry in chosen])
 
 

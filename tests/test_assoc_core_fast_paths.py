@@ -23,7 +23,7 @@ from dicomactors.negotiation import (
     negotiate_as_requestor,
     rejected_contexts,
 )
-from dicomactors.pdu import codec
+from dicomactors.pdu import decode, items
 from dicomactors.pdu.codec import decode_pdu, encode_pdu
 from dicomactors.pdu.errors import PDUDecodeError
 from dicomactors.pdu.items import (
@@ -166,8 +166,8 @@ def test_requestor_negotiation_with_a_peer_transfer_syntax() -> None:
                 "A",
                 "B",
                 (
-                    codec.PresentationContextACItem(1, 0, "1.2.840.10008.1.2.1"),
-                    codec.PresentationContextACItem(3, 3, None),
+                    items.PresentationContextACItem(1, 0, "1.2.840.10008.1.2.1"),
+                    items.PresentationContextACItem(3, 3, None),
                 ),
             )
         )
@@ -198,7 +198,7 @@ def _rq(calling: str = "SCU") -> AAssociateRQ:
 
 def test_decoding_the_same_bytes_twice_gives_equal_values() -> None:
     raw = encode_pdu(_rq())
-    codec._DECODED_RQ.clear()
+    decode._DECODED_RQ.clear()
     first = decode_pdu(raw)
     second = decode_pdu(bytearray(raw))
     assert first == second == _rq()
@@ -214,9 +214,9 @@ def test_a_faulty_pdu_still_fails_after_a_good_one_was_remembered() -> None:
 
 
 def test_remembered_pdus_are_bounded() -> None:
-    for index in range(codec._DECODED_LIMIT * 2):
+    for index in range(decode._DECODED_LIMIT * 2):
         decode_pdu(encode_pdu(_rq(f"SCU{index}")))
-    assert len(codec._DECODED_RQ) <= codec._DECODED_LIMIT
+    assert len(decode._DECODED_RQ) <= decode._DECODED_LIMIT
 
 
 def test_uid_read_with_nul_padding_then_without() -> None:
@@ -304,7 +304,7 @@ def test_128_storage_contexts_round_trip() -> None:
     ae = AE("ME")
     ae.requested_contexts = StoragePresentationContexts
     rq, numbered = ae._request_pdu(None, "PEER", 0, None)
-    codec._DECODED_RQ.clear()
+    decode._DECODED_RQ.clear()
     decoded = decode_pdu(encode_pdu(rq))
     assert decoded == rq
     assert [c.to_rq_item() for c in numbered] == list(rq.presentation_contexts)

@@ -16,7 +16,7 @@ from dicomactors.dimse import CStoreRQ, MessageAssembler, encode_command, fragme
 from dicomactors.dimse.reassembly import SPILL_SIZE
 from dicomactors.pdu import PDUReader, encode_pdu
 from dicomactors.pdu.pdus import AReleaseRQ, PDataTF, PresentationDataValue
-from dicomactors.services.scu import read_dicom_file
+from dicomactors.scu.storage import read_dicom_file
 from dicomactors.services.storage import SpoolFileSink, spool_to_disk
 
 

@@ -13,7 +13,7 @@ from dicomactors.actors.transport import connect, send_buffers
 from dicomactors.dataset import blank_dataset
 from dicomactors.dimse import CEchoRSP, status_dataset
 from dicomactors.pdu import PDUDecodeError, PDUReader
-from dicomactors.services.scu import _status
+from dicomactors.scu.common import status_of as _status
 
 # -- status data sets ----------------------------------------------------------
 
@@ -166,7 +166,7 @@ def test_one_empty_buffer_sends_nothing() -> None:
 
 
 def test_oversized_pdata_is_named_in_the_error() -> None:
-    reader = PDUReader(max_pdu_length=100)
+    reader = PDUReader(maximum_length=100)
     with pytest.raises(PDUDecodeError, match="P-DATA-TF declares 101 bytes"):
         reader.feed(b"\x04\x00" + (101).to_bytes(4, "big"))
 

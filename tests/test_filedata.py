@@ -34,7 +34,7 @@ from dicomactors.dimse import fragment_message
 from dicomactors.filedata import SENDFILE_MIN, FileRegion, open_region
 from dicomactors.pdu import PDataTF, encode_pdu
 from dicomactors.pdu.pdus import PresentationDataValue
-from dicomactors.services.scu import read_dicom_file
+from dicomactors.scu.storage import read_dicom_file
 from tests._peers import client_context, make_tls_files, server_context
 
 KIB = 1024

@@ -181,10 +181,10 @@ def test_length_caps_per_pdu_type(header: str, fits: bool) -> None:
 
 
 def test_caps_are_configurable() -> None:
-    reader = PDUReader(max_pdu_length=100, max_associate_length=200)
-    with pytest.raises(PDUDecodeError, match="max_pdu_length 100"):
+    reader = PDUReader(maximum_length=100, max_associate_length=200)
+    with pytest.raises(PDUDecodeError, match="maximum_length 100"):
         reader.feed(encode_pdu(PDataTF((PresentationDataValue(1, False, True, b"x" * 95),))))
-    reader = PDUReader(max_pdu_length=100)
+    reader = PDUReader(maximum_length=100)
     pdu = PDataTF((PresentationDataValue(1, False, True, b"x" * 94),))
     assert reader.feed(encode_pdu(pdu)) == [pdu]
     with pytest.raises(PDUDecodeError, match="max_associate_length 200"):

@@ -235,7 +235,7 @@ def test_the_scatter_receive_is_used_and_puts_fragments_in_place() -> None:
     "bad",
     [
         b"\xff\x00\x00\x00\x00\x04abcd",  # unknown type
-        b"\x04\x00\x7f\xff\xff\xff",  # P-DATA-TF above max_pdu_length
+        b"\x04\x00\x7f\xff\xff\xff",  # P-DATA-TF above maximum_length
         b"\x07\x00\x00\x00\x00\x10" + bytes(16),  # A-ABORT with length 16
     ],
     ids=["unknown-type", "too-long", "abort-length"],

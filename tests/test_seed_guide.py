@@ -863,7 +863,7 @@ def test_abort_of_an_ending_association_returns(monkeypatch: pytest.MonkeyPatch)
 
     def held(self: Any, message: Any) -> None:
         original(self, message)
-        if self.facade.is_acceptor:
+        if self.assoc.is_acceptor:
             stopping.set()
             proceed.wait(10)
 

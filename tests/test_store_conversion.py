@@ -18,7 +18,7 @@ from pydicom.uid import CTImageStorage, ExplicitVRLittleEndian, ImplicitVRLittle
 from bench.data import write_instances
 from dicomactors import AE, evt
 from dicomactors.dataset import encode_dataset
-from dicomactors.services import scu
+from dicomactors.scu import storage as scu
 from dicomactors.syntax_choice import TransferSyntaxChoice
 
 KIB = 1024

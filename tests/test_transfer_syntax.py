@@ -36,7 +36,7 @@ from pydicom.uid import (
 
 from dicomactors import AE, evt
 from dicomactors.dataset import decode_dataset, encode_dataset, file_meta_bytes
-from dicomactors.services.scu import read_dicom_file
+from dicomactors.scu.storage import read_dicom_file
 from harness.systems import DCMTK_ENV, PeerUnavailable, dcmtk_storescp, find_dcmtk_tool
 from tests.test_nservices_interop import ConnectionTracker
 

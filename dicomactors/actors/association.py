@@ -3,9 +3,13 @@
 One per association, requestor or acceptor. It owns the association's DIMSE
 and DUL actors (started in that order, stopped in reverse) and its service
 actors, which run user handlers (see :mod:`dicomactors.actors.service`).
-It talks to the facade (:class:`dicomactors.association.Association`) only by
-resolving futures and queues the facade handed it, and by publishing the
-association's status on the facade.
+An acceptor's answer to the A-ASSOCIATE-RQ is decided by the pure
+:func:`dicomactors.negotiation.decide`; the actor only runs the user's
+handlers it needs first. It talks to the user's side only by resolving
+futures and queues handed to it, and by publishing the association's status
+as immutable snapshots on the :class:`~dicomactors.actors.status.StatusBoard`
+it was given. The user's object itself (``assoc``) it only passes to the
+handlers, as ``event.assoc``.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import queue
 import socket
 import ssl
 import threading
+from collections.abc import Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pykka
 
@@ -54,59 +59,49 @@ from dicomactors.actors.service import (
     ServiceActor,
     StrandServiceActor,
 )
+from dicomactors.actors.status import AssociationStatus, StatusBoard
 from dicomactors.dimse import MESSAGE_TYPES, CCancelRQ, CEchoRQ
 from dicomactors.negotiation import (
-    base_user_information,
-    negotiate_as_acceptor,
-    negotiate_as_requestor,
-    rejected_contexts,
+    NO_ANSWERS,
+    Accept,
+    AcceptorConfig,
+    Decision,
+    ExtendedAnswers,
+    IdentityVerdict,
+    decide,
+    requestor_contexts,
+    screen,
 )
 from dicomactors.pdu import (
     AAbort,
-    AAssociateAC,
     AAssociateRJ,
     AAssociateRQ,
     AbortReason,
     AbortSource,
     AsynchronousOperationsWindowItem,
-    RoleSelectionItem,
     SOPClassCommonExtendedNegotiationItem,
     SOPClassExtendedNegotiationItem,
-    UserIdentityACItem,
     UserIdentityRQItem,
 )
-from dicomactors.pdu.items import DICOM_APPLICATION_CONTEXT, ordered_user_information
+from dicomactors.presentation import PresentationContext
 from dicomactors.services import ON_STRAND
 from dicomactors.services.storage import spool_to_disk
 from dicomactors.services.verification import default_echo_response
 
-if TYPE_CHECKING:
-    from dicomactors.association import Association
-    from dicomactors.presentation import PresentationContext
-from dicomactors.syntax_choice import DEFAULT_TRANSFER_SYNTAX_CHOICE, TransferSyntaxChoice
-
 LOGGER = logging.getLogger("dicomactors.association")
 
 
-@dataclass(frozen=True, slots=True)
-class AssociationConfig:
-    """What an association needs from its AE, copied when it starts."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AssociationConfig(AcceptorConfig):
+    """What an association needs from its AE, copied when it starts: what an acceptor
+    decides by (:class:`~dicomactors.negotiation.AcceptorConfig`) and the rest."""
 
-    ae_title: str
-    maximum_pdu_size: int
     acse_timeout: float | None
     dimse_timeout: float | None
     network_timeout: float | None
     connection_timeout: float | None
-    implementation_class_uid: str
-    implementation_version_name: str | None
-    supported_contexts: tuple[PresentationContext, ...] = ()
-    require_called_aet: bool = False
-    require_calling_aet: tuple[str, ...] = ()
-    over_limit: bool = False
     tls_server: ssl.SSLContext | None = None
     store_to_disk: bool | str | Path = False
-    transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE
 
 
 # -- messages from the facade and the service actor --------------------------
@@ -117,7 +112,7 @@ class AssociateOutcome:
     """How an association request ended: established, rejected, aborted or failed."""
 
     kind: str
-    reject: AAssociateRJ | None = None
+    rejection: AAssociateRJ | None = None
     reason: str = ""
 
 
@@ -172,17 +167,14 @@ class _Pending:
 
 @dataclass
 class _Negotiated:
-    accepted: list[Any] = field(default_factory=list)
-    rejected: list[Any] = field(default_factory=list)
-    peer_max_pdu: int = 0
+    # The peer's Maximum Length Received: what each PDU we send must fit in.
+    peer_maximum_length: int = 0
     # The accepted contexts by ID, for every DIMSE message received.
-    by_id: dict[int, Any] = field(default_factory=dict)
+    by_id: dict[int, PresentationContext] = field(default_factory=dict)
 
-    def accept(self, accepted: list[Any], rejected: list[Any], peer_max_pdu: int) -> None:
-        self.accepted = accepted
-        self.rejected = rejected
-        self.peer_max_pdu = peer_max_pdu
-        self.by_id = {c.context_id: c for c in accepted}
+    def accept(self, accepted: Iterable[PresentationContext], peer_maximum_length: int) -> None:
+        self.peer_maximum_length = peer_maximum_length
+        self.by_id = {c.context_id: c for c in accepted if c.context_id is not None}
 
 
 #: The response message types: a message received of one of them answers a request of ours.
@@ -196,16 +188,22 @@ _HANDLER_NAMES: dict[type, str] = {}
 class AssociationActor(StrandActor):
     def __init__(
         self,
-        facade: Association,
+        assoc: object,
+        board: StatusBoard,
         config: AssociationConfig,
         handlers: evt.HandlerTable,
         *,
         strand: Strand,
+        name: str,
         sock: socket.socket | None = None,
     ) -> None:
         # The association, DIMSE and DUL actors of one association share a strand.
         super().__init__(strand)
-        self.facade = facade
+        # The user's object: only handed to handlers (event.assoc), never looked into.
+        self.assoc = assoc
+        self.board = board
+        self.status = AssociationStatus()
+        self.name = name
         self.config = config
         self.handlers = handlers
         self.sock = sock
@@ -232,10 +230,10 @@ class AssociationActor(StrandActor):
     # -- lifecycle ---------------------------------------------------------
 
     def on_start(self) -> None:
-        name = f"assoc-{self.facade.name}"
-        # The strand's and the service actor's ``done`` go here; the facade joins
-        # them, so that when ``Association.join`` returns the association has gone.
-        self.facade._threads.append(self.strand.done)
+        name = f"assoc-{self.name}"
+        # The strand's and the service actor's ``done``: the facade joins them, so
+        # that when ``Association.join`` returns the association has gone.
+        self.board.joinable(self.strand.done)
         spool = self.config.store_to_disk
         sinks = None
         if spool is not False:
@@ -245,7 +243,7 @@ class AssociationActor(StrandActor):
         dul_config = DULConfig(
             acse_timeout=self.config.acse_timeout,
             network_timeout=self.config.network_timeout,
-            max_pdu_length=self.config.maximum_pdu_size,
+            maximum_length=self.config.maximum_length,
             tls_handshake_timeout=self.config.acse_timeout,
         )
         self.dul = DULActor.start(
@@ -268,14 +266,20 @@ class AssociationActor(StrandActor):
         for ref in (self.dul, self.dimse, self.service, self.strand_service):
             if ref is not None:
                 stop_soon(ref)
-        self.facade._closed(reason=self.close_reason)
+        self.status = self.status._replace(established=False, close_reason=self.close_reason)
+        self.board.closed(self.status)
 
     def on_failure(self, *args: Any) -> None:
         self.close_reason = "internal error"
         self.stop_soon()
 
     def _notify(self, event: Any, **attrs: Any) -> None:
-        evt.trigger_notification(self.handlers, self.facade, event, **attrs)
+        evt.trigger_notification(self.handlers, self.assoc, event, **attrs)
+
+    def _publish(self, **changes: Any) -> None:
+        """A new snapshot of the status, with ``changes``, for the facade to read."""
+        self.status = self.status._replace(**changes)
+        self.board.publish(self.status)
 
     # -- messages ----------------------------------------------------------
 
@@ -296,7 +300,7 @@ class AssociationActor(StrandActor):
         self.associate_done = message.done
         self.rq = message.pdu
         self.requested_contexts = message.requested_contexts
-        self.facade._set_requestor_primitive(message.pdu)
+        self._publish(rq=message.pdu)
         self._tell_dul(
             AAssociateRequest(
                 message.pdu,
@@ -309,7 +313,7 @@ class AssociationActor(StrandActor):
         self._notify(evt.EVT_ACSE_SENT, primitive=message.pdu)
 
     def _on_ReleaseAssociation(self, message: ReleaseAssociation) -> None:
-        if not self.facade.is_established:
+        if not self.status.established:
             message.done.set_result(False)
             return
         self.release_done = message.done
@@ -338,15 +342,15 @@ class AssociationActor(StrandActor):
         self._tell_dul(message)
 
     def _on_AbortAssociation(self, message: AbortAssociation) -> None:
-        if self._tell_dul(AAbortRequest()) and not self.facade.is_aborted:
-            self.facade._update(established=False, aborted=True)
+        if self._tell_dul(AAbortRequest()) and not self.status.aborted:
+            self._publish(established=False, aborted=True)
             self._finish_waiters("aborted")
             self._notify(evt.EVT_ABORTED)
         if message.done is not None:
             message.done.set_result(None)
 
     def _on_SendRequest(self, message: SendRequest) -> None:
-        if not self.facade.is_established:
+        if not self.status.established:
             if message.responses is not None:
                 message.responses.put(CLOSED)
             return
@@ -356,7 +360,7 @@ class AssociationActor(StrandActor):
         self._send_dimse(message.context_id, message.message, message.dataset)
 
     def _on_SendResponse(self, message: SendResponse) -> None:
-        if self.facade.is_established:
+        if self.status.established:
             self._send_dimse(message.context_id, message.message, message.dataset)
         if message.last:
             self._request_done(message.message.message_id_being_responded_to)
@@ -375,13 +379,13 @@ class AssociationActor(StrandActor):
 
     def _send_dimse(self, context_id: int, msg: Any, dataset: bytes | memoryview | None) -> None:
         assert self.dimse is not None
-        self.dimse.tell(SendDIMSE(context_id, msg, dataset, self.negotiated.peer_max_pdu))
+        self.dimse.tell(SendDIMSE(context_id, msg, dataset, self.negotiated.peer_maximum_length))
         self._notify(evt.EVT_DIMSE_SENT, message=msg)
 
     # DUL -> actor
 
     def _on_TransportOpened(self, message: TransportOpened) -> None:
-        self.facade._set_addresses(message.local, message.remote)
+        self._publish(local=message.local, remote=message.remote)
         self._notify(evt.EVT_CONN_OPEN, address=message.remote)
 
     def _on_ConnectionFailed(self, message: ConnectionFailed) -> None:
@@ -390,52 +394,47 @@ class AssociationActor(StrandActor):
     def _on_AAssociateIndication(self, message: AAssociateIndication) -> None:
         rq = message.pdu
         self.rq = rq
-        self.facade._set_requestor_primitive(rq)
+        self._publish(rq=rq)
         self._notify(evt.EVT_ACSE_RECV, primitive=rq)
         self._notify(evt.EVT_REQUESTED)
-        response = self._decide(rq)
-        self._tell_dul(AAssociateResponse(response))
-        self._notify(evt.EVT_ACSE_SENT, primitive=response)
-        if isinstance(response, AAssociateRJ):
-            self.facade._update(rejected=True, reject=response)
-            self._notify(evt.EVT_REJECTED)
-        else:
-            self.facade._set_acceptor_primitive(response)
-            self.facade._update(established=True)
+        decision = self._decide(rq)
+        if isinstance(decision, Accept):
+            self.negotiated.accept(decision.accepted, rq.maximum_length or 0)
+            self._publish(accepted_contexts=decision.accepted, rejected_contexts=decision.rejected)
+            self._tell_dul(AAssociateResponse(decision.ac))
+            self._notify(evt.EVT_ACSE_SENT, primitive=decision.ac)
+            self._publish(ac=decision.ac, established=True)
             self._notify(evt.EVT_ACCEPTED)
             self._notify(evt.EVT_ESTABLISHED)
+        else:
+            rejection = decision.rejection
+            self._tell_dul(AAssociateResponse(rejection))
+            self._notify(evt.EVT_ACSE_SENT, primitive=rejection)
+            self._publish(rejected=True, rejection=rejection)
+            self._notify(evt.EVT_REJECTED)
 
     def _on_AAssociateConfirmAccept(self, message: AAssociateConfirmAccept) -> None:
         ac = message.pdu
         self._notify(evt.EVT_ACSE_RECV, primitive=ac)
-        self.facade._set_acceptor_primitive(ac)
-        proposed = {
-            i.sop_class_uid: (i.scu_role, i.scp_role)
-            for i in (self.rq.user_information if self.rq else ())
-            if isinstance(i, RoleSelectionItem)
-        }
-        accepted = negotiate_as_requestor(
-            self.requested_contexts,
-            ac.presentation_contexts,
-            tuple(i for i in ac.user_information if isinstance(i, RoleSelectionItem)),
-            proposed_roles=proposed,
+        assert self.rq is not None
+        contexts = requestor_contexts(self.rq, self.requested_contexts, ac)
+        accepted = tuple(c for c in contexts if c.result == 0)
+        self.negotiated.accept(accepted, ac.maximum_length or 0)
+        self._publish(
+            ac=ac,
+            accepted_contexts=accepted,
+            rejected_contexts=tuple(c for c in contexts if c.result != 0),
+            established=True,
         )
-        self.negotiated.accept(
-            [c for c in accepted if c.result == 0],
-            [c for c in accepted if c.result != 0],
-            ac.maximum_length or 0,
-        )
-        self.facade._set_contexts(self.negotiated.accepted, self.negotiated.rejected)
-        self.facade._update(established=True)
         self._notify(evt.EVT_ACCEPTED)
         self._notify(evt.EVT_ESTABLISHED)
         self._resolve_associate(AssociateOutcome("established"))
 
     def _on_AAssociateConfirmReject(self, message: AAssociateConfirmReject) -> None:
         self._notify(evt.EVT_ACSE_RECV, primitive=message.pdu)
-        self.facade._update(rejected=True, reject=message.pdu)
+        self._publish(rejected=True, rejection=message.pdu)
         self._notify(evt.EVT_REJECTED)
-        self._resolve_associate(AssociateOutcome("rejected", reject=message.pdu))
+        self._resolve_associate(AssociateOutcome("rejected", rejection=message.pdu))
 
     def _on_AReleaseIndication(self, message: AReleaseIndication) -> None:
         if message.collision:
@@ -455,21 +454,24 @@ class AssociationActor(StrandActor):
         self.release_response_deferred = False
         self._finish_waiters("released by the peer")
         self._tell_dul_after_sent(AReleaseResponse())
-        self.facade._update(established=False, released=True)
+        self._publish(established=False, released=True)
         self._notify(evt.EVT_RELEASED)
 
     def _on_AReleaseConfirm(self, message: AReleaseConfirm) -> None:
         if self.release_collision and not self.is_requestor:
             self._tell_dul(AReleaseResponse())
-        self.facade._update(established=False, released=True)
+        self._publish(established=False, released=True)
         self._finish_waiters("released")
         self._notify(evt.EVT_RELEASED)
         if self.release_done is not None and not self.release_done.done():
             self.release_done.set_result(True)
 
     def _on_AAbortIndication(self, message: AAbortIndication) -> None:
-        already = self.facade.is_aborted
-        self.facade._update(established=False, aborted=True, abort_pdu=message.pdu)
+        already = self.status.aborted
+        if message.pdu is not None:
+            self._publish(established=False, aborted=True, abort_pdu=message.pdu)
+        else:
+            self._publish(established=False, aborted=True)
         self._finish_waiters(message.reason)
         if not already:
             self._notify(evt.EVT_ABORTED)
@@ -477,11 +479,11 @@ class AssociationActor(StrandActor):
 
     def _on_TransportReleased(self, message: TransportReleased) -> None:
         self._resolve_associate(AssociateOutcome("aborted", reason=message.reason))
-        if self.facade.is_established:
-            self.facade._update(established=False, aborted=True)
+        if self.status.established:
+            self._publish(established=False, aborted=True)
             self._notify(evt.EVT_ABORTED)
         self._finish_waiters(message.reason)
-        self._notify(evt.EVT_CONN_CLOSE, address=self.facade._remote)
+        self._notify(evt.EVT_CONN_CLOSE, address=self.status.remote or ("", 0))
         self.close_reason = message.reason
         self.stop_soon()
 
@@ -540,7 +542,7 @@ class AssociationActor(StrandActor):
         """The service actor on this strand, started with the first short request."""
         if self.strand_service is None:
             self.strand_service = StrandServiceActor.start(
-                self.strand, self.facade, self.handlers, self.actor_ref
+                self.strand, self.assoc, self.handlers, self.actor_ref
             )
         return self.strand_service
 
@@ -549,7 +551,7 @@ class AssociationActor(StrandActor):
         an association that is never asked a C-FIND, C-GET or C-MOVE has none."""
         if self.service is None:
             self.service = ServiceActor.start(
-                self.facade, self.handlers, self.actor_ref, self.facade._threads, self.strand
+                self.assoc, self.handlers, self.actor_ref, self.board.joinable, self.strand
             )
         return self.service
 
@@ -572,12 +574,15 @@ class AssociationActor(StrandActor):
     def _provider_abort(self, reason: int) -> None:
         if not self._tell_dul(AAbortRequest(AAbort(AbortSource.SERVICE_PROVIDER, reason))):
             return
-        self.facade._update(established=False, aborted=True)
+        self._publish(established=False, aborted=True)
         self._finish_waiters("aborted: protocol error")
         self._notify(evt.EVT_ABORTED)
 
     def _resolve_associate(self, outcome: AssociateOutcome) -> None:
         if self.associate_done is not None and not self.associate_done.done():
+            if outcome.kind == "aborted" and not self.status.aborted:
+                # The connection ended before an answer: the request was aborted.
+                self._publish(aborted=True)
             self.associate_done.set_result(outcome)
 
     def _finish_waiters(self, reason: str) -> None:
@@ -589,130 +594,115 @@ class AssociationActor(StrandActor):
             if cancel is not None:
                 cancel.set()
         if self.release_done is not None and not self.release_done.done():
-            self.release_done.set_result(self.facade.is_released)
+            self.release_done.set_result(self.status.released)
 
-    # -- acceptor decisions (PS3.8 7.1.1, PS3.7 D.3.3) ---------------------
+    # -- acceptor decisions: made by negotiation.decide -------------------
 
-    def _decide(self, rq: AAssociateRQ) -> AAssociateAC | AAssociateRJ:
-        cfg = self.config
-        if cfg.over_limit:
-            return AAssociateRJ(2, 3, 2)  # transient, presentation provider, local limit
-        if rq.application_context_name != DICOM_APPLICATION_CONTEXT:
-            return AAssociateRJ(1, 1, 2)
-        if cfg.require_called_aet and rq.called_ae_title != cfg.ae_title:
-            return AAssociateRJ(1, 1, 7)
-        if cfg.require_calling_aet and rq.calling_ae_title not in cfg.require_calling_aet:
-            return AAssociateRJ(1, 1, 3)
+    def _decide(self, rq: AAssociateRQ) -> Decision:
+        """Ask the user's handlers what only they know, then :func:`negotiation.decide`.
 
-        # Maximum length, implementation class UID and version name: the same
-        # immutable items for every association of this AE.
-        user_info: list[Any] = list(
-            base_user_information(
-                cfg.maximum_pdu_size,
-                cfg.implementation_class_uid,
-                cfg.implementation_version_name,
-            )
-        )
+        No handler runs for a request :func:`negotiation.screen` rejects, and none
+        of the extended negotiation handlers for an identity that was refused.
+        """
+        rejection = screen(rq, self.config)
+        if rejection is not None:
+            return rejection
+        verdict = self._judge_identity(rq)
+        if verdict is not None and not verdict.verified:
+            return decide(rq, self.config, verdict)
+        return decide(rq, self.config, verdict, self._extended_answers(rq))
+
+    def _judge_identity(self, rq: AAssociateRQ) -> IdentityVerdict | None:
+        """The EVT_USER_ID handler's verdict on the requestor's identity (PS3.7 D.3.3.7);
+        None when there is nothing to judge or nobody to judge it."""
         identity = next((i for i in rq.user_information if isinstance(i, UserIdentityRQItem)), None)
-        if identity is not None and self.handlers.get(evt.EVT_USER_ID):
-            try:
-                verified, response = evt.trigger_intervention(
-                    self.handlers,
-                    self.facade,
-                    evt.EVT_USER_ID,
-                    user_id_type=identity.identity_type,
-                    primary_field=identity.primary_field,
-                    secondary_field=identity.secondary_field,
-                )
-            except Exception:
-                LOGGER.exception("EVT_USER_ID handler raised: rejecting")
-                verified, response = False, None
-            if not verified:
-                return AAssociateRJ(1, 1, 1)
-            if identity.positive_response_requested and response is not None:
-                user_info.append(UserIdentityACItem(bytes(response)))
+        if identity is None or not self.handlers.get(evt.EVT_USER_ID):
+            return None
+        try:
+            verified, response = evt.trigger_intervention(
+                self.handlers,
+                self.assoc,
+                evt.EVT_USER_ID,
+                user_id_type=identity.identity_type,
+                primary_field=identity.primary_field,
+                secondary_field=identity.secondary_field,
+            )
+        except Exception:
+            LOGGER.exception("EVT_USER_ID handler raised: rejecting")
+            return IdentityVerdict(False)
+        if not verified:
+            return IdentityVerdict(False)
+        wanted = identity.positive_response_requested and response is not None
+        return IdentityVerdict(True, bytes(response) if wanted else None)
 
-        roles = {
-            i.sop_class_uid: (i.scu_role, i.scp_role)
-            for i in rq.user_information
-            if isinstance(i, RoleSelectionItem)
-        }
-        ac_items, accepted, role_items = negotiate_as_acceptor(
-            rq.presentation_contexts,
-            cfg.supported_contexts,
-            roles,
-            transfer_syntax_choice=cfg.transfer_syntax_choice,
-        )
-        rejected = rejected_contexts(rq.presentation_contexts, ac_items)
-        self.negotiated.accept(list(accepted), rejected, rq.maximum_length or 0)
-        self.facade._set_contexts(self.negotiated.accepted, rejected)
-        extra = len(user_info)
-        user_info.extend(role_items)
-        user_info.extend(self._extended_responses(rq))
-        if len(user_info) > extra or identity is not None:
-            user_info = ordered_user_information(user_info)
-        return AAssociateAC(
-            called_ae_title=rq.called_ae_title,
-            calling_ae_title=rq.calling_ae_title,
-            presentation_contexts=tuple(ac_items),
-            user_information=tuple(user_info),
-            application_context_name=rq.application_context_name,
-        )
-
-    def _extended_responses(self, rq: AAssociateRQ) -> list[Any]:
-        out: list[Any] = []
+    def _extended_answers(self, rq: AAssociateRQ) -> ExtendedAnswers:
+        """What the EVT_ASYNC_OPS and EVT_SOP_EXTENDED handlers answer to the requestor's
+        items; the EVT_SOP_COMMON handler's answer is published (it has no reply item)."""
         window = next(
             (i for i in rq.user_information if isinstance(i, AsynchronousOperationsWindowItem)),
             None,
         )
-        # Without a handler no response item is sent: the window is then the
-        # default of one outstanding operation each way (PS3.7 D.3.3.3).
-        if window is not None and self.handlers.get(evt.EVT_ASYNC_OPS):
-            try:
-                invoked, performed = evt.trigger_intervention(
-                    self.handlers,
-                    self.facade,
-                    evt.EVT_ASYNC_OPS,
-                    invoked=window.maximum_invoked,
-                    performed=window.maximum_performed,
-                    # pynetdicom documents the two names above but passes these:
-                    nr_invoked=window.maximum_invoked,
-                    nr_performed=window.maximum_performed,
-                )
-                out.append(AsynchronousOperationsWindowItem(int(invoked), int(performed)))
-            except Exception:
-                LOGGER.exception("EVT_ASYNC_OPS handler raised: no response item sent")
         extended = {
             i.sop_class_uid: i.service_class_application_information
             for i in rq.user_information
             if isinstance(i, SOPClassExtendedNegotiationItem)
         }
-        if extended and self.handlers.get(evt.EVT_SOP_EXTENDED):
-            try:
-                answers = evt.trigger_intervention(
-                    self.handlers, self.facade, evt.EVT_SOP_EXTENDED, app_info=extended
-                )
-            except Exception:
-                LOGGER.exception("EVT_SOP_EXTENDED handler raised: no response items")
-                answers = {}
-            for uid, info in (answers or {}).items():
-                if info is not None and uid in extended:
-                    out.append(SOPClassExtendedNegotiationItem(str(uid), bytes(info)))
         common = {
             i.sop_class_uid: i
             for i in rq.user_information
             if isinstance(i, SOPClassCommonExtendedNegotiationItem)
         }
+        if window is None and not extended and not common:
+            return NO_ANSWERS
+        answers = ExtendedAnswers(
+            self._window_answer(window) if window is not None else None,
+            self._sop_extended_answers(extended) if extended else (),
+        )
         if common and self.handlers.get(evt.EVT_SOP_COMMON):
             try:
                 agreed = evt.trigger_intervention(
-                    self.handlers, self.facade, evt.EVT_SOP_COMMON, items=common
+                    self.handlers, self.assoc, evt.EVT_SOP_COMMON, items=common
                 )
             except Exception:
                 LOGGER.exception("EVT_SOP_COMMON handler raised: none accepted")
                 agreed = {}
-            self.facade._set_common_extended(dict(agreed or {}))
-        return out
+            self._publish(accepted_common_extended=tuple(dict(agreed or {}).items()))
+        return answers
+
+    def _window_answer(self, window: AsynchronousOperationsWindowItem) -> tuple[int, int] | None:
+        # Without a handler no response item is sent: the window is then the
+        # default of one outstanding operation each way (PS3.7 D.3.3.3).
+        if not self.handlers.get(evt.EVT_ASYNC_OPS):
+            return None
+        try:
+            invoked, performed = evt.trigger_intervention(
+                self.handlers,
+                self.assoc,
+                evt.EVT_ASYNC_OPS,
+                invoked=window.maximum_invoked,
+                performed=window.maximum_performed,
+                # pynetdicom documents the two names above but passes these:
+                nr_invoked=window.maximum_invoked,
+                nr_performed=window.maximum_performed,
+            )
+            return int(invoked), int(performed)
+        except Exception:
+            LOGGER.exception("EVT_ASYNC_OPS handler raised: no response item sent")
+            return None
+
+    def _sop_extended_answers(self, extended: dict[str, bytes]) -> tuple[tuple[str, bytes], ...]:
+        if not self.handlers.get(evt.EVT_SOP_EXTENDED):
+            return ()
+        try:
+            answers = evt.trigger_intervention(
+                self.handlers, self.assoc, evt.EVT_SOP_EXTENDED, app_info=extended
+            )
+        except Exception:
+            LOGGER.exception("EVT_SOP_EXTENDED handler raised: no response items")
+            return ()
+        return tuple(
+            (str(uid), bytes(info)) for uid, info in (answers or {}).items() if info is not None
+        )
 
 
 def _is_pending_status(status: int) -> bool:

@@ -96,7 +96,7 @@ class DIMSEActor(StrandActor):
                     message.context_id,
                     encode_command(message.message),
                     message.dataset,
-                    message.max_pdu_length,
+                    message.maximum_length,
                 )
             )
         except Exception:

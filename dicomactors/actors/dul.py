@@ -70,15 +70,25 @@ from dicomactors.pdu import (
     AAssociateRQ,
     AbortReason,
     AbortSource,
+    ACSERejectReason,
     AReleaseRP,
     AReleaseRQ,
     PDataTF,
     PDUDecodeError,
     PDUReader,
+    RejectResult,
+    RejectSource,
     encode_pdu,
 )
 
 LOGGER = logging.getLogger("dicomactors.dul")
+
+#: The answer to an A-ASSOCIATE-RQ of a protocol version we do not speak (AE-6).
+_PROTOCOL_VERSION_NOT_SUPPORTED = AAssociateRJ(
+    RejectResult.PERMANENT,
+    RejectSource.SERVICE_PROVIDER_ACSE,
+    ACSERejectReason.PROTOCOL_VERSION_NOT_SUPPORTED,
+)
 
 _PDU_EVENTS: dict[type, Event] = {
     AAssociateAC: Event.EVT3_A_ASSOCIATE_AC_RECEIVED,
@@ -108,13 +118,13 @@ class DULConfig:
 
     ``acse_timeout`` is ARTIM and also bounds the wait for an A-ASSOCIATE-AC/RJ
     and an A-RELEASE-RP. ``network_timeout`` aborts a connection idle that
-    long. ``max_pdu_length`` caps what the reader accepts (our Maximum Length
+    long. ``maximum_length`` caps what the reader accepts (our Maximum Length
     Received; 0 = the reader's own cap).
     """
 
     acse_timeout: float | None = 30.0
     network_timeout: float | None = 60.0
-    max_pdu_length: int = 0
+    maximum_length: int = 0
     tls_handshake_timeout: float | None = 30.0
 
 
@@ -312,7 +322,7 @@ class DULActor(StrandActor):
             self._send(self._pending_rq)
         elif effect in (Effect.SEND_ASSOCIATE_AC, Effect.SEND_ASSOCIATE_RJ):
             if isinstance(payload, AAssociateRQ):  # AE-6 not acceptable
-                payload = AAssociateRJ(1, 2, 2)
+                payload = _PROTOCOL_VERSION_NOT_SUPPORTED
                 self._close_reason = "protocol version not supported"
             self._send(payload)
         elif effect is Effect.SEND_P_DATA:
@@ -405,10 +415,10 @@ class DULActor(StrandActor):
         """Make the socket non-blocking and have the strand call us when it is readable."""
         assert self.sock is not None
         reader = PDUReader()
-        if self.config.max_pdu_length:
+        if self.config.maximum_length:
             # Our Maximum Length Received bounds the P-DATA-TF variable field
             # (PS3.8 D.1): a larger PDU is refused by the reader (Evt19, A-ABORT).
-            reader.max_pdu_length = self.config.max_pdu_length
+            reader.maximum_length = self.config.maximum_length
         self.sock.setblocking(False)
         if self.tls_server is not None:
             try:

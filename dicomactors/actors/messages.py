@@ -160,7 +160,7 @@ class SendDIMSE:
     context_id: int
     message: Any
     dataset: bytes | memoryview | FileRegion | None
-    max_pdu_length: int
+    maximum_length: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,26 +1,37 @@
 """The server actor: a listening socket and the associations it accepted.
 
 It runs on a strand of its own that polls the listening socket: when a
-connection is waiting it accepts it (and any others queued) and asks the
-facade's factory to build the association (facade and actors) for it, counts
-the live ones against the association limit, and forgets each one once it has
-ended.
+connection is waiting it accepts it (and any others queued) and asks its
+:class:`AssociationFactory` (the user's side implements it) to start the
+association for it, and forgets each association once it has ended.
 """
 
 from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from dicomactors.actors.runtime import Strand, StrandActor
 
 LOGGER = logging.getLogger("dicomactors.server")
 
-#: Builds the association for an accepted socket; True means over the limit.
-AssociationFactory = Callable[[socket.socket, bool], Any]
+
+class Started(Protocol):
+    """An association the factory started, as the server actor sees it."""
+
+    def is_alive(self) -> bool: ...
+
+
+class AssociationFactory(Protocol):
+    """Starts the association (the user's object and its actors) for an accepted socket.
+
+    It decides whether the association is one too many (the acceptor then
+    rejects it) and may raise: the server actor closes the socket then.
+    """
+
+    def start_association(self, sock: socket.socket) -> Started: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,15 +71,11 @@ class ServerActor(StrandActor):
         strand: Strand,
         sock: socket.socket,
         factory: AssociationFactory,
-        maximum_associations: Callable[[], int],
-        live_count: Callable[[], int],
     ) -> None:
         super().__init__(strand)
         self.sock = sock
         self.factory = factory
-        self.maximum_associations = maximum_associations
-        self.live_count = live_count
-        self.active: list[Any] = []
+        self.active: list[Started] = []
         self.closed = False
 
     def on_start(self) -> None:
@@ -97,9 +104,8 @@ class ServerActor(StrandActor):
             if self.closed:
                 message.sock.close()
                 return None
-            over = self.live_count() >= self.maximum_associations()
             try:
-                assoc = self.factory(message.sock, over)
+                assoc = self.factory.start_association(message.sock)
             except Exception:
                 LOGGER.exception("could not start an association for %s", message.address)
                 message.sock.close()
@@ -112,7 +118,7 @@ class ServerActor(StrandActor):
             return list(self._alive())
         return None
 
-    def _alive(self) -> list[Any]:
+    def _alive(self) -> list[Started]:
         """The associations still alive: those that have ended are dropped here, so that
         an association need not wake this strand when it ends."""
         self.active = [a for a in self.active if a.is_alive()]

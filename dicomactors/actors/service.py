@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -132,21 +133,22 @@ class ServiceActor(_Service, ThreadActor):
         facade: Any,
         handlers: evt.HandlerTable,
         association: pykka.ActorRef[Any],
-        joinables: list[Any] | None = None,
+        joinable: Callable[[Any], None] | None = None,
         strand: Strand | None = None,
     ) -> None:
         super().__init__()
         # The association's strand: a response is handled on this thread when
         # the strand's worker is asleep, instead of waking it (Strand.hand_over).
         self.strand = strand
-        # Where to leave this actor's ``done`` (the facade joins them).
-        self.joinables = joinables if joinables is not None else []
+        # Who is given this actor's ``done`` to join (the facade, through its board).
+        self.joinable = joinable
         self.facade = facade
         self.handlers = handlers
         self.association = association
 
     def on_start(self) -> None:
-        self.joinables.append(self.done)
+        if self.joinable is not None:
+            self.joinable(self.done)
 
     def _to_association(self, what: Any) -> None:
         if self.strand is None:

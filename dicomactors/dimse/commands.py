@@ -1,34 +1,68 @@
-"""DIMSE command sets: one frozen value per message of PS3.7 9.3 and 10.3.
+"""DIMSE command sets: encoding and decoding the messages of PS3.7 9.3 and 10.3.
 
 A command set is group 0000 encoded Implicit VR Little Endian (PS3.7 6.3.1).
 Every message crosses this module twice, so the encoder and decoder here are
-small hand-written loops over a per-class table of elements rather than
-pydicom Dataset round trips; :func:`command_to_dataset` gives the pydicom
-view for users and logs.
+small hand-written loops over each class's element table rather than pydicom
+Dataset round trips; :func:`command_to_dataset` gives the pydicom view for
+users and logs. Decoding a command set that lacks a mandatory element raises
+:class:`DIMSEDecodeError`.
 
-Each message class lists its command elements as dataclass fields named after
-the PS3.7 keywords in snake case. Fields without a default, and fields marked
-with ``_MANDATORY``, are the "M" elements of the PS3.7 tables: decoding a
-command set that lacks one raises :class:`DIMSEDecodeError`. ``has_dataset``
-maps to Command Data Set Type (0000,0800), where 0x0101 means "no data set".
+The message values are :mod:`dicomactors.dimse.messages` and their element
+tables :mod:`dicomactors.dimse.elements`; this module names them all.
 """
 
 from __future__ import annotations
 
-import struct
-from collections.abc import Callable
-from dataclasses import MISSING, dataclass, field, fields
-from enum import IntEnum
-from typing import Any, ClassVar
+from typing import Any
 
 from pydicom import config
-from pydicom.datadict import dictionary_VR, tag_for_keyword
 from pydicom.dataelem import DataElement
 from pydicom.dataset import Dataset
 from pydicom.tag import BaseTag
 
 from dicomactors.dataset import blank_dataset
+from dicomactors.dimse.elements import (
+    DATASET_ABSENT,
+    DATASET_PRESENT,
+    ENCODING_PLANS,
+    HEADER,
+    MESSAGE_TYPES,
+    TAG_COMMAND_DATA_SET_TYPE,
+    TAG_COMMAND_FIELD,
+    TAG_COMMAND_GROUP_LENGTH,
+    UL,
+    CommandField,
+    Priority,
+    decode_us,
+)
 from dicomactors.dimse.errors import DIMSEDecodeError
+from dicomactors.dimse.messages import (
+    CCancelRQ,
+    CEchoRQ,
+    CEchoRSP,
+    CFindRQ,
+    CFindRSP,
+    CGetRQ,
+    CGetRSP,
+    CMoveRQ,
+    CMoveRSP,
+    CStoreRQ,
+    CStoreRSP,
+    DIMSEMessage,
+    DIMSEResponse,
+    NActionRQ,
+    NActionRSP,
+    NCreateRQ,
+    NCreateRSP,
+    NDeleteRQ,
+    NDeleteRSP,
+    NEventReportRQ,
+    NEventReportRSP,
+    NGetRQ,
+    NGetRSP,
+    NSetRQ,
+    NSetRSP,
+)
 
 __all__ = [
     "DATASET_ABSENT",
@@ -68,627 +102,6 @@ __all__ = [
 ]
 
 
-class CommandField(IntEnum):
-    """Command Field (0000,0100) values of PS3.7 Annex E."""
-
-    C_STORE_RQ = 0x0001
-    C_STORE_RSP = 0x8001
-    C_GET_RQ = 0x0010
-    C_GET_RSP = 0x8010
-    C_FIND_RQ = 0x0020
-    C_FIND_RSP = 0x8020
-    C_MOVE_RQ = 0x0021
-    C_MOVE_RSP = 0x8021
-    C_ECHO_RQ = 0x0030
-    C_ECHO_RSP = 0x8030
-    N_EVENT_REPORT_RQ = 0x0100
-    N_EVENT_REPORT_RSP = 0x8100
-    N_GET_RQ = 0x0110
-    N_GET_RSP = 0x8110
-    N_SET_RQ = 0x0120
-    N_SET_RSP = 0x8120
-    N_ACTION_RQ = 0x0130
-    N_ACTION_RSP = 0x8130
-    N_CREATE_RQ = 0x0140
-    N_CREATE_RSP = 0x8140
-    N_DELETE_RQ = 0x0150
-    N_DELETE_RSP = 0x8150
-    C_CANCEL_RQ = 0x0FFF
-
-
-class Priority(IntEnum):
-    """Priority (0000,0700) of C-STORE, C-FIND, C-GET and C-MOVE requests."""
-
-    MEDIUM = 0x0000
-    HIGH = 0x0001
-    LOW = 0x0002
-
-
-DATASET_ABSENT = 0x0101
-"""Command Data Set Type value meaning no data set follows (PS3.7 Table E.1-1)."""
-DATASET_PRESENT = 0x0001
-"""The value written when a data set follows; any value but 0x0101 means that."""
-
-_MANDATORY = {"mandatory": True}
-
-# Field name -> PS3.7 keyword; the tag and VR come from pydicom's dictionary.
-_KEYWORDS = {
-    "affected_sop_class_uid": "AffectedSOPClassUID",
-    "requested_sop_class_uid": "RequestedSOPClassUID",
-    "message_id": "MessageID",
-    "message_id_being_responded_to": "MessageIDBeingRespondedTo",
-    "move_destination": "MoveDestination",
-    "priority": "Priority",
-    "status": "Status",
-    "offending_element": "OffendingElement",
-    "error_comment": "ErrorComment",
-    "error_id": "ErrorID",
-    "affected_sop_instance_uid": "AffectedSOPInstanceUID",
-    "requested_sop_instance_uid": "RequestedSOPInstanceUID",
-    "event_type_id": "EventTypeID",
-    "attribute_identifier_list": "AttributeIdentifierList",
-    "action_type_id": "ActionTypeID",
-    "number_of_remaining_suboperations": "NumberOfRemainingSuboperations",
-    "number_of_completed_suboperations": "NumberOfCompletedSuboperations",
-    "number_of_failed_suboperations": "NumberOfFailedSuboperations",
-    "number_of_warning_suboperations": "NumberOfWarningSuboperations",
-    "move_originator_application_entity_title": "MoveOriginatorApplicationEntityTitle",
-    "move_originator_message_id": "MoveOriginatorMessageID",
-}
-
-_TAG_COMMAND_GROUP_LENGTH = 0x0000
-_TAG_COMMAND_FIELD = 0x0100
-_TAG_COMMAND_DATA_SET_TYPE = 0x0800
-
-_HEADER = struct.Struct("<HHI")
-_TAG = struct.Struct("<HH")
-_US = struct.Struct("<H")
-_UL = struct.Struct("<I")
-
-
-# ---- value codecs, one pair per VR that occurs in group 0000 ----------------
-
-
-def _encode_text(value: str, pad: bytes) -> bytes:
-    raw = value.encode("ascii")
-    return raw + pad if len(raw) & 1 else raw
-
-
-def _encode_ui(value: str) -> bytes:
-    return _encode_text(value, b"\x00")
-
-
-def _encode_padded_text(value: str) -> bytes:
-    return _encode_text(value, b" ")
-
-
-def _encode_us(value: int) -> bytes:
-    return _US.pack(value)
-
-
-def _encode_at(value: tuple[int, ...]) -> bytes:
-    return b"".join(_TAG.pack(tag >> 16, tag & 0xFFFF) for tag in value)
-
-
-def _decode_ui(raw: bytes) -> str:
-    return raw.decode("latin-1").rstrip("\x00 ")
-
-
-def _decode_text(raw: bytes) -> str:
-    return raw.decode("latin-1").strip(" \x00")
-
-
-def _decode_us(raw: bytes) -> int:
-    if len(raw) != 2:
-        raise ValueError(f"US value of {len(raw)} bytes, expected 2")
-    return raw[0] | raw[1] << 8
-
-
-def _decode_at(raw: bytes) -> tuple[int, ...]:
-    if len(raw) % 4:
-        raise ValueError(f"AT value of {len(raw)} bytes, not a multiple of 4")
-    return tuple((group << 16) | element for group, element in _TAG.iter_unpack(raw))
-
-
-_CODECS: dict[str, tuple[Callable[[Any], bytes], Callable[[bytes], Any]]] = {
-    "UI": (_encode_ui, _decode_ui),
-    "AE": (_encode_padded_text, _decode_text),
-    "LO": (_encode_padded_text, _decode_text),
-    "US": (_encode_us, _decode_us),
-    "AT": (_encode_at, _decode_at),
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Element:
-    """How one dataclass field maps to one command element."""
-
-    element: int  # the element number; the group is always 0000
-    name: str
-    keyword: str
-    mandatory: bool
-    encode: Callable[[Any], bytes]
-    decode: Callable[[bytes], Any]
-
-
-def _elements(cls: type) -> tuple[_Element, ...]:
-    specs = []
-    for f in fields(cls):
-        if f.name == "has_dataset":
-            continue
-        keyword = _KEYWORDS[f.name]
-        tag = tag_for_keyword(keyword)
-        assert tag is not None and tag >> 16 == 0
-        encode, decode = _CODECS[dictionary_VR(tag)]
-        no_default = f.default is MISSING and f.default_factory is MISSING
-        mandatory = no_default or bool(f.metadata.get("mandatory"))
-        specs.append(_Element(tag, f.name, keyword, mandatory, encode, decode))
-    return tuple(sorted(specs, key=lambda spec: spec.element))
-
-
-def _message(command_field: CommandField) -> Callable[[type], type]:
-    """Register a message class under its Command Field and build its element table."""
-
-    def register(cls: type) -> type:
-        elements = _elements(cls)
-        cls.command_field = command_field  # type: ignore[attr-defined]
-        cls._elements = elements  # type: ignore[attr-defined]
-        MESSAGE_TYPES[command_field] = cls
-        _ENCODING[cls] = (
-            _encoding_plan(command_field, elements, DATASET_ABSENT),
-            _encoding_plan(command_field, elements, DATASET_PRESENT),
-        )
-        return cls
-
-    return register
-
-
-MESSAGE_TYPES: dict[int, type[DIMSEMessage]] = {}
-"""Command Field value -> message class."""
-
-# One step of encoding a command set: (field name, the element's tag, its encoder), or
-# ("", the whole element, None) for an element whose value the class fixes.
-_Step = tuple[str, bytes, Callable[[Any], bytes] | None]
-
-#: Message class -> its encoding steps in tag order, without and with a data set.
-_ENCODING: dict[type, tuple[tuple[_Step, ...], tuple[_Step, ...]]] = {}
-
-
-def _encoding_plan(
-    command_field: int, elements: tuple[_Element, ...], dataset_type: int
-) -> tuple[_Step, ...]:
-    """The steps that encode a class's command set: Command Field and Command Data Set
-    Type are not fields, so they are encoded once here, slotted in tag order."""
-    fixed = {
-        _TAG_COMMAND_FIELD: _HEADER.pack(0, _TAG_COMMAND_FIELD, 2) + _US.pack(command_field),
-        _TAG_COMMAND_DATA_SET_TYPE: _HEADER.pack(0, _TAG_COMMAND_DATA_SET_TYPE, 2)
-        + _US.pack(dataset_type),
-    }
-    steps: list[tuple[int, _Step]] = [(tag, ("", whole, None)) for tag, whole in fixed.items()]
-    steps += [
-        (spec.element, (spec.name, _TAG.pack(0, spec.element), spec.encode)) for spec in elements
-    ]
-    return tuple(step for _, step in sorted(steps, key=lambda item: item[0]))
-
-
-# ---- the messages of PS3.7 9.3 (DIMSE-C) ------------------------------------
-
-
-@_message(CommandField.C_ECHO_RQ)
-@dataclass(frozen=True, slots=True)
-class CEchoRQ:
-    """C-ECHO-RQ (PS3.7 9.3.5.1)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    affected_sop_class_uid: str
-    has_dataset: bool = False
-
-
-@_message(CommandField.C_ECHO_RSP)
-@dataclass(frozen=True, slots=True)
-class CEchoRSP:
-    """C-ECHO-RSP (PS3.7 9.3.5.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.C_STORE_RQ)
-@dataclass(frozen=True, slots=True)
-class CStoreRQ:
-    """C-STORE-RQ (PS3.7 9.3.1.1)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    affected_sop_class_uid: str
-    affected_sop_instance_uid: str
-    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
-    move_originator_application_entity_title: str | None = None
-    move_originator_message_id: int | None = None
-    has_dataset: bool = True
-
-
-@_message(CommandField.C_STORE_RSP)
-@dataclass(frozen=True, slots=True)
-class CStoreRSP:
-    """C-STORE-RSP (PS3.7 9.3.1.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    affected_sop_instance_uid: str | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.C_FIND_RQ)
-@dataclass(frozen=True, slots=True)
-class CFindRQ:
-    """C-FIND-RQ (PS3.7 9.3.2.1); the Identifier is the data set."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    affected_sop_class_uid: str
-    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
-    has_dataset: bool = True
-
-
-@_message(CommandField.C_FIND_RSP)
-@dataclass(frozen=True, slots=True)
-class CFindRSP:
-    """C-FIND-RSP (PS3.7 9.3.2.2); pending responses carry an Identifier."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.C_GET_RQ)
-@dataclass(frozen=True, slots=True)
-class CGetRQ:
-    """C-GET-RQ (PS3.7 9.3.3.1)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    affected_sop_class_uid: str
-    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
-    has_dataset: bool = True
-
-
-@_message(CommandField.C_GET_RSP)
-@dataclass(frozen=True, slots=True)
-class CGetRSP:
-    """C-GET-RSP (PS3.7 9.3.3.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    number_of_remaining_suboperations: int | None = None
-    number_of_completed_suboperations: int | None = None
-    number_of_failed_suboperations: int | None = None
-    number_of_warning_suboperations: int | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.C_MOVE_RQ)
-@dataclass(frozen=True, slots=True)
-class CMoveRQ:
-    """C-MOVE-RQ (PS3.7 9.3.4.1)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    affected_sop_class_uid: str
-    move_destination: str
-    priority: int = field(default=Priority.MEDIUM, metadata=_MANDATORY)
-    has_dataset: bool = True
-
-
-@_message(CommandField.C_MOVE_RSP)
-@dataclass(frozen=True, slots=True)
-class CMoveRSP:
-    """C-MOVE-RSP (PS3.7 9.3.4.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    number_of_remaining_suboperations: int | None = None
-    number_of_completed_suboperations: int | None = None
-    number_of_failed_suboperations: int | None = None
-    number_of_warning_suboperations: int | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.C_CANCEL_RQ)
-@dataclass(frozen=True, slots=True)
-class CCancelRQ:
-    """C-CANCEL-RQ for C-FIND, C-GET and C-MOVE (PS3.7 9.3.2.3, 9.3.3.3, 9.3.4.3)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    has_dataset: bool = False
-
-
-# ---- the messages of PS3.7 10.3 (DIMSE-N) -----------------------------------
-
-
-@_message(CommandField.N_EVENT_REPORT_RQ)
-@dataclass(frozen=True, slots=True)
-class NEventReportRQ:
-    """N-EVENT-REPORT-RQ (PS3.7 10.3.1.1); Event Information is the data set."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    affected_sop_class_uid: str
-    affected_sop_instance_uid: str
-    event_type_id: int
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_EVENT_REPORT_RSP)
-@dataclass(frozen=True, slots=True)
-class NEventReportRSP:
-    """N-EVENT-REPORT-RSP (PS3.7 10.3.1.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    affected_sop_instance_uid: str | None = None
-    event_type_id: int | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_GET_RQ)
-@dataclass(frozen=True, slots=True)
-class NGetRQ:
-    """N-GET-RQ (PS3.7 10.3.2.1)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    requested_sop_class_uid: str
-    requested_sop_instance_uid: str
-    attribute_identifier_list: tuple[int, ...] | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_GET_RSP)
-@dataclass(frozen=True, slots=True)
-class NGetRSP:
-    """N-GET-RSP (PS3.7 10.3.2.2); the Attribute List is the data set."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    affected_sop_instance_uid: str | None = None
-    attribute_identifier_list: tuple[int, ...] | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_SET_RQ)
-@dataclass(frozen=True, slots=True)
-class NSetRQ:
-    """N-SET-RQ (PS3.7 10.3.3.1); the Modification List is the data set."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    requested_sop_class_uid: str
-    requested_sop_instance_uid: str
-    has_dataset: bool = True
-
-
-@_message(CommandField.N_SET_RSP)
-@dataclass(frozen=True, slots=True)
-class NSetRSP:
-    """N-SET-RSP (PS3.7 10.3.3.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    affected_sop_instance_uid: str | None = None
-    attribute_identifier_list: tuple[int, ...] | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_ACTION_RQ)
-@dataclass(frozen=True, slots=True)
-class NActionRQ:
-    """N-ACTION-RQ (PS3.7 10.3.4.1); Action Information is the data set."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    requested_sop_class_uid: str
-    requested_sop_instance_uid: str
-    action_type_id: int
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_ACTION_RSP)
-@dataclass(frozen=True, slots=True)
-class NActionRSP:
-    """N-ACTION-RSP (PS3.7 10.3.4.2); Action Reply is the data set."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    affected_sop_instance_uid: str | None = None
-    action_type_id: int | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_CREATE_RQ)
-@dataclass(frozen=True, slots=True)
-class NCreateRQ:
-    """N-CREATE-RQ (PS3.7 10.3.5.1); the Attribute List is the data set."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    affected_sop_class_uid: str
-    affected_sop_instance_uid: str | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_CREATE_RSP)
-@dataclass(frozen=True, slots=True)
-class NCreateRSP:
-    """N-CREATE-RSP (PS3.7 10.3.5.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    affected_sop_instance_uid: str | None = None
-    attribute_identifier_list: tuple[int, ...] | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_DELETE_RQ)
-@dataclass(frozen=True, slots=True)
-class NDeleteRQ:
-    """N-DELETE-RQ (PS3.7 10.3.6.1)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id: int
-    requested_sop_class_uid: str
-    requested_sop_instance_uid: str
-    has_dataset: bool = False
-
-
-@_message(CommandField.N_DELETE_RSP)
-@dataclass(frozen=True, slots=True)
-class NDeleteRSP:
-    """N-DELETE-RSP (PS3.7 10.3.6.2)."""
-
-    command_field: ClassVar[CommandField]
-    _elements: ClassVar[tuple[_Element, ...]]
-
-    message_id_being_responded_to: int
-    status: int
-    affected_sop_class_uid: str | None = None
-    affected_sop_instance_uid: str | None = None
-    offending_element: tuple[int, ...] | None = None
-    error_comment: str | None = None
-    error_id: int | None = None
-    has_dataset: bool = False
-
-
-DIMSEResponse = (
-    CEchoRSP
-    | CStoreRSP
-    | CFindRSP
-    | CGetRSP
-    | CMoveRSP
-    | NEventReportRSP
-    | NGetRSP
-    | NSetRSP
-    | NActionRSP
-    | NCreateRSP
-    | NDeleteRSP
-)
-DIMSEMessage = (
-    CEchoRQ
-    | CStoreRQ
-    | CFindRQ
-    | CGetRQ
-    | CMoveRQ
-    | CCancelRQ
-    | NEventReportRQ
-    | NGetRQ
-    | NSetRQ
-    | NActionRQ
-    | NCreateRQ
-    | NDeleteRQ
-    | DIMSEResponse
-)
-
-
-# ---- encoding and decoding --------------------------------------------------
-
-
 def encode_command(msg: DIMSEMessage) -> bytes:
     """Encode ``msg`` as its command set: group 0000, Implicit VR Little Endian.
 
@@ -697,8 +110,8 @@ def encode_command(msg: DIMSEMessage) -> bytes:
     """
     parts: list[bytes] = []
     append = parts.append
-    pack_length = _UL.pack
-    for name, head, encode in _ENCODING[type(msg)][1 if msg.has_dataset else 0]:
+    pack_length = UL.pack
+    for name, head, encode in ENCODING_PLANS[type(msg)][1 if msg.has_dataset else 0]:
         if encode is None:
             append(head)
             continue
@@ -710,13 +123,13 @@ def encode_command(msg: DIMSEMessage) -> bytes:
     return _GROUP_LENGTH_HEADER + pack_length(len(body)) + body
 
 
-_GROUP_LENGTH_HEADER = _HEADER.pack(0, _TAG_COMMAND_GROUP_LENGTH, 4)
+_GROUP_LENGTH_HEADER = HEADER.pack(0, TAG_COMMAND_GROUP_LENGTH, 4)
 
 
 def _split_elements(raw: bytes) -> dict[int, bytes]:
     """Map element number -> value for a group-0000 stream."""
     end = len(raw)
-    unpack_header = _HEADER.unpack_from
+    unpack_header = HEADER.unpack_from
     values: dict[int, bytes] = {}
     offset = 0
     while offset < end:
@@ -745,7 +158,7 @@ def _offset_of(raw: bytes, element: int) -> int:
     the split keeps values only)."""
     offset = 0
     while True:
-        _, found, length = _HEADER.unpack_from(raw, offset)
+        _, found, length = HEADER.unpack_from(raw, offset)
         if found == element:
             return offset
         offset += 8 + length
@@ -765,30 +178,30 @@ def decode_command(data: bytes | memoryview) -> DIMSEMessage:
     raw = bytes(data)
     values = _split_elements(raw)
 
-    group_length = values.get(_TAG_COMMAND_GROUP_LENGTH)
+    group_length = values.get(TAG_COMMAND_GROUP_LENGTH)
     if group_length is None:
         raise DIMSEDecodeError(0, "Command Group Length (0000,0000) is missing")
     if raw[:4] != b"\x00\x00\x00\x00":
         raise DIMSEDecodeError(
-            _offset_of(raw, _TAG_COMMAND_GROUP_LENGTH),
+            _offset_of(raw, TAG_COMMAND_GROUP_LENGTH),
             "Command Group Length is not the first element",
         )
     if len(group_length) != 4:
         raise DIMSEDecodeError(0, "Command Group Length value is not 4 bytes")
-    expected = _UL.unpack(group_length)[0]
+    expected = UL.unpack(group_length)[0]
     actual = len(raw) - 12
     if expected != actual:
         raise DIMSEDecodeError(
             0, f"Command Group Length says {expected} bytes but {actual} follow it"
         )
 
-    command_field = _required_us(raw, values, _TAG_COMMAND_FIELD, "Command Field")
+    command_field = _required_us(raw, values, TAG_COMMAND_FIELD, "Command Field")
     cls = MESSAGE_TYPES.get(command_field)
     if cls is None:
         raise DIMSEDecodeError(
-            _offset_of(raw, _TAG_COMMAND_FIELD), f"unknown Command Field 0x{command_field:04X}"
+            _offset_of(raw, TAG_COMMAND_FIELD), f"unknown Command Field 0x{command_field:04X}"
         )
-    dataset_type = _required_us(raw, values, _TAG_COMMAND_DATA_SET_TYPE, "Command Data Set Type")
+    dataset_type = _required_us(raw, values, TAG_COMMAND_DATA_SET_TYPE, "Command Data Set Type")
 
     kwargs: dict[str, Any] = {"has_dataset": dataset_type != DATASET_ABSENT}
     for spec in cls._elements:
@@ -814,7 +227,7 @@ def _required_us(raw: bytes, values: dict[int, bytes], element: int, name: str) 
     if value is None:
         raise DIMSEDecodeError(0, f"{name} (0000,{element:04X}) is missing")
     try:
-        return _decode_us(value)
+        return decode_us(value)
     except ValueError as exc:
         raise DIMSEDecodeError(_offset_of(raw, element), f"{name}: {exc}") from None
 

@@ -13,16 +13,16 @@ PDV_OVERHEAD = 6
 """Bytes a PDV item adds to its data: item length (4), context ID (1), control header (1)."""
 
 
-def _room(max_pdu_length: int) -> int:
+def _room(maximum_length: int) -> int:
     """PDV data one PDU can carry under the peer's Maximum Length Received (0: no limit)."""
-    if max_pdu_length < 0 or 0 < max_pdu_length <= PDV_OVERHEAD:
-        raise ValueError(f"a maximum PDU length of {max_pdu_length} leaves no room for PDV data")
-    return max_pdu_length - PDV_OVERHEAD if max_pdu_length else 0
+    if maximum_length < 0 or 0 < maximum_length <= PDV_OVERHEAD:
+        raise ValueError(f"a maximum PDU length of {maximum_length} leaves no room for PDV data")
+    return maximum_length - PDV_OVERHEAD if maximum_length else 0
 
 
-def largest_fragment(size: int, max_pdu_length: int) -> int:
+def largest_fragment(size: int, maximum_length: int) -> int:
     """The largest fragment :func:`fragment_message` cuts ``size`` bytes of data into."""
-    room = _room(max_pdu_length)
+    room = _room(maximum_length)
     return min(size, room) if room else size
 
 
@@ -69,13 +69,13 @@ def fragment_message(
     | FileRegion
     | list[bytes | memoryview | FileRegion]
     | None,
-    max_pdu_length: int,
+    maximum_length: int,
 ) -> Iterator[PDataTF]:
     """Yield the P-DATA-TF PDUs that carry one message, one PDV in each.
 
-    ``max_pdu_length`` is the peer's Maximum Length Received, which bounds
+    ``maximum_length`` is the peer's Maximum Length Received, which bounds
     the PDU's variable field, so each PDV carries at most
-    ``max_pdu_length - 6`` bytes; 0 means no limit. The command set comes
+    ``maximum_length - 6`` bytes; 0 means no limit. The command set comes
     first, then the data set if there is one; only each part's final
     fragment has the last-fragment bit. Data set fragments are memoryview
     slices of ``dataset``, not copies, or sub-regions of a
@@ -85,7 +85,7 @@ def fragment_message(
     list of pieces (a converted file: headers, then a region of Pixel Data) is
     fragmented piece by piece, no fragment spanning two pieces.
     """
-    room = _room(max_pdu_length)
+    room = _room(maximum_length)
     yield from _fragments(context_id, command, True, room)
     if isinstance(dataset, list):
         pieces = [piece for piece in dataset if len(piece)] or [b""]

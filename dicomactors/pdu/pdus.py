@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from dicomactors.aetitle import AETitle
 from dicomactors.pdu.items import (
     DICOM_APPLICATION_CONTEXT,
     MaximumLengthItem,
@@ -19,6 +20,7 @@ __all__ = [
     "AAssociateAC",
     "AAssociateRJ",
     "AAssociateRQ",
+    "ACSERejectReason",
     "AReleaseRP",
     "AReleaseRQ",
     "AbortReason",
@@ -26,8 +28,10 @@ __all__ = [
     "PDUType",
     "PDataTF",
     "PresentationDataValue",
+    "PresentationRejectReason",
     "RejectResult",
     "RejectSource",
+    "ServiceUserRejectReason",
 ]
 
 
@@ -57,8 +61,8 @@ class AAssociateRQ:
     AE titles are kept without their space padding.
     """
 
-    called_ae_title: str
-    calling_ae_title: str
+    called_ae_title: AETitle
+    calling_ae_title: AETitle
     presentation_contexts: tuple[PresentationContextRQItem, ...]
     user_information: tuple[UserInformationSubItem, ...] = ()
     application_context_name: str = DICOM_APPLICATION_CONTEXT
@@ -75,8 +79,8 @@ class AAssociateRQ:
 class AAssociateAC:
     """A-ASSOCIATE-AC PDU (PS3.8 9.3.3)."""
 
-    called_ae_title: str
-    calling_ae_title: str
+    called_ae_title: AETitle
+    calling_ae_title: AETitle
     presentation_contexts: tuple[PresentationContextACItem, ...]
     user_information: tuple[UserInformationSubItem, ...] = ()
     application_context_name: str = DICOM_APPLICATION_CONTEXT
@@ -100,14 +104,34 @@ class RejectSource(IntEnum):
     SERVICE_PROVIDER_PRESENTATION = 3
 
 
+# The reason/diag. of an A-ASSOCIATE-RJ means something different for each source.
+
+
+class ServiceUserRejectReason(IntEnum):
+    NO_REASON_GIVEN = 1
+    APPLICATION_CONTEXT_NAME_NOT_SUPPORTED = 2
+    CALLING_AE_TITLE_NOT_RECOGNIZED = 3
+    CALLED_AE_TITLE_NOT_RECOGNIZED = 7
+
+
+class ACSERejectReason(IntEnum):
+    NO_REASON_GIVEN = 1
+    PROTOCOL_VERSION_NOT_SUPPORTED = 2
+
+
+class PresentationRejectReason(IntEnum):
+    TEMPORARY_CONGESTION = 1
+    LOCAL_LIMIT_EXCEEDED = 2
+
+
 @dataclass(frozen=True, slots=True)
 class AAssociateRJ:
     """A-ASSOCIATE-RJ PDU (PS3.8 9.3.4): result, source and reason/diag.
 
-    Reasons by source: service-user 1 no reason, 2 application context name
-    not supported, 3 calling AE title not recognized, 7 called AE title not
-    recognized; ACSE provider 1 no reason, 2 protocol version not supported;
-    presentation provider 1 temporary congestion, 2 local limit exceeded.
+    ``result`` is a :class:`RejectResult`, ``source`` a :class:`RejectSource`,
+    and ``reason`` one of the source's reasons: :class:`ServiceUserRejectReason`,
+    :class:`ACSERejectReason` or :class:`PresentationRejectReason` (a decoded
+    PDU may carry a reason none of them names: it is kept as the int it was).
     """
 
     result: int

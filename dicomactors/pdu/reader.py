@@ -46,12 +46,12 @@ from dicomactors.pdu.gather import GATHER_LIMIT, DataGatherer
 from dicomactors.pdu.pdus import PDU, AbortReason, PDataTF, PDUType
 
 __all__ = [
+    "DEFAULT_MAXIMUM_LENGTH",
     "DEFAULT_MAX_ASSOCIATE_LENGTH",
-    "DEFAULT_MAX_PDU_LENGTH",
     "PDUReader",
 ]
 
-DEFAULT_MAX_PDU_LENGTH = 16 * 1024 * 1024 + PDU_HEADER_LENGTH
+DEFAULT_MAXIMUM_LENGTH = 16 * 1024 * 1024 + PDU_HEADER_LENGTH
 """Cap on the PDU-length field of a P-DATA-TF: 16 MiB, plus slack for peers that count
 the 6-byte header in the negotiated maximum length."""
 
@@ -93,21 +93,21 @@ def _type_name(pdu_type: int) -> str:
 class PDUReader:
     """Incremental PDU reader (PS3.8 9.3.1 framing).
 
-    ``max_pdu_length`` caps the PDU-length field of a P-DATA-TF (the bytes after the
+    ``maximum_length`` caps the PDU-length field of a P-DATA-TF (the bytes after the
     6-byte header; the value a negotiated maximum length applies to, PS3.8 D.1) and
     ``max_associate_length`` that of an A-ASSOCIATE-RQ/AC. Both are plain attributes:
-    the DUL may lower ``max_pdu_length`` once it has negotiated a maximum length.
+    the DUL may lower ``maximum_length`` once it has negotiated a maximum length.
     Data sets up to ``gather_limit`` bytes are received back to back in one buffer
     (:mod:`dicomactors.pdu.gather`).
     """
 
     def __init__(
         self,
-        max_pdu_length: int = DEFAULT_MAX_PDU_LENGTH,
+        maximum_length: int = DEFAULT_MAXIMUM_LENGTH,
         max_associate_length: int = DEFAULT_MAX_ASSOCIATE_LENGTH,
         gather_limit: int = GATHER_LIMIT,
     ) -> None:
-        self.max_pdu_length = max_pdu_length
+        self.maximum_length = maximum_length
         self.max_associate_length = max_associate_length
         self._scratch = bytearray(_FIRST_SCRATCH_SIZE)
         self._scratch_view = memoryview(self._scratch)
@@ -231,7 +231,7 @@ class PDUReader:
         else:
             size = self._gather.open_fragment_size
             skip = 0
-        if size < _SCATTER_MIN or size + 6 > self.max_pdu_length:
+        if size < _SCATTER_MIN or size + 6 > self.maximum_length:
             return [buffer]
         context_id, slots = self._gather.ahead(skip, size, _SCATTER_PAIRS)
         if not slots:
@@ -422,7 +422,7 @@ class PDUReader:
 
     def _check_length(self, pdu_type: int, length: int) -> None:
         if pdu_type == _P_DATA_TF:
-            cap, name = self.max_pdu_length, "max_pdu_length"
+            cap, name = self.maximum_length, "maximum_length"
         elif pdu_type in _ASSOCIATE_TYPES:
             cap, name = self.max_associate_length, "max_associate_length"
         else:

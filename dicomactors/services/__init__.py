@@ -27,6 +27,7 @@ from dicomactors.dimse import (
     NGetRQ,
     NSetRQ,
 )
+from dicomactors.services.common import refuse_unsupported
 
 Send = Callable[..., None]
 ServiceFunction = Callable[[Any, evt.HandlerTable, Any, Send], None]
@@ -73,8 +74,6 @@ def dispatch(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Send) -
     """Run the SCP function for ``request.message`` (a HandleRequest)."""
     function = service_for(type(request.message))
     if function is None:
-        from dicomactors.services.common import refuse_unsupported
-
         refuse_unsupported(request, send)
         return
     function(assoc, handlers, request, send)

@@ -32,8 +32,10 @@ from dicomactors import events as evt
 from dicomactors.dataset import encode_dataset
 from dicomactors.dimse import CFindRSP, CGetRSP, CMoveRSP
 from dicomactors.dimse_primitives import primitive_for
+from dicomactors.presentation import build_context
 from dicomactors.services.common import status_from_handler
 from dicomactors.status import QueryRetrieveStatus, StatusCategory, status_category
+from dicomactors.uids import DEFAULT_TRANSFER_SYNTAXES
 
 LOGGER = logging.getLogger("dicomactors.services.query_retrieve")
 
@@ -436,9 +438,6 @@ def _contexts_for(items: list[Any]) -> list[Any]:
     Per SOP class: one context per stored transfer syntax on its own (so a
     compressed instance goes as stored), and one with the uncompressed defaults.
     """
-    from dicomactors.presentation import build_context
-    from dicomactors.uids import DEFAULT_TRANSFER_SYNTAXES
-
     pairs: dict[tuple[str, str | None], None] = {}
     for result in items:
         if not isinstance(result, tuple | list) or len(result) != 2 or result[1] is None:

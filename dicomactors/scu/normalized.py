@@ -15,7 +15,7 @@ while the request itself addresses one of the classes it groups.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydicom import Dataset
 from pydicom.tag import Tag
@@ -30,10 +30,8 @@ from dicomactors.dimse import (
     NSetRQ,
     status_dataset,
 )
+from dicomactors.presentation import PresentationContext
 from dicomactors.status import Status, StatusCategory, status_category
-
-if TYPE_CHECKING:
-    from dicomactors.presentation import PresentationContext
 
 Reply = tuple[Dataset, Dataset | None]
 

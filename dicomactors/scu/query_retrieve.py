@@ -17,10 +17,13 @@ from typing import Any
 
 from pydicom import Dataset
 
+from dicomactors import sop_class
+from dicomactors.actors.association import SendRequest
+from dicomactors.aetitle import AETitleLike, normalize_ae_title
 from dicomactors.dataset import decode_dataset, encode_dataset
 from dicomactors.dimse import CCancelRQ, CFindRQ, CGetRQ, CMoveRQ, status_dataset
 
-LOGGER = logging.getLogger("dicomactors.services.scu_qr")
+LOGGER = logging.getLogger("dicomactors.scu.query_retrieve")
 
 Responses = Iterator[tuple[Dataset, Dataset | None]]
 
@@ -56,8 +59,6 @@ def query_model_uid(query_model: Any, operation: str) -> str:
     ``operation`` is "Find", "Get" or "Move"; a short name that has no such
     operation (worklist has only C-FIND) is a ``ValueError``.
     """
-    from dicomactors import sop_class
-
     if isinstance(query_model, bytes):
         query_model = query_model.decode("ascii")
     if not isinstance(query_model, str) or not query_model:
@@ -86,13 +87,11 @@ def c_get(assoc: Any, dataset: Dataset, query_model: Any, msg_id: int, priority:
 def c_move(
     assoc: Any,
     dataset: Dataset,
-    move_aet: str | bytes,
+    move_aet: AETitleLike,
     query_model: Any,
     msg_id: int,
     priority: int,
 ) -> Responses:
-    from dicomactors.aetitle import normalize_ae_title
-
     destination = normalize_ae_title(move_aet)
     return _start(assoc, CMoveRQ, dataset, query_model, msg_id, priority, destination)
 
@@ -120,8 +119,6 @@ def c_cancel(assoc: Any, msg_id: int, context_id: int | None, query_model: Any) 
             f"no outstanding request with message ID {msg_id}: give context_id or query_model"
         )
     # A C-CANCEL-RQ gets no response of its own: nothing waits for one.
-    from dicomactors.actors.association import SendRequest
-
     cancel = CCancelRQ(message_id_being_responded_to=message_id)
     assoc._tell(SendRequest(context_id, cancel, None, None))
 

@@ -1,9 +1,10 @@
-"""The SCU side of the DIMSE services: building requests and reading responses.
+"""The SCU side of the Storage service (PS3.4 B): C-STORE of a data set or of a file.
 
-Each function takes the facade :class:`~dicomactors.association.Association`,
-checks what the user asked for (clear ``RuntimeError``/``ValueError``), sends
-the request and turns the responses into what pynetdicom users expect: a
-status ``Dataset`` per response.
+A file's data set is never decoded by pydicom when it can be helped
+(:func:`read_dicom_file` reads only the File Meta Information): it is sent as
+stored when its transfer syntax was accepted, from the file to the socket with
+``os.sendfile`` when the peer's PDUs are large enough for that to pay, and
+otherwise converted at the element-header level (:mod:`dicomactors.store_payload`).
 """
 
 from __future__ import annotations
@@ -11,41 +12,20 @@ from __future__ import annotations
 import os
 import stat
 import struct
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pydicom import Dataset, dcmread
 from pydicom.uid import UID
 
-from dicomactors.dimse import CEchoRQ, CStoreRQ, status_dataset
+from dicomactors.aetitle import AETitleLike, normalize_ae_title
+from dicomactors.dimse import CStoreRQ
 from dicomactors.dimse.fragment import largest_fragment
 from dicomactors.filedata import SENDFILE_MIN, FileRegion, open_region
-from dicomactors.sop_class import Verification
+from dicomactors.scu.common import last_response, status_of
 from dicomactors.store_payload import dataset_payload, file_payload
 from dicomactors.transcode import Buffer, TranscodeError
-
-
-def _last(responses: Iterable[Any]) -> Any | None:
-    """The final response of a request (pending ones before it are dropped)."""
-    last = None
-    for response in responses:
-        last = response
-    return last
-
-
-def _status(response: Any | None) -> Dataset:
-    if response is None:
-        return Dataset()
-    return status_dataset(response.message)
-
-
-def c_echo(assoc: Any, msg_id: int) -> Dataset:
-    assoc._check_established()
-    context = assoc._context_for(Verification)
-    request = CEchoRQ(message_id=assoc._message_id(msg_id), affected_sop_class_uid=Verification)
-    return _status(_last(assoc._request(context.context_id, request, None)))
-
 
 #: VRs whose explicit-VR element header has 2 reserved bytes and a 4-byte length (PS3.5 7.1.2).
 _LONG_VRS = frozenset(
@@ -139,7 +119,7 @@ def c_store(
     dataset: Dataset | str | Path,
     msg_id: int,
     priority: int,
-    originator_aet: str | bytes | None,
+    originator_aet: AETitleLike | None,
     originator_id: int | None,
 ) -> Dataset:
     assoc._check_established()
@@ -165,8 +145,6 @@ def c_store(
     else:
         raise TypeError(f"send_c_store takes a pydicom Dataset or a file path, not {dataset!r}")
 
-    from dicomactors.aetitle import normalize_ae_title
-
     request = CStoreRQ(
         message_id=assoc._message_id(msg_id),
         affected_sop_class_uid=sop_class,
@@ -177,7 +155,7 @@ def c_store(
         ),
         move_originator_message_id=originator_id,
     )
-    return _status(_last(assoc._request(context.context_id, request, encoded)))
+    return status_of(last_response(assoc._request(context.context_id, request, encoded)))
 
 
 def _sendfile_pays(assoc: Any, size: int) -> bool:
