@@ -5,9 +5,14 @@ command through the ``dicomactors.commands`` entry-point group, where :func:`reg
 adds the ``validate`` sub-command to its parser.
 
 ``dicomactors validate HOST PORT [--aet AET] [--capability C]... [--report-dir DIR]
-[--strict]`` writes ``conformance.json`` and ``conformance.html``; the exit status is 0
-unless ``--strict`` and a scenario deviates (1), or a scenario could not be run (2 with
+[--strict]`` writes ``conformance.json``, ``conformance.html`` and
+``conformance.junit.xml``; the exit status is 0 unless ``--strict`` and a scenario
+deviates (1), or a scenario raised (a suite defect) or could not be run (2 with
 ``--strict``).
+
+The node is checked after each scenario (:mod:`harness.conformance.run`); it cannot be
+restarted from here, so once it stops serving the scenario that stopped it deviates and
+every later one is "not run: the node is down".
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from harness.conformance import SCENARIOS, Result, Status, run_scenarios
-from harness.report import findings_text, summary_table, write_report
+from harness.conformance import SCENARIOS, Crash, Result, Status, run_guarded
+from harness.report import findings_text, junit_path, summary_table, write_report
 from harness.requestor.validate import parse_listen, validate_requestor
 from harness.stategrid import Role
 from harness.systems import SystemUnderTest
@@ -37,6 +42,8 @@ def validate(args: argparse.Namespace) -> int:
             )
 
     sut: SystemUnderTest
+    crashes: list[Crash] = []
+    round_trips: dict[str, float] = {}
     if args.role == "scu":
         results, sut = validate_requestor(args, capabilities, progress)
     else:
@@ -49,21 +56,34 @@ def validate(args: argparse.Namespace) -> int:
             if entry.role is Role.ACCEPTOR
             and (not args.scenario or any(entry.id.startswith(p) for p in args.scenario))
         ]
-        results = run_scenarios(sut, chosen, progress)
-    json_path, html_path = write_report(results, args.report_dir, [sut])
+        record = run_guarded(sut, chosen, progress)
+        results, crashes, round_trips = record.results, record.crashes, record.round_trips
+    json_path, html_path = write_report(
+        results,
+        args.report_dir,
+        [sut],
+        crashes=crashes,
+        round_trips=round_trips,
+        state_grid_md=args.state_grid_md,
+    )
     print()
     print(summary_table(results))
     found = findings_text(results)
     if found:
         print()
         print(found)
-    print(f"report: {json_path} and {html_path}")
+    for crash in crashes:
+        print(
+            f"crash: {crash.system} stopped serving after {crash.scenario} ({crash.seen});"
+            " validate cannot restart it: the scenarios after it were not run"
+        )
+    print(f"report: {json_path}, {html_path} and {junit_path(args.report_dir)}")
     if not args.strict:
         return 0
     statuses = {result.verdict.status for result in results}
     if Status.DEVIATES in statuses:
         return 1
-    return 2 if Status.ERROR in statuses else 0
+    return 2 if statuses & {Status.ERROR, Status.NOT_RUN} else 0
 
 
 def register(commands: Any) -> None:
@@ -107,6 +127,9 @@ def register(commands: Any) -> None:
         "--scenario", action="append", default=[], help="run only scenarios with this id prefix"
     )
     parser.add_argument("--report-dir", default="reports")
+    parser.add_argument(
+        "--state-grid-md", default=None, help="also write the state grids as markdown here"
+    )
     parser.add_argument("--strict", action="store_true", help="exit 1 when there are findings")
     parser.add_argument("-q", "--quiet", action="store_true")
     parser.set_defaults(run=validate)

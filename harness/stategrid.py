@@ -32,6 +32,10 @@ class Role(StrEnum):
     REQUESTOR = "requestor"
 
 
+NotDrivable = dict[tuple[State, Event], str]
+"""Cells of one role no remote peer can drive, each with the reason."""
+
+
 class Mark(StrEnum):
     MATCHES = "matches"
     DEVIATES = "deviates"
@@ -42,7 +46,7 @@ class Mark(StrEnum):
 _LETTER = {Mark.MATCHES: "=", Mark.DEVIATES: "D", Mark.NOT_DRIVABLE: "-", Mark.NOT_PROBED: "?"}
 
 
-NOT_DRIVABLE: dict[Role, dict[tuple[State, Event], str]] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
+NOT_DRIVABLE: dict[Role, NotDrivable] = {Role.ACCEPTOR: {}, Role.REQUESTOR: {}}
 """Per role, the cells no remote peer can drive, with the reason (filled by each role's probes)."""
 
 
@@ -156,6 +160,7 @@ __all__ = [
     "NOT_DRIVABLE",
     "Cell",
     "Mark",
+    "NotDrivable",
     "Role",
     "StateGrid",
     "expected_action",

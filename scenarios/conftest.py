@@ -1,10 +1,17 @@
 """``pytest scenarios/``: every conformance scenario against every selected system.
 
 Options (see ``pytest --help``): ``--sut`` picks systems by name, ``--sut-address``
-and ``--sut-aet`` add any other node, ``--containers``/``--no-containers`` force or
-skip the container systems (by default they run when a Docker engine answers),
-``--strict`` (pytest's own) or ``--conformance-strict`` makes findings fail the run,
-``--report-dir`` is where the report goes.
+and ``--sut-aet`` add any other node, ``--sut-image`` runs a container image of the
+user's as one (``--sut-port``, ``--sut-aet``, ``--sut-capability``),
+``--containers``/``--no-containers`` force or skip the container systems (by default
+they run when a Docker engine answers), ``--strict`` (pytest's own) or
+``--conformance-strict`` makes findings fail the run, ``--report-dir`` is where the
+report goes (JSON, HTML, JUnit XML), ``--state-grid-md`` where the state grids go as
+markdown.
+
+Each system is watched between scenarios (:mod:`harness.conformance.run`): one that stops
+serving is restarted through its launcher (a remote node cannot be: its remaining
+scenarios are "not run"), and the scenario whose input stopped it deviates.
 
 A verdict of DEVIATES from a third-party system is a finding: the test passes, is
 shown as ``deviates`` (letter D) and lands in the report. Any deviation of dicomactors
@@ -20,11 +27,12 @@ from typing import Any
 
 import pytest
 
-from harness.conformance import SCENARIOS, Result, Scenario, Status
-from harness.report import findings_text, summary_table, write_report
+from harness.conformance import SCENARIOS, GuardedSystem, Relaunch, Result, Scenario, Status
+from harness.conformance.run import Crash
+from harness.report import findings_text, junit_path, summary_table, write_report
 from harness.stategrid import Role
 from harness.systems import PeerStartError, PeerUnavailable, SystemUnderTest, docker_available
-from scenarios.launch import LAUNCHERS, LOCAL_SYSTEMS, installed, remote
+from scenarios.launch import LAUNCHERS, LOCAL_SYSTEMS, installed, remote, user_image
 
 KNOWN_DICOMACTORS_DEVIATIONS: dict[str, str] = {}
 """Scenario id -> why dicomactors deviates (an xfail(strict=True)); empty: none known."""
@@ -35,6 +43,9 @@ class _Run:
     results: list[Result] = field(default_factory=list)
     systems: dict[str, SystemUnderTest] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    guards: dict[str, GuardedSystem] = field(default_factory=dict)
+    crashes: list[Crash] = field(default_factory=list)
+    round_trips: dict[str, float] = field(default_factory=dict)
 
 
 _RUN = pytest.StashKey[_Run]()
@@ -49,13 +60,31 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         " (default: dicomactors plus each installed third-party one)",
     )
     group.addoption("--sut-address", default=None, help="HOST:PORT of any other node to test")
-    group.addoption("--sut-aet", default="ANY-SCP", help="AE title of the --sut-address node")
+    group.addoption(
+        "--sut-aet", default="ANY-SCP", help="AE title of the --sut-address or --sut-image node"
+    )
+    group.addoption(
+        "--sut-image",
+        default=None,
+        help="a container image to run as the system under test (host networking; it must"
+        " listen on --sut-port, also given to it as DICOM_PORT, with the AE title --sut-aet,"
+        " also given as DICOM_AET)",
+    )
+    group.addoption(
+        "--sut-port", type=int, default=None, help="the --sut-image node's port (default: free)"
+    )
+    group.addoption(
+        "--sut-command",
+        default=None,
+        help="the --sut-image container's arguments; {port} and {aet} are replaced",
+    )
     group.addoption(
         "--sut-capability",
         action="append",
         default=[],
-        help="what the --sut-address node supports or is configured for (repeatable): echo,"
-        " store, find, get, move, checks-called-aet, artim=SECONDS, max-associations=N, ...",
+        help="what the --sut-address or --sut-image node supports or is configured for"
+        " (repeatable): echo, store, find, get, move, checks-called-aet, artim=SECONDS,"
+        " max-associations=N, ...",
     )
     group.addoption(
         "--containers",
@@ -73,6 +102,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="findings fail the run (as pytest's --strict does here)",
     )
     group.addoption("--report-dir", default="reports", help="where the report is written")
+    group.addoption(
+        "--state-grid-md", default=None, help="also write the state grids as markdown to this file"
+    )
 
 
 def _strict(config: pytest.Config) -> bool:
@@ -88,7 +120,7 @@ def _selected(config: pytest.Config) -> tuple[list[str], dict[str, str]]:
         unknown = [n for n in names if n not in LOCAL_SYSTEMS and n not in LAUNCHERS]
         if unknown:
             raise pytest.UsageError(f"unknown --sut {unknown}; known: {', '.join(LAUNCHERS)}")
-    elif config.getoption("sut_address"):
+    elif config.getoption("sut_address") or config.getoption("sut_image"):
         names = []
     else:
         names = []
@@ -109,6 +141,8 @@ def _selected(config: pytest.Config) -> tuple[list[str], dict[str, str]]:
             skipped["containers"] = why
     if config.getoption("sut_address"):
         names.append("remote")
+    if config.getoption("sut_image"):
+        names.append("image")
     return list(dict.fromkeys(names)), skipped
 
 
@@ -169,36 +203,65 @@ def _remote(config: pytest.Config) -> Any:
     return remote(host, int(port), config.getoption("sut_aet"), capabilities)
 
 
+def _image(config: pytest.Config) -> Any:
+    capabilities = set(config.getoption("sut_capability")) or {"echo"}
+    return user_image(
+        config.getoption("sut_image"),
+        config.getoption("sut_port"),
+        config.getoption("sut_aet"),
+        capabilities,
+        config.getoption("sut_command"),
+    )
+
+
 @pytest.fixture(scope="session")
 def sut(request: pytest.FixtureRequest) -> Iterator[SystemUnderTest]:
-    """One system, started once for the session (torn down when the next one starts)."""
+    """One system, started once for the session (torn down when the next one starts),
+    watched between scenarios and restarted through its launcher when it stops serving."""
     name: str = request.param
-    launcher = (lambda: _remote(request.config)) if name == "remote" else LAUNCHERS[name]
+    run = request.config.stash[_RUN]
+    if name == "remote":
+        with _remote(request.config) as system:
+            guard = GuardedSystem(system)
+            yield from _watched(run, guard)
+        return
+    launcher = (lambda: _image(request.config)) if name == "image" else LAUNCHERS[name]
+    relaunch = Relaunch(launcher)
     try:
-        context = launcher()
-        system = context.__enter__()
+        system = relaunch.start()
     except (PeerUnavailable, PeerStartError) as error:
         pytest.skip(f"{name}: {error}")
     try:
-        request.config.stash[_RUN].systems[system.name] = system
-        yield system
+        yield from _watched(run, GuardedSystem(system, relaunch))
     finally:
-        context.__exit__(None, None, None)
+        relaunch.stop()
+
+
+def _watched(run: _Run, guard: GuardedSystem) -> Iterator[SystemUnderTest]:
+    name = guard.current.name
+    run.guards[name] = guard
+    try:
+        yield guard.current
+    finally:
+        run.crashes += guard.crashes
+        run.systems[name] = guard.current
+        if guard.round_trip is not None:
+            run.round_trips[name] = guard.round_trip
 
 
 def _judge(config: pytest.Config, system: SystemUnderTest, scenario: Scenario) -> Result:
     """Run one scenario, record it, and turn its verdict into the test's outcome."""
-    verdict = scenario.check(system)
+    guard = config.stash[_RUN].guards.get(system.name) or GuardedSystem(system)
+    verdict = guard.check(scenario)
     result = Result(scenario, system.name, verdict)
     config.stash[_RUN].results.append(result)
     message = f"{scenario.id} on {system.name}: {verdict.status.value}: {verdict.seen}"
-    if verdict.status is Status.NOT_APPLICABLE:
+    ours = system.name.startswith("dicomactors")
+    if verdict.status is Status.NOT_APPLICABLE or (verdict.status is Status.NOT_RUN and not ours):
         pytest.skip(message)
-    if verdict.status is Status.ERROR:
+    if verdict.status in (Status.ERROR, Status.NOT_RUN):
         pytest.fail(f"{message}\n{verdict.detail}")
-    if verdict.status is Status.DEVIATES and (
-        system.name.startswith("dicomactors") or _strict(config)
-    ):
+    if verdict.status is Status.DEVIATES and (ours or _strict(config)):
         pytest.fail(
             f"{message}\nexpected ({scenario.clause}): {scenario.expected}\n{verdict.detail}"
         )
@@ -236,13 +299,25 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     directory = Path(config.getoption("report_dir"))
     if not directory.is_absolute():
         directory = Path(config.invocation_params.dir) / directory
-    json_path, html_path = write_report(run.results, directory, run.systems.values())
+    json_path, html_path = write_report(
+        run.results,
+        directory,
+        run.systems.values(),
+        crashes=run.crashes,
+        round_trips=run.round_trips,
+        state_grid_md=config.getoption("state_grid_md"),
+    )
     terminalreporter.section("DICOM conformance")
     terminalreporter.write_line(summary_table(run.results))
     text = findings_text(run.results)
     if text:
         terminalreporter.write_line("")
         terminalreporter.write_line(text)
+    for crash in run.crashes:
+        what = "restarted" if crash.restarted else f"not restarted {crash.restart_error}".strip()
+        terminalreporter.write_line(
+            f"crash: {crash.system} stopped serving after {crash.scenario} ({crash.seen}); {what}"
+        )
     for name, why in run.skipped.items():
         terminalreporter.write_line(f"not run: {name}: {why}")
-    terminalreporter.write_line(f"report: {json_path} and {html_path}")
+    terminalreporter.write_line(f"report: {json_path}, {html_path} and {junit_path(directory)}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
@@ -193,13 +194,18 @@ def orthanc_local() -> Iterator[SystemUnderTest]:
             )
 
 
-# pynetdicom keeps an association's thread (and its slot) until its network timeout once
-# a peer has gone quiet, so that is kept short too.
+PYNETDICOM_NETWORK_TIMEOUT = 15
+"""pynetdicom keeps an association's thread (and its slot) until its network timeout once a
+peer has gone quiet, so it is not long; but well beyond the harness's reply bound
+(``behaviours.REPLY_WITHIN``, 5 s): where pynetdicom takes no action of its own (an
+oversized PDU), a timeout as long as the bound would race it, and the verdict would be
+whichever ended first."""
+
 PYNETDICOM_ARGS = [
     "--acse-timeout",
     str(ARTIM_SECONDS),
     "--network-timeout",
-    "5",
+    str(PYNETDICOM_NETWORK_TIMEOUT),
     "--max-associations",
     str(PYNETDICOM_LIMIT),
     "--require-called-aet",
@@ -335,3 +341,34 @@ def remote(
 ) -> Iterator[SystemUnderTest]:
     """Any other node, already running: only the capabilities given are assumed."""
     yield SystemUnderTest("remote", host, port, ae_title, frozenset(capabilities))
+
+
+@contextmanager
+def user_image(
+    image: str,
+    port: int | None,
+    ae_title: str,
+    capabilities: set[str],
+    command: str | None = None,
+) -> Iterator[SystemUnderTest]:
+    """A user's own container image as the system under test, with host networking.
+
+    It must listen on ``port`` (a free one when None), which it is also given as the
+    environment variable ``DICOM_PORT`` (and its AE title as ``DICOM_AET``), so an image
+    can take both from its environment; or ``command`` (its arguments, in which ``{port}``
+    and ``{aet}`` are replaced) tells it. Only the capabilities given are assumed.
+    """
+    chosen = port if port is not None else free_port()
+    argv = None
+    if command is not None:
+        argv = [part.format(port=chosen, aet=ae_title) for part in shlex.split(command)]
+    with container(
+        image,
+        name=f"image:{image}",
+        port=chosen,
+        ae_title=ae_title,
+        supports=frozenset(capabilities),
+        command=argv,
+        env={"DICOM_PORT": str(chosen), "DICOM_AET": ae_title},
+    ) as sut:
+        yield sut

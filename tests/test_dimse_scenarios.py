@@ -238,7 +238,7 @@ def test_a_tls_port_that_never_answers_the_client_hello_gives_no_verdict() -> No
     """Silence is no refusal: under load a server that would agree may be slow."""
     with socket.create_server((LOOPBACK, 0)) as listener:
         verdict = c.scenario_by_id("tls-1.0-refused").check(_tls_sut(listener.getsockname()[1]))
-    assert verdict.status is Status.ERROR, verdict.seen
+    assert verdict.status is Status.NOT_RUN, verdict.seen
     assert "no answer" in verdict.seen
 
 
@@ -248,7 +248,7 @@ def test_a_tls_server_that_takes_tls_1_0_deviates(tmp_path: Path) -> None:
     context.set_ciphers("ALL:@SECLEVEL=0")
     with _tls_server(context) as port:
         verdict = c.scenario_by_id("tls-1.0-refused").check(_tls_sut(port))
-    if verdict.status is Status.ERROR:
+    if verdict.status is Status.NOT_RUN:
         pytest.skip(f"this machine's OpenSSL cannot make the check: {verdict.seen}")
     assert verdict.status is Status.DEVIATES, verdict.seen
     assert "TLSv1" in verdict.seen

@@ -4,9 +4,20 @@ Each :class:`Scenario` names the PS3.7 or PS3.8 clause it checks and the reactio
 standard asks for, says which systems it applies to (by the capabilities their
 :class:`~harness.systems.SystemUnderTest` declares) and runs against one system, giving a
 :class:`Verdict`: PASSED, DEVIATES (the reaction seen is not the one asked for),
-NOT_APPLICABLE (the system does not declare what the scenario needs) or ERROR (the check
-itself could not be made, e.g. nobody listens). They are plain functions of a system, so
-they run under pytest (``scenarios/``) and outside it (``dicomactors validate``).
+NOT_APPLICABLE (the system does not declare what the scenario needs), NOT_RUN (the check
+could not be made: nobody listens, the node did not accept the association the scenario
+needs, the node is down; never a finding) or ERROR (an exception inside the scenario: a
+defect of the suite, which no input may cause). They are plain functions of a system, so
+they run under pytest (``scenarios/``) and outside it (``dicomactors validate``); the run
+path that watches the node between them (liveness, restart) is :mod:`.run`.
+
+A transient rejection for want of resources (A-ASSOCIATE-RJ result 2, source 3:
+congestion or a local limit, PS3.8 9.3.4) that a scenario does not probe is the system's
+load, not its reaction: :func:`play` and :func:`scu_association` wait for the system to
+wind down (:data:`WIND_DOWN`) and try again. The bounds the harness chose where no clause
+times an answer (``behaviours.REPLY_WITHIN``, :data:`MALFORMED_WITHIN`) grow with the
+system's measured round trip (:func:`reply_within`); while its ARTIM runs, a close when
+that timer expires is no answer (:func:`closed_by_artim`).
 
 Scripted scenarios play a :mod:`harness.behaviours` script with a raw-socket peer; service
 scenarios (C-ECHO, C-STORE, C-FIND, C-GET, C-MOVE) use the dicomactors SCU.
@@ -29,10 +40,13 @@ scenarios that need them are NOT_APPLICABLE unless the system declares them.
 
 from __future__ import annotations
 
+import dataclasses
+import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -125,11 +139,43 @@ K = OutcomeKind
 ENDED = frozenset({K.ABORTED, K.CLOSED, K.RESET})
 
 
+WIND_DOWN = 10.0
+"""Seconds a system may take to free the slots of earlier associations (a transient
+rejection, e.g. DCMTK counting forked children until they are reaped) before a scenario
+that meets one gives up waiting."""
+
+
+ROUND_TRIP_MARGIN = 50.0
+"""An answer the standard does not time is due within this many measured round trips (a
+C-ECHO on a fresh association), and never sooner than ``behaviours.REPLY_WITHIN``."""
+
+
 class Status(StrEnum):
     PASSED = "passed"
     DEVIATES = "deviates"
     NOT_APPLICABLE = "not applicable"
+    NOT_RUN = "not run"
     ERROR = "error"
+
+
+class NotServed(Exception):
+    """The scenario could not be made: no connection, or no association to run it on.
+
+    Not a reaction to the scenario's input; :meth:`Scenario.check` turns it into NOT_RUN.
+    """
+
+
+class NoConnection(NotServed, OSError):
+    """Nobody accepted the TCP connection (refused, unreachable, timed out)."""
+
+
+class NotAccepted(NotServed):
+    """The system did not accept the (well-formed) association the scenario needs."""
+
+
+class AssociationEnded(Exception):
+    """The system ended the association (abort, close) in the middle of an exchange the
+    scenario needs: a reaction, and a deviation when the exchange was well-formed."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +204,8 @@ class Scenario:
     """The role the system under test plays: scenarios of each role run against systems of it."""
     cell: tuple[State, Event] | None = None
     """The PS3.8 Table 9-10 cell this scenario probes, if any: it fills that state-grid cell."""
+    probes_transient: bool = False
+    """The scenario looks for a transient rejection itself: no wind-down and retry."""
 
     def applies(self, sut: SystemUnderTest) -> bool:
         return all(has_capability(sut, key) for key in self.requires)
@@ -169,14 +217,24 @@ class Scenario:
             why = f"the system does not declare {', '.join(missing)}"
             return Verdict(Status.NOT_APPLICABLE, why + (f" ({self.note})" if self.note else ""))
         started = time.monotonic()
+        token = _RETRY_TRANSIENT.set(not self.probes_transient)
         try:
             return self.run(sut)
-        except OSError as error:
-            seen = f"no connection to {sut.host}:{sut.port}: {error}"
-            return Verdict(Status.ERROR, seen, time.monotonic() - started, traceback.format_exc())
+        except NotServed as error:
+            return Verdict(Status.NOT_RUN, str(error), time.monotonic() - started)
+        except AssociationEnded as error:
+            return Verdict(Status.DEVIATES, str(error), time.monotonic() - started)
+        except ConnectionError as error:
+            seen = f"the connection failed before a reaction could be judged: {error}"
+            return Verdict(Status.NOT_RUN, seen, time.monotonic() - started)
         except Exception as error:
-            seen = f"{type(error).__name__}: {error}"
+            seen = f"suite defect: {type(error).__name__}: {error}"
             return Verdict(Status.ERROR, seen, time.monotonic() - started, traceback.format_exc())
+        finally:
+            _RETRY_TRANSIENT.reset(token)
+
+
+_RETRY_TRANSIENT: ContextVar[bool] = ContextVar("retry_transient", default=True)
 
 
 @dataclass(frozen=True)
@@ -238,9 +296,22 @@ def scenario(
     note: str = "",
     role: Role = Role.ACCEPTOR,
     cell: tuple[State, Event] | None = None,
+    probes_transient: bool = False,
 ) -> Callable[[Callable[[SystemUnderTest], Verdict]], Callable[[SystemUnderTest], Verdict]]:
     def register(run: Callable[[SystemUnderTest], Verdict]) -> Callable[[SystemUnderTest], Verdict]:
-        entry = Scenario(id, title, clause, expected, run, tuple(requires), group, note, role, cell)
+        entry = Scenario(
+            id,
+            title,
+            clause,
+            expected,
+            run,
+            tuple(requires),
+            group,
+            note,
+            role,
+            cell,
+            probes_transient,
+        )
         SCENARIOS.append(entry)
         return run
 
@@ -254,38 +325,64 @@ def scenario_by_id(scenario_id: str) -> Scenario:
     raise KeyError(scenario_id)
 
 
-SystemSource = SystemUnderTest | Callable[[], AbstractContextManager[SystemUnderTest]]
+ROUND_TRIPS: dict[tuple[str, int], float] = {}
+"""The measured C-ECHO round trip of each system, by address (see :mod:`.run`)."""
 
 
-def run_scenarios(
-    source: SystemSource,
-    scenarios: Iterable[Scenario] | None = None,
-    on_result: Callable[[Result], None] | None = None,
-) -> list[Result]:
-    """Run ``scenarios`` (all by default) against a system or a factory of one (a context
-    manager that starts it and stops it afterwards)."""
-    chosen = list(SCENARIOS if scenarios is None else scenarios)
-    with open_system(source) as sut:
-        results = []
-        for entry in chosen:
-            result = Result(entry, sut.name, entry.check(sut))
-            if on_result is not None:
-                on_result(result)
-            results.append(result)
-    return results
+HARNESS_BOUNDS = frozenset({b.REPLY_WITHIN, MALFORMED_WITHIN})
+"""The bounds the harness chose (no clause times these answers): they grow with the
+measured round trip."""
 
 
-@contextmanager
-def open_system(source: SystemSource) -> Iterator[SystemUnderTest]:
-    if isinstance(source, SystemUnderTest):
-        yield source
-    else:
-        with source() as sut:
-            yield sut
+def reply_within(sut: SystemUnderTest) -> float:
+    """How long an answer the standard does not time may take from this system."""
+    measured = ROUND_TRIPS.get(sut.address, 0.0)
+    return max(b.REPLY_WITHIN, ROUND_TRIP_MARGIN * measured)
+
+
+def _paced(script: Script, sut: SystemUnderTest) -> Script:
+    """The script with the harness's own bounds (``behaviours.REPLY_WITHIN``,
+    :data:`MALFORMED_WITHIN`) grown to the system's measured round trip; bounds a clause
+    sets (ARTIM, a deliberate wait) stay as they are."""
+    measured = ROUND_TRIP_MARGIN * ROUND_TRIPS.get(sut.address, 0.0)
+    if measured <= min(HARNESS_BOUNDS):
+        return script
+    steps = tuple(
+        dataclasses.replace(step, within=max(step.within, measured))
+        if isinstance(step, Expect) and step.within in HARNESS_BOUNDS
+        else step
+        for step in script.steps
+    )
+    return dataclasses.replace(script, steps=steps)
+
+
+BUSY = 2, 3
+"""A-ASSOCIATE-RJ result 2 (rejected-transient) from source 3 (the service provider,
+presentation related), whose reasons are temporary congestion (1) and local limit exceeded
+(2): PS3.8 9.3.4, Table 9-21. The node is busy; the rejection says nothing of the request."""
+
+
+def is_busy_rejection(outcome: Outcome) -> bool:
+    return outcome.reject is not None and outcome.reject[:2] == BUSY
 
 
 def play(script: Script, sut: SystemUnderTest) -> Outcome:
-    return run_script(script, sut.host, sut.port, RUN_TIMEOUT)
+    """Play ``script`` against the system; raises :class:`NoConnection` when nobody accepts
+    the connection. A transient rejection the scenario does not probe is waited out."""
+    paced = _paced(script, sut)
+    deadline = time.monotonic() + WIND_DOWN
+    pause = 0.1
+    while True:
+        try:
+            outcome = run_script(paced, sut.host, sut.port, RUN_TIMEOUT)
+        except OSError as error:
+            raise NoConnection(f"no connection to {sut.host}:{sut.port}: {error}") from error
+        if not (_RETRY_TRANSIENT.get() and is_busy_rejection(outcome)):
+            return outcome
+        if time.monotonic() + pause >= deadline:
+            return outcome
+        threading.Event().wait(pause)
+        pause = min(pause * 2, 1.0)
 
 
 def verdict_of(outcome: Outcome, ok: bool, why: str = "") -> Verdict:
@@ -358,8 +455,29 @@ def request_for(
     return rq
 
 
-def ended(outcome: Outcome, unwanted: str = "") -> Verdict:
-    """PASSED when the system aborted or closed; ``unwanted`` explains any other reaction."""
+ARTIM_SHARE = 0.75
+"""A close this share of the declared ARTIM or later after the connection opened, while
+the system's ARTIM runs (Sta2), is taken for the timer, not for a reaction."""
+
+
+def closed_by_artim(outcome: Outcome, sut: SystemUnderTest) -> bool:
+    """Whether the system's close came when its declared ARTIM expired (PS3.8 9.1.5)."""
+    value = capability_value(sut, ARTIM)
+    if value is None or outcome.kind not in (K.CLOSED, K.RESET):
+        return False
+    return outcome.elapsed >= ARTIM_SHARE * float(value)
+
+
+def ended(
+    outcome: Outcome, unwanted: str = "", *, artim_running: SystemUnderTest | None = None
+) -> Verdict:
+    """PASSED when the system aborted or closed; ``unwanted`` explains any other reaction.
+
+    With ``artim_running`` (the system, while its ARTIM runs: Sta2), a close when that timer
+    expires is no reaction to the input: whether it came just before or just after the
+    harness stopped waiting must not decide the verdict."""
+    if artim_running is not None and closed_by_artim(outcome, artim_running):
+        return verdict_of(outcome, False, f"{unwanted}; closed when ARTIM expired, not in answer")
     return verdict_of(outcome, outcome.kind in ENDED, "" if outcome.kind in ENDED else unwanted)
 
 
@@ -417,16 +535,76 @@ def scu_ae(*contexts: str, ae_title: str = SCU_AE) -> Any:
     return ae
 
 
+def _associate(ae: Any, sut: SystemUnderTest, **kwargs: Any) -> Any:
+    """An established association, waiting out transient rejections; else NotServed."""
+    deadline = time.monotonic() + WIND_DOWN
+    pause = 0.1
+    while True:
+        assoc = ae.associate(sut.host, sut.port, ae_title=sut.ae_title, **kwargs)
+        if assoc.is_established:
+            return assoc
+        busy = assoc.is_rejected and (assoc.result, assoc.result_source) == BUSY
+        if not (busy and _RETRY_TRANSIENT.get()) or time.monotonic() + pause >= deadline:
+            raise NotAccepted(f"the association the scenario needs was {refusal(assoc)}")
+        threading.Event().wait(pause)
+        pause = min(pause * 2, 1.0)
+
+
+def refusal(assoc: Any) -> str:
+    if assoc.is_rejected:
+        rejection = (assoc.result, assoc.result_source, assoc.result_reason)
+        return "rejected: A-ASSOCIATE-RJ ({}, {}, {})".format(*rejection)
+    if assoc.is_aborted:
+        return "aborted"
+    return "not established (no connection, or no A-ASSOCIATE-AC)"
+
+
 @contextmanager
 def scu_association(sut: SystemUnderTest, *contexts: str, **kwargs: Any) -> Iterator[Any]:
+    """An association of the dicomactors SCU with the system, released afterwards.
+
+    Raises :class:`NotAccepted` when the system does not accept it (after waiting out a
+    transient rejection) and :class:`AssociationEnded` when the system ends it while the
+    scenario is using it."""
     ae = scu_ae(*contexts)
-    assoc = ae.associate(sut.host, sut.port, ae_title=sut.ae_title, **kwargs)
     try:
-        yield assoc
+        assoc = _associate(ae, sut, **kwargs)
+        try:
+            yield assoc
+        except (RuntimeError, OSError) as error:
+            if assoc.is_established:
+                raise
+            how = "aborted" if assoc.is_aborted else "closed"
+            raise AssociationEnded(
+                f"the system {how} the association in the middle of the exchange ({error})"
+            ) from error
+        finally:
+            if assoc.is_established:
+                assoc.release()
     finally:
-        if assoc.is_established:
-            assoc.release()
         ae.shutdown()
+
+
+def wait_until_accepting(sut: SystemUnderTest, within: float = WIND_DOWN) -> bool:
+    """Whether the system accepts an association again within ``within`` seconds.
+
+    A system may count a released association until its worker has wound down; the
+    scenarios that follow one that filled it up need a free slot. This is the harness
+    tidying up, not part of any verdict.
+    """
+    deadline = time.monotonic() + within
+    pause = threading.Event()
+    while time.monotonic() < deadline:
+        try:
+            outcome = run_script(
+                b.associate_and_release(sut.ae_title), sut.host, sut.port, RUN_TIMEOUT
+            )
+        except OSError:
+            return False
+        if outcome.kind is K.RELEASED:
+            return True
+        pause.wait(0.2)
+    return False
 
 
 @dataclass

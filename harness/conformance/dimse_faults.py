@@ -207,12 +207,12 @@ def _fault(name: str, sut: SystemUnderTest, *sends: PDataTF) -> Outcome:
 
 
 def not_associated(outcome: Outcome) -> Verdict | None:
-    """An ERROR verdict when the association the fault needs was never accepted: the
+    """A NOT_RUN verdict when the association the fault needs was never accepted: the
     check was not made, and that is no finding."""
     if any(isinstance(pdu, AAssociateAC) for pdu in outcome.received):
         return None
     seen = f"association not accepted ({outcome.headline()}): no check made"
-    return Verdict(Status.ERROR, seen, outcome.elapsed, outcome.describe())
+    return Verdict(Status.NOT_RUN, seen, outcome.elapsed, outcome.describe())
 
 
 def refused(outcome: Outcome) -> Verdict:

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from typing import Any
 
 from harness import behaviours as b
 from harness.conformance.core import (
     MAX_ASSOCIATIONS,
-    K,
+    WIND_DOWN,
+    NotAccepted,
     Status,
     Verdict,
     capability_value,
     play,
+    refusal,
     request_for,
     scenario,
     scu_ae,
     verdict_of,
+    wait_until_accepting,
 )
 from harness.systems import SystemUnderTest
 
@@ -30,6 +32,7 @@ from harness.systems import SystemUnderTest
     group="limit",
     requires=(MAX_ASSOCIATIONS,),
     note="the limit is local configuration",
+    probes_transient=True,
 )
 def _association_limit(sut: SystemUnderTest) -> Verdict:
     limit = int(capability_value(sut, MAX_ASSOCIATIONS) or 0)
@@ -49,6 +52,8 @@ def _association_limit(sut: SystemUnderTest) -> Verdict:
             # says so with a transient rejection: the earlier scenarios' associations
             # may still count. Only a rejection that lasts beyond the wind-down is seen.
             last = held[-1]
+            if not last.is_rejected:
+                raise NotAccepted(f"association {len(held)} of {limit} was {refusal(last)}")
             transient = last.is_rejected and getattr(last, "result", None) == 2
             if not transient or time.monotonic() >= deadline:
                 seen = f"association {len(held)} of {limit} was not accepted"
@@ -59,12 +64,6 @@ def _association_limit(sut: SystemUnderTest) -> Verdict:
         wait_until_accepting(sut)
     ok = outcome.reject is not None and outcome.reject[0] == 2
     return verdict_of(outcome, ok, f"with {limit} associations open")
-
-
-WIND_DOWN = 10.0
-
-
-"""Seconds the limit scenario allows the system's earlier associations to wind down."""
 
 
 def _hold(ae: Any, sut: SystemUnderTest, limit: int) -> list[Any]:
@@ -81,20 +80,3 @@ def _release_all(held: list[Any]) -> None:
     for assoc in held:
         if assoc.is_established:
             assoc.release()
-
-
-def wait_until_accepting(sut: SystemUnderTest, within: float = 10.0) -> bool:
-    """Whether the system accepts an association again within ``within`` seconds.
-
-    A system may count a released association until its worker has wound down; the
-    scenarios that follow the limit scenario need a free slot. This is the harness
-    tidying up, not part of any verdict.
-    """
-    deadline = time.monotonic() + within
-    pause = threading.Event()
-    while time.monotonic() < deadline:
-        outcome = play(b.associate_and_release(sut.ae_title), sut)
-        if outcome.kind is K.RELEASED:
-            return True
-        pause.wait(0.2)
-    return False

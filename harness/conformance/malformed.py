@@ -53,7 +53,8 @@ def malformed_script(case: MalformedCase, sut: SystemUnderTest) -> Script:
 def _malformed_run(case: MalformedCase) -> Callable[[SystemUnderTest], Verdict]:
     def run(sut: SystemUnderTest) -> Verdict:
         outcome = play(malformed_script(case, sut), sut)
-        return ended(outcome, "the malformed PDU was not refused")
+        sta2 = sut if case.phase == "associate" else None
+        return ended(outcome, "the malformed PDU was not refused", artim_running=sta2)
 
     return run
 

@@ -57,7 +57,7 @@ def _release_normal(sut: SystemUnderTest) -> Verdict:
     note="an SCP that never requests a release itself cannot be driven into a collision",
 )
 def _release_collision(sut: SystemUnderTest) -> Verdict:  # pragma: no cover - no SUT declares it
-    return Verdict(Status.ERROR, "no way to make this system request a release is known")
+    return Verdict(Status.NOT_RUN, "no way to make this system request a release is known")
 
 
 def _unexpected_first(name: str, first: Any) -> Script:
@@ -77,7 +77,7 @@ def _unexpected_first(name: str, first: Any) -> Script:
 )
 def _release_unassociated(sut: SystemUnderTest) -> Verdict:
     outcome = play(_unexpected_first("release-rq-unassociated", AReleaseRQ()), sut)
-    return ended(outcome, "answered as if associated")
+    return ended(outcome, "answered as if associated", artim_running=sut)
 
 
 @scenario(
@@ -90,7 +90,7 @@ def _release_unassociated(sut: SystemUnderTest) -> Verdict:
 )
 def _p_data_unassociated(sut: SystemUnderTest) -> Verdict:
     outcome = play(_unexpected_first("p-data-unassociated", b.echo_request()), sut)
-    return ended(outcome, "answered as if associated")
+    return ended(outcome, "answered as if associated", artim_running=sut)
 
 
 @scenario(
@@ -103,7 +103,8 @@ def _p_data_unassociated(sut: SystemUnderTest) -> Verdict:
 )
 def _ac_unexpected(sut: SystemUnderTest) -> Verdict:
     ac = AAssociateAC(sut.ae_title, b.HARNESS_AE, (), (MaximumLengthItem(16384),))
-    return ended(play(_unexpected_first("associate-ac-unexpected", ac), sut), "accepted it")
+    outcome = play(_unexpected_first("associate-ac-unexpected", ac), sut)
+    return ended(outcome, "accepted it", artim_running=sut)
 
 
 @scenario(

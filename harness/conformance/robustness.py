@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from harness import behaviours as b
-from harness.conformance.core import K, Verdict, p_data_pdus, play, scenario, verdict_of
+from harness.conformance.core import (
+    K,
+    NoConnection,
+    Status,
+    Verdict,
+    p_data_pdus,
+    play,
+    scenario,
+    verdict_of,
+)
 from harness.conformance.malformed import malformed_script
 from harness.malformed import MALFORMED_CASES
 from harness.systems import Capability, SystemUnderTest
@@ -32,8 +41,16 @@ def _stops_reading(sut: SystemUnderTest) -> Verdict:
     group="robustness",
 )
 def _still_serving(sut: SystemUnderTest) -> Verdict:
-    for case in MALFORMED_CASES[:3]:
-        play(malformed_script(case, sut), sut)
-    play(b.abort_established(sut.ae_title), sut)
-    outcome = play(b.associate_echo_release(sut.ae_title), sut)
+    sent = []
+    try:
+        for case in MALFORMED_CASES[:3]:
+            sent.append(play(malformed_script(case, sut), sut))
+        sent.append(play(b.abort_established(sut.ae_title), sut))
+        outcome = play(b.associate_echo_release(sut.ae_title), sut)
+    except NoConnection as error:
+        if not sent:
+            raise
+        # It was there for the first input and gone by a later one: what it exists to see.
+        transcript = "\n\n".join(outcome.describe() for outcome in sent)
+        return Verdict(Status.DEVIATES, f"the node stopped serving: {error}", 0.0, transcript)
     return verdict_of(outcome, outcome.kind is K.RELEASED)

@@ -99,11 +99,11 @@ def _refused(sut: SystemUnderTest, version: ssl.TLSVersion) -> Verdict:
         return Verdict(Status.DEVIATES, f"handshake completed with {agreed}", elapsed)
     if any(code in why for code in _OUR_SIDE):
         seen = f"this machine's OpenSSL cannot offer {version.name}: {why}"
-        return Verdict(Status.ERROR, seen, elapsed)
+        return Verdict(Status.NOT_RUN, seen, elapsed)
     if why.startswith(TimeoutError.__name__):
         # No answer at all is no refusal: a slow server might still have agreed.
         seen = f"no answer to the ClientHello within {b.REPLY_WITHIN:g} s: no check made"
-        return Verdict(Status.ERROR, seen, elapsed)
+        return Verdict(Status.NOT_RUN, seen, elapsed)
     return Verdict(Status.PASSED, f"handshake refused: {why}", elapsed)
 
 

@@ -114,7 +114,7 @@ def _unknown_level(
     start = time.monotonic()
     with settled_association(sut, model) as assoc:
         if not assoc.is_established:
-            return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
+            return Verdict(Status.NOT_RUN, "association not accepted: no check made", _timed(start))
         responses = list(send(assoc, _level_query()))
     statuses = [_status(status) for status, _ in responses]
     final = statuses[-1] if statuses else None
@@ -209,7 +209,7 @@ def _find_cancel(sut: SystemUnderTest) -> Verdict:
     patient = _patient_id()
     stored = _store_all(sut, [ct_instance(patient) for _ in range(CANCEL_MATCHES)])
     if not _stored(stored):
-        return Verdict(Status.ERROR, "C-STORE (setting up) failed: no check made", _timed(start))
+        return Verdict(Status.NOT_RUN, "C-STORE (setting up) failed: no check made", _timed(start))
     query = Dataset()
     query.QueryRetrieveLevel = "STUDY"
     query.PatientID = patient
@@ -249,10 +249,10 @@ def _commitment(sut: SystemUnderTest) -> Verdict:
     start = time.monotonic()
     ds = ct_instance(_patient_id())
     if not _stored(_store_all(sut, [ds])):
-        return Verdict(Status.ERROR, "C-STORE (setting up) failed: no check made", _timed(start))
+        return Verdict(Status.NOT_RUN, "C-STORE (setting up) failed: no check made", _timed(start))
     with settled_association(sut, STORAGE_COMMITMENT_PUSH) as assoc:
         if not assoc.is_established:
-            return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
+            return Verdict(Status.NOT_RUN, "association not accepted: no check made", _timed(start))
         status, _ = assoc.send_n_action(
             _commitment_request(ds), 1, STORAGE_COMMITMENT_PUSH, STORAGE_COMMITMENT_INSTANCE
         )
@@ -315,7 +315,7 @@ def _mpps(sut: SystemUnderTest) -> Verdict:
     instance = generate_uid()
     with settled_association(sut, MPPS) as assoc:
         if not assoc.is_established:
-            return Verdict(Status.ERROR, "association not accepted: no check made", _timed(start))
+            return Verdict(Status.NOT_RUN, "association not accepted: no check made", _timed(start))
         created, _ = assoc.send_n_create(_mpps_create(), MPPS, instance)
         code = _status(created)
         if code != 0:
@@ -342,11 +342,11 @@ def _negotiation(sut: SystemUnderTest, name: str, item: Any) -> Any:
 
 
 def _turned_away(outcome: Any) -> Verdict | None:
-    """ERROR (no check made) when the system still turned the association away as
+    """NOT_RUN (no check made) when the system still turned the association away as
     transient after the wind-down: its load, not its answer to the negotiation."""
     if not is_transient(outcome):
         return None
-    return Verdict(Status.ERROR, f"{outcome.headline()}: no check made", outcome.elapsed)
+    return Verdict(Status.NOT_RUN, f"{outcome.headline()}: no check made", outcome.elapsed)
 
 
 @scenario(

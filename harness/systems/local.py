@@ -15,6 +15,7 @@ from pathlib import Path
 from harness.systems.base import (
     DCMQRSCP_SUPPORTS,
     DCMTK_ENV,
+    DICOMACTORS_SUPPORTS,
     LOOPBACK,
     ORTHANC_SUPPORTS,
     PYNETDICOM_SCP_SCRIPT,
@@ -203,4 +204,23 @@ def pynetdicom_scp(
                 frozenset(chosen),
                 storage_dir=storage,
                 log_path=log,
+            )
+
+
+FRAGILE_SCP_MODULE = "harness.peers.fragile_scp"
+
+
+@contextmanager
+def fragile_scp(ae_title: str = "FRAGILE", crash_on: int = 0xFF) -> Iterator[SystemUnderTest]:
+    """The dicomactors QRSCP behind a relay that crashes the process on a PDU of type
+    ``crash_on`` (harness/peers/fragile_scp.py): a node that dies on purpose."""
+    with work_dir("fragile") as work:
+        argv = [sys.executable, "-u", "-m", FRAGILE_SCP_MODULE, "--aet", ae_title]
+        argv += ["--crash-on", hex(crash_on)]
+        log = work / "fragile.log"
+        with run_process(argv, log_path=log, ready_line=PYNETDICOM_READY) as running:
+            assert running.ready_match is not None
+            port = int(running.ready_match.group(1))
+            yield SystemUnderTest(
+                "fragile", LOOPBACK, port, ae_title, DICOMACTORS_SUPPORTS, log_path=log
             )
