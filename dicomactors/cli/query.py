@@ -22,7 +22,7 @@ from pydicom.tag import Tag
 
 from dicomactors.association import Association
 from dicomactors.cli.common import Exit, ToolError, lost
-from dicomactors.services.scu_qr import query_model_uid
+from dicomactors.scu.query_retrieve import query_model_uid
 
 _SEGMENT = re.compile(
     r"(?:\(?(?P<group>[0-9A-Fa-f]{4}),?(?P<element>[0-9A-Fa-f]{4})\)?|(?P<keyword>[A-Za-z]\w*))"
