@@ -331,17 +331,15 @@ def test_dicomactors_load_comes_through_the_entry_point_group(tmp_path: Path) ->
     declared = 'load = "harness.load.cli:register"'
     assert declared in pyproject
     installed = {entry.name for entry in entry_points(group=COMMAND_GROUP)}
-    info = tmp_path / "dicomactors_load_test-0.dist-info"
-    info.mkdir()
-    if "load" in installed:  # the package was installed with this pyproject: use that
-        info = tmp_path / "unused.dist-info"
+    if "load" not in installed:  # not installed with this pyproject yet: declare it here
+        info = tmp_path / "dicomactors_load_test-0.dist-info"
         info.mkdir()
-    (info / "METADATA").write_text(
-        "Metadata-Version: 2.1\nName: dicomactors-load-test\nVersion: 0\n"
-    )
-    (info / "entry_points.txt").write_text(
-        "[dicomactors.commands]\n" + declared.replace('"', "") + "\n"
-    )
+        (info / "METADATA").write_text(
+            "Metadata-Version: 2.1\nName: dicomactors-load-test\nVersion: 0\n"
+        )
+        (info / "entry_points.txt").write_text(
+            "[dicomactors.commands]\n" + declared.replace('"', "") + "\n"
+        )
     env = {**_env(), "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
     done = subprocess.run(
         [sys.executable, "-m", "dicomactors.cli", "load", "127.0.0.1", "0"],

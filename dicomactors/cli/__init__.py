@@ -30,8 +30,12 @@ def _parser() -> tuple[ToolParser, dict[str, ToolParser]]:
     commands = parser.add_subparsers(dest="command", required=True)
     for tool in TOOLS:
         tool.register(commands)
+    # A name may be declared twice (an editable install beside a built one): the first wins.
+    added: set[str] = set()
     for command in entry_points(group=COMMAND_GROUP):
-        command.load()(commands)
+        if command.name not in added:
+            added.add(command.name)
+            command.load()(commands)
     qrscp = commands.add_parser(
         "qrscp", help="run the reference storage and Query/Retrieve SCP", add_help=False
     )
