@@ -293,6 +293,8 @@ class _Walker:
         s, d = _FORMATS[src.little], _FORMATS[dst.little]
         self.src_tag_length, self.src_long, self.src_us = s.tag_length, s.long, s.us
         self.dst_tag_length, self.dst_short, self.dst_long = d.tag_length, d.short, d.long
+        # Bound once for the walk's loop: read a tag and length, write one, write a short header.
+        self.codecs = (s.tag_length.unpack_from, d.tag_length.pack, d.short.pack)
 
     def _ensure(self, pos: int, need: int) -> None:
         source = self.source
@@ -308,29 +310,25 @@ class _Walker:
         pixel_rep: int | None,
         creators: dict[int, str] | None = None,
     ) -> int:
-        """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end.
-
-        ``creators`` (group << 8 | block -> private creator) are those seen so far.
-        """
+        """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end."""
         src_implicit, src_little = self.src.implicit, self.src.little
-        swap, pass_through = self.swap, self.pass_through
-        unpack_tag_length = self.src_tag_length.unpack_from
+        dst_implicit, swap, pass_through = self.dst.implicit, self.swap, self.pass_through
+        unpack_tag_length, pack_tag_length, pack_short = self.codecs
         pending = out.pending  # the same bytearray for the whole walk (see _Output)
         data, base, limit = self._window()
         lut_entries: int | None = None
-        creators = {} if creators is None else creators
+        creators = {} if creators is None else creators  # group << 8 | block -> creator, so far
         while pos < end:
             if pos + 12 > limit:
                 data, base, limit = self._load_header(pos, end)
-            at = pos - base
-            group, element, length = unpack_tag_length(data, at)
+            group, element, length = unpack_tag_length(data, pos - base)
             tag = group << 16 | element
             if group == 0xFFFE:
                 return self._delimiter(out, group, element, until, pos)
             if src_implicit:
                 vr = self._implicit_vr(tag, pixel_rep, lut_entries, creators)
             else:
-                vr = bytes(data[at + 4 : at + 6])
+                vr = bytes(data[pos - base + 4 : pos - base + 6])
                 if vr in LONG_VRS:
                     length = self._long_length(pos, limit)
                     pos += 4  # 2 reserved bytes and 2 more of length (PS3.5 7.1.2)
@@ -343,7 +341,12 @@ class _Walker:
                 continue
             if pos + length > end:
                 raise TranscodeError(pos, f"({group:04X},{element:04X}) overruns its data set")
-            self._header(out, group, element, vr, length)
+            if dst_implicit:
+                pending += pack_tag_length(group, element, length)
+            elif length <= 0xFFFF and vr not in LONG_VRS:
+                pending += pack_short(group, element, vr, length)
+            else:
+                self._header(out, group, element, vr, length)
             if length < pass_through and not swap and pos + length <= limit:
                 pending += data[pos - base : pos - base + length]
             else:
