@@ -293,6 +293,8 @@ class _Walker:
         s, d = _FORMATS[src.little], _FORMATS[dst.little]
         self.src_tag_length, self.src_long, self.src_us = s.tag_length, s.long, s.us
         self.dst_tag_length, self.dst_short, self.dst_long = d.tag_length, d.short, d.long
+        # Bound once for the walk's loop: read a tag and length, write one, write a short header.
+        self.codecs = (s.tag_length.unpack_from, d.tag_length.pack, d.short.pack)
 
     def _ensure(self, pos: int, need: int) -> None:
         source = self.source
@@ -308,88 +310,135 @@ class _Walker:
         pixel_rep: int | None,
         creators: dict[int, str] | None = None,
     ) -> int:
-        """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end.
-
-        ``creators`` (group << 8 | block -> private creator) are those seen so far.
-        """
-        source = self.source
+        """Convert elements from ``pos`` to ``end``, or to the ``until`` delimiter; its end."""
         src_implicit, src_little = self.src.implicit, self.src.little
         dst_implicit, swap, pass_through = self.dst.implicit, self.swap, self.pass_through
-        unpack_tag_length, unpack_long = self.src_tag_length.unpack_from, self.src_long.unpack_from
-        pack_tag_length, pack_short = self.dst_tag_length.pack, self.dst_short.pack
+        unpack_tag_length, pack_tag_length, pack_short = self.codecs
         pending = out.pending  # the same bytearray for the whole walk (see _Output)
-        data, base = source.data, source.base
-        limit = base + len(data)
+        data, base, limit = self._window()
         lut_entries: int | None = None
-        creators = {} if creators is None else creators
+        creators = {} if creators is None else creators  # group << 8 | block -> creator, so far
         while pos < end:
             if pos + 12 > limit:
-                if end - pos < 8:
-                    raise TranscodeError(pos, "an element header runs past the end")
-                source.load(pos, min(12, end - pos))
-                data, base = source.data, source.base
-                limit = base + len(data)
-            at = pos - base
-            group, element, length = unpack_tag_length(data, at)
+                data, base, limit = self._load_header(pos, end)
+            group, element, length = unpack_tag_length(data, pos - base)
             tag = group << 16 | element
             if group == 0xFFFE:
-                if tag == until:
-                    pending += pack_tag_length(group, element, 0)
-                    return pos + 8
-                raise TranscodeError(pos, f"unexpected item tag ({group:04X},{element:04X})")
+                return self._delimiter(out, group, element, until, pos)
             if src_implicit:
                 vr = self._implicit_vr(tag, pixel_rep, lut_entries, creators)
-                pos += 8
             else:
-                vr = bytes(data[at + 4 : at + 6])
+                vr = bytes(data[pos - base + 4 : pos - base + 6])
                 if vr in LONG_VRS:
-                    if pos + 12 > limit:
-                        raise TranscodeError(pos, "an element header runs past the end")
-                    length = unpack_long(data, at)[3]
-                    pos += 12
+                    length = self._long_length(pos, limit)
+                    pos += 4  # 2 reserved bytes and 2 more of length (PS3.5 7.1.2)
                 else:
                     length = length >> 16 if src_little else length & 0xFFFF
-                    pos += 8
-            if length == _UNDEFINED:
-                pos = self._sequence(out, tag, vr, pos, end, pixel_rep)
-                data, base = source.data, source.base
-                limit = base + len(data)
+            pos += 8
+            if length == _UNDEFINED or vr == b"SQ" or (element == 0 and group > 6):
+                pos = self._sequence_or_group_length(out, tag, vr, pos, length, end, pixel_rep)
+                data, base, limit = self._window()
                 continue
             if pos + length > end:
                 raise TranscodeError(pos, f"({group:04X},{element:04X}) overruns its data set")
-            if element == 0 and group > 6:
-                pos += length  # a retired group length (PS3.5 7.2)
-                continue
-            if vr == b"SQ":
-                child = _Output()
-                self._items(child, pos, pos + length, pixel_rep)
-                self._header(out, group, element, b"SQ", len(child))
-                out.extend(child)
+            if dst_implicit:
+                pending += pack_tag_length(group, element, length)
+            elif length <= 0xFFFF and vr not in LONG_VRS:
+                pending += pack_short(group, element, vr, length)
             else:
-                if dst_implicit:
-                    pending += pack_tag_length(group, element, length)
-                elif length <= 0xFFFF and vr not in LONG_VRS:
-                    pending += pack_short(group, element, vr, length)
-                else:
-                    self._header(out, group, element, vr, length)
-                if length < pass_through and not swap and pos + length <= limit:
-                    pending += data[pos - base : pos - base + length]
-                else:
-                    self._value(out, vr, pos, length)
-                if src_implicit and (group == 0x0028 or group & 1):
-                    if tag == _PIXEL_REPRESENTATION and length == 2:
-                        (pixel_rep,) = self.src_us.unpack_from(self._bytes(pos, 2))
-                    elif tag == _LUT_DESCRIPTOR and length >= 2:
-                        (lut_entries,) = self.src_us.unpack_from(self._bytes(pos, 2))
-                    elif group & 1 and 0x10 <= element < 0x100:
-                        creator = self._bytes(pos, length).decode("ascii", "replace")
-                        creators[group << 8 | element] = creator.strip(" \x00")
-            data, base = source.data, source.base
-            limit = base + len(data)
+                self._header(out, group, element, vr, length)
+            if length < pass_through and not swap and pos + length <= limit:
+                pending += data[pos - base : pos - base + length]
+            else:
+                self._value(out, vr, pos, length)
+                data, base, limit = self._window()  # it may have loaded more
+            if src_implicit and (group == 0x0028 or group & 1):
+                pixel_rep, lut_entries = self._implicit_context(
+                    tag, pos, length, pixel_rep, lut_entries, creators
+                )
+                data, base, limit = self._window()
             pos += length
         if until is not None:
             raise TranscodeError(pos, "a delimitation item is missing at the end")
         return pos
+
+    def _window(self) -> tuple[bytes | memoryview, int, int]:
+        """The loaded bytes, the position of their first and the position past their last."""
+        data, base = self.source.data, self.source.base
+        return data, base, base + len(data)
+
+    def _load_header(self, pos: int, end: int) -> tuple[bytes | memoryview, int, int]:
+        """Load the element header at ``pos`` (8 or 12 bytes); the new window."""
+        if end - pos < 8:
+            raise TranscodeError(pos, "an element header runs past the end")
+        self.source.load(pos, min(12, end - pos))
+        return self._window()
+
+    def _long_length(self, pos: int, limit: int) -> int:
+        """The 4-byte length of the Explicit VR header at ``pos`` (PS3.5 7.1.2)."""
+        if pos + 12 > limit:
+            raise TranscodeError(pos, "an element header runs past the end")
+        return int(self.src_long.unpack_from(self.source.data, pos - self.source.base)[3])
+
+    def _delimiter(
+        self, out: _Output, group: int, element: int, until: int | None, pos: int
+    ) -> int:
+        """The item tag at ``pos`` ends the data set if it is ``until``; where it ends."""
+        if group << 16 | element != until:
+            raise TranscodeError(pos, f"unexpected item tag ({group:04X},{element:04X})")
+        out.pending += self.dst_tag_length.pack(group, element, 0)
+        return pos + 8
+
+    def _sequence_or_group_length(
+        self,
+        out: _Output,
+        tag: int,
+        vr: bytes,
+        pos: int,
+        length: int,
+        end: int,
+        pixel_rep: int | None,
+    ) -> int:
+        """A sequence, of undefined or defined length, or a retired group length (PS3.5 7.2),
+        which is dropped; the end of the element."""
+        if length == _UNDEFINED:
+            return self._sequence(out, tag, vr, pos, end, pixel_rep)
+        group, element = tag >> 16, tag & 0xFFFF
+        if pos + length > end:
+            raise TranscodeError(pos, f"({group:04X},{element:04X}) overruns its data set")
+        if not (element == 0 and group > 6):
+            self._defined_sequence(out, group, element, pos, length, pixel_rep)
+        return pos + length
+
+    def _defined_sequence(
+        self, out: _Output, group: int, element: int, pos: int, length: int, pixel_rep: int | None
+    ) -> None:
+        """A sequence of defined length: its items converted, then its new length."""
+        child = _Output()
+        self._items(child, pos, pos + length, pixel_rep)
+        self._header(out, group, element, b"SQ", len(child))
+        out.extend(child)
+
+    def _implicit_context(
+        self,
+        tag: int,
+        pos: int,
+        length: int,
+        pixel_rep: int | None,
+        lut_entries: int | None,
+        creators: dict[int, str],
+    ) -> tuple[int | None, int | None]:
+        """Note what later Implicit VR elements' VRs depend on (PS3.5 A.1): Pixel
+        Representation, the LUT Descriptor's entry count and private creators."""
+        group, element = tag >> 16, tag & 0xFFFF
+        if tag == _PIXEL_REPRESENTATION and length == 2:
+            (pixel_rep,) = self.src_us.unpack_from(self._bytes(pos, 2))
+        elif tag == _LUT_DESCRIPTOR and length >= 2:
+            (lut_entries,) = self.src_us.unpack_from(self._bytes(pos, 2))
+        elif group & 1 and 0x10 <= element < 0x100:
+            creator = self._bytes(pos, length).decode("ascii", "replace")
+            creators[group << 8 | element] = creator.strip(" \x00")
+        return pixel_rep, lut_entries
 
     def _bytes(self, pos: int, length: int) -> bytes:
         self._ensure(pos, length)

@@ -85,6 +85,13 @@ class ToolParser(argparse.ArgumentParser):
 
 def add_common_options(parser: argparse.ArgumentParser, *, calling: str) -> None:
     """-aet, -pdu, the timeouts, TLS, -v and -d."""
+    _add_association_options(parser, calling=calling)
+    _add_tls_options(parser)
+    _add_logging_options(parser)
+
+
+def _add_association_options(parser: argparse.ArgumentParser, *, calling: str) -> None:
+    """-aet, -pdu and the timeouts -to, -ta, -td."""
     parser.add_argument(
         "-aet",
         "--aetitle",
@@ -129,6 +136,10 @@ def add_common_options(parser: argparse.ArgumentParser, *, calling: str) -> None
         metavar="S",
         help="DIMSE timeout in seconds (default 30)",
     )
+
+
+def _add_tls_options(parser: argparse.ArgumentParser) -> None:
+    """+tls, +tla, +cf and -ic, in their own help group."""
     tls = parser.add_argument_group("TLS")
     tls.add_argument(
         "+tls",
@@ -162,6 +173,10 @@ def add_common_options(parser: argparse.ArgumentParser, *, calling: str) -> None
         help="do not verify the peer's certificate (by default it must chain to a +cf"
         " certificate or to the system's trusted ones)",
     )
+
+
+def _add_logging_options(parser: argparse.ArgumentParser) -> None:
+    """-v, -d and --log-pdus."""
     parser.add_argument("-v", "--verbose", action="store_true", help="say what happens")
     parser.add_argument("-d", "--debug", action="store_true", help="log everything")
     parser.add_argument("--log-pdus", type=Path, default=None, metavar="DIR",

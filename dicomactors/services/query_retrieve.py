@@ -353,39 +353,12 @@ def handle_c_get(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any
 def handle_c_move(assoc: Any, handlers: evt.HandlerTable, request: Any, send: Any) -> None:
     rq = request.message
     respond = _responder(CMoveRSP, rq, send)
-    try:
-        results = iter(_fire(assoc, handlers, evt.EVT_C_MOVE, request))
-        destination = next(results)
-    except evt.NoHandlerError:
-        respond(MOVE_HANDLER_FAILED, error_comment="no handler for EVT_C_MOVE")
+    started = _move_destination(assoc, handlers, request, respond)
+    if started is None:
         return
-    except Exception as exc:
-        LOGGER.exception("the EVT_C_MOVE handler raised")
-        respond(MOVE_HANDLER_FAILED, error_comment=_comment(exc))
-        return
-    try:
-        address, port, kwargs = _destination(destination)
-    except (TypeError, ValueError) as exc:
-        LOGGER.error("the EVT_C_MOVE handler yielded a bad destination: %s", exc)
-        respond(MOVE_BAD_DESTINATION, error_comment=_comment(exc))
-        return
-    if address is None:
-        LOGGER.info("move destination %r is unknown", rq.move_destination)
-        respond(MOVE_DESTINATION_UNKNOWN)
-        _close(results)
-        return
-    try:
-        total = _count(results)
-    except StopIteration:
-        respond(SUCCESS, None, **_Progress(0).counts(final=True))
-        return
-    except _BadCount as exc:
-        LOGGER.error("the EVT_C_MOVE handler: %s", exc)
-        respond(MOVE_BAD_COUNT, error_comment=_comment(exc))
-        return
-    except Exception as exc:
-        LOGGER.exception("the EVT_C_MOVE handler raised")
-        respond(MOVE_HANDLER_FAILED, error_comment=_comment(exc))
+    results, address, port, kwargs = started
+    total = _move_count(results, respond)
+    if total is None:
         return
     if "contexts" not in kwargs:
         # Propose exactly the classes (and stored transfer syntaxes) to be moved.
@@ -401,15 +374,8 @@ def handle_c_move(assoc: Any, handlers: evt.HandlerTable, request: Any, send: An
         respond(SUCCESS, None, **_Progress(0).counts(final=True))
         return
     kwargs.setdefault("ae_title", rq.move_destination)
-    try:
-        target = assoc.ae.associate(address, port, **kwargs)
-    except Exception as exc:
-        LOGGER.exception("could not request an association with the move destination")
-        respond(MOVE_ASSOCIATION_FAILED, error_comment=_comment(exc))
-        return
-    if not target.is_established:
-        LOGGER.error("the move destination %s:%s did not accept an association", address, port)
-        respond(MOVE_ASSOCIATION_FAILED, error_comment="move destination refused or unreachable")
+    target = _associate_destination(assoc, address, port, kwargs, respond)
+    if target is None:
         return
     originator = (assoc.requestor.ae_title, rq.message_id)
     try:
@@ -418,6 +384,66 @@ def handle_c_move(assoc: Any, handlers: evt.HandlerTable, request: Any, send: An
         )
     finally:
         target.release()
+
+
+def _move_destination(
+    assoc: Any, handlers: evt.HandlerTable, request: Any, respond: Callable[..., None]
+) -> tuple[Iterator[Any], str, int, dict[str, Any]] | None:
+    """The handler's results and the destination it yielded first; None once answered."""
+    try:
+        results = iter(_fire(assoc, handlers, evt.EVT_C_MOVE, request))
+        destination = next(results)
+    except evt.NoHandlerError:
+        respond(MOVE_HANDLER_FAILED, error_comment="no handler for EVT_C_MOVE")
+        return None
+    except Exception as exc:
+        LOGGER.exception("the EVT_C_MOVE handler raised")
+        respond(MOVE_HANDLER_FAILED, error_comment=_comment(exc))
+        return None
+    try:
+        address, port, kwargs = _destination(destination)
+    except (TypeError, ValueError) as exc:
+        LOGGER.error("the EVT_C_MOVE handler yielded a bad destination: %s", exc)
+        respond(MOVE_BAD_DESTINATION, error_comment=_comment(exc))
+        return None
+    if address is None:
+        LOGGER.info("move destination %r is unknown", request.message.move_destination)
+        respond(MOVE_DESTINATION_UNKNOWN)
+        _close(results)
+        return None
+    return results, address, port, kwargs
+
+
+def _move_count(results: Iterator[Any], respond: Callable[..., None]) -> int | None:
+    """The number of sub-operations the handler yielded next; None once answered."""
+    try:
+        return _count(results)
+    except StopIteration:
+        respond(SUCCESS, None, **_Progress(0).counts(final=True))
+    except _BadCount as exc:
+        LOGGER.error("the EVT_C_MOVE handler: %s", exc)
+        respond(MOVE_BAD_COUNT, error_comment=_comment(exc))
+    except Exception as exc:
+        LOGGER.exception("the EVT_C_MOVE handler raised")
+        respond(MOVE_HANDLER_FAILED, error_comment=_comment(exc))
+    return None
+
+
+def _associate_destination(
+    assoc: Any, address: str, port: int, kwargs: dict[str, Any], respond: Callable[..., None]
+) -> Any | None:
+    """An association with the move destination; None once answered."""
+    try:
+        target = assoc.ae.associate(address, port, **kwargs)
+    except Exception as exc:
+        LOGGER.exception("could not request an association with the move destination")
+        respond(MOVE_ASSOCIATION_FAILED, error_comment=_comment(exc))
+        return None
+    if not target.is_established:
+        LOGGER.error("the move destination %s:%s did not accept an association", address, port)
+        respond(MOVE_ASSOCIATION_FAILED, error_comment="move destination refused or unreachable")
+        return None
+    return target
 
 
 def _destination(value: Any) -> tuple[str | None, int, dict[str, Any]]:

@@ -26,7 +26,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -320,77 +320,35 @@ def build_ae(args: argparse.Namespace) -> tuple[AE, list[Any]]:
     services = set(args.services)
     archive = Archive(Path(args.storage_dir) if args.storage_dir else None)
     peers = parse_peers(args.peer)
-    ae = AE(ae_title=args.aet)
-    ae.maximum_pdu_size = args.max_pdu
-    ae.maximum_associations = args.max_associations
-    ae.network_timeout = args.network_timeout
-    ae.acse_timeout = args.acse_timeout
-    ae.dimse_timeout = args.dimse_timeout
-    ae.require_called_aet = args.require_called_aet
+    ae = _configured_ae(args)
     handlers: list[Any] = []
-
     if "echo" in services:
         ae.add_supported_context(Verification)
         handlers.append((evt.EVT_C_ECHO, lambda event: SUCCESS))
-
     if "store" in services or "get" in services:
         # A C-GET requestor takes the storage SCP role on the same association.
         for context in AllStoragePresentationContexts:
             assert context.abstract_syntax is not None
             ae.add_supported_context(context.abstract_syntax, scu_role=False, scp_role=True)
-
     if "store" in services:
-
-        def on_store(event: evt.Event) -> int:
-            try:
-                archive.save(event.dataset, event.file_meta)
-            except OSError:
-                return OUT_OF_RESOURCES
-            return SUCCESS
-
-        handlers.append((evt.EVT_C_STORE, on_store))
-
+        handlers.append((evt.EVT_C_STORE, _store_handler(archive)))
     if "find" in services:
         ae.add_supported_context(PatientRootQueryRetrieveInformationModelFind)
         ae.add_supported_context(StudyRootQueryRetrieveInformationModelFind)
         handlers.append((evt.EVT_C_FIND, lambda event: find_responses(archive, event.identifier)))
-
     if "get" in services:
         ae.add_supported_context(PatientRootQueryRetrieveInformationModelGet)
         ae.add_supported_context(StudyRootQueryRetrieveInformationModelGet)
-
-        def on_get(event: evt.Event) -> Iterator[Any]:
-            datasets = retrieve_datasets(archive, event.identifier)
-            yield len(datasets)
-            for dataset in datasets:
-                yield PENDING, dataset
-
-        handlers.append((evt.EVT_C_GET, on_get))
-
+        handlers.append((evt.EVT_C_GET, _get_handler(archive)))
     if "move" in services:
         ae.add_supported_context(PatientRootQueryRetrieveInformationModelMove)
         ae.add_supported_context(StudyRootQueryRetrieveInformationModelMove)
-
-        def on_move(event: evt.Event) -> Iterator[Any]:
-            destination = peers.get(str(event.move_destination).strip())
-            if destination is None:
-                yield None, None  # pynetdicom answers 0xA801, move destination unknown
-                return
-            datasets = retrieve_datasets(archive, event.identifier)
-            # The sub-association proposes the storage classes of what it will send.
-            yield (*destination, {"contexts": storage_contexts(datasets)})
-            yield len(datasets)
-            for dataset in datasets:
-                yield PENDING, dataset
-
-        handlers.append((evt.EVT_C_MOVE, on_move))
-
+        handlers.append((evt.EVT_C_MOVE, _move_handler(archive, peers)))
     if "commitment" in services:
         ae.add_supported_context(StorageCommitmentPushModel, scu_role=False, scp_role=True)
         reporter = CommitmentReporter(ae, archive, peers)
         handlers.append((evt.EVT_N_ACTION, reporter.on_action))
         handlers.append((evt.EVT_DIMSE_SENT, reporter.on_sent))
-
     if "nservices" in services:
         ae.add_supported_context(ModalityPerformedProcedureStep)
         managed = ManagedInstances()
@@ -398,8 +356,64 @@ def build_ae(args: argparse.Namespace) -> tuple[AE, list[Any]]:
         handlers.append((evt.EVT_N_SET, managed.on_set))
         handlers.append((evt.EVT_N_GET, managed.on_get))
         handlers.append((evt.EVT_N_DELETE, managed.on_delete))
-
     return ae, handlers
+
+
+def _configured_ae(args: argparse.Namespace) -> AE:
+    """An AE with the command line's title, PDU size, association limit and timeouts."""
+    ae = AE(ae_title=args.aet)
+    ae.maximum_pdu_size = args.max_pdu
+    ae.maximum_associations = args.max_associations
+    ae.network_timeout = args.network_timeout
+    ae.acse_timeout = args.acse_timeout
+    ae.dimse_timeout = args.dimse_timeout
+    ae.require_called_aet = args.require_called_aet
+    return ae
+
+
+def _store_handler(archive: Archive) -> Callable[[evt.Event], int]:
+    """EVT_C_STORE: keep the instance in the archive; Out of Resources if it cannot."""
+
+    def on_store(event: evt.Event) -> int:
+        try:
+            archive.save(event.dataset, event.file_meta)
+        except OSError:
+            return OUT_OF_RESOURCES
+        return SUCCESS
+
+    return on_store
+
+
+def _get_handler(archive: Archive) -> Callable[[evt.Event], Iterator[Any]]:
+    """EVT_C_GET: the count of matching instances, then each one."""
+
+    def on_get(event: evt.Event) -> Iterator[Any]:
+        datasets = retrieve_datasets(archive, event.identifier)
+        yield len(datasets)
+        for dataset in datasets:
+            yield PENDING, dataset
+
+    return on_get
+
+
+def _move_handler(
+    archive: Archive, peers: dict[str, tuple[str, int]]
+) -> Callable[[evt.Event], Iterator[Any]]:
+    """EVT_C_MOVE: the destination (from ``--peer``), the count, then each instance."""
+
+    def on_move(event: evt.Event) -> Iterator[Any]:
+        destination = peers.get(str(event.move_destination).strip())
+        if destination is None:
+            yield None, None  # pynetdicom answers 0xA801, move destination unknown
+            return
+        datasets = retrieve_datasets(archive, event.identifier)
+        # The sub-association proposes the storage classes of what it will send.
+        yield (*destination, {"contexts": storage_contexts(datasets)})
+        yield len(datasets)
+        for dataset in datasets:
+            yield PENDING, dataset
+
+    return on_move
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
