@@ -238,17 +238,9 @@ def _crashes_html(crashes: Sequence[Crash]) -> str:
     return f"<ul>{items}</ul>"
 
 
-def as_html(
-    results: Sequence[Result],
-    title: str = "DICOM conformance report",
-    *,
-    crashes: Sequence[Crash] = (),
-    grids: Iterable[StateGrid] | None = None,
-) -> str:
-    systems = _systems(results)
+def _matrix_rows(results: Sequence[Result], systems: list[str]) -> str:
+    """One row per scenario: its id, title, clause and expectation, then a cell per system."""
     by_key = {(result.scenario.id, result.system): result for result in results}
-    chosen_grids = list(grids_from_results(results) if grids is None else grids)
-    groups = list(dict.fromkeys(entry.group for entry in _scenarios(results)))
     rows = []
     for entry in _scenarios(results):
         statuses = " ".join(
@@ -265,14 +257,21 @@ def as_html(
             f'<tr data-group="{html.escape(entry.group)}" data-statuses="{statuses}">'
             f"{head}{cells}</tr>"
         )
+    return "".join(rows)
+
+
+def _summary_rows(results: Sequence[Result], systems: list[str]) -> str:
     counts = summary(results)
-    summary_rows = "".join(
+    return "".join(
         f"<tr><th>{html.escape(system)}</th>"
         + "".join(f"<td>{counts[system][status.value]}</td>" for status in Status)
         + "</tr>"
         for system in systems
     )
-    found_sections = []
+
+
+def _findings_html(results: Sequence[Result]) -> str:
+    sections = []
     for system, found in findings(results).items():
         items = "".join(
             f'<li><a href="#{html.escape(r.scenario.id)}">{html.escape(r.scenario.id)}</a>'
@@ -280,7 +279,20 @@ def as_html(
             f" seen {html.escape(r.verdict.seen)}</li>"
             for r in found
         )
-        found_sections.append(f"<h3>{html.escape(system)}</h3><ul>{items}</ul>")
+        sections.append(f"<h3>{html.escape(system)}</h3><ul>{items}</ul>")
+    return "".join(sections) or "<p>None.</p>"
+
+
+def as_html(
+    results: Sequence[Result],
+    title: str = "DICOM conformance report",
+    *,
+    crashes: Sequence[Crash] = (),
+    grids: Iterable[StateGrid] | None = None,
+) -> str:
+    systems = _systems(results)
+    chosen_grids = list(grids_from_results(results) if grids is None else grids)
+    groups = list(dict.fromkeys(entry.group for entry in _scenarios(results)))
     generated = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>
@@ -289,15 +301,15 @@ def as_html(
 <p>Generated {generated}. A finding is a reaction that deviates from the clause named.</p>
 <h2>Summary</h2>
 <table><tr><th>system</th>{"".join(f"<th>{s.value}</th>" for s in Status)}</tr>
-{summary_rows}</table>
+{_summary_rows(results, systems)}</table>
 <h2>Matrix</h2>
 {_filters(groups)}
 <table id="matrix"><tr><th>scenario</th><th>expected</th>
 {"".join(f"<th>{html.escape(system)}</th>" for system in systems)}</tr>
-{"".join(rows)}
+{_matrix_rows(results, systems)}
 </table>
 <h2>Findings</h2>
-{"".join(found_sections) or "<p>None.</p>"}
+{_findings_html(results)}
 <h2>Crashes</h2>
 {_crashes_html(crashes)}
 <h2>State grids (PS3.8 Table 9-10)</h2>
