@@ -138,11 +138,24 @@ def _none_accepted(rq: AAssociateRQ) -> tuple[PresentationContextACItem, ...]:
     group=GROUP,
 )
 def no_context_accepted(system: RequestorSystem) -> Verdict:
+    return _unusable_contexts(
+        system, "requestor-no-context-accepted", _none_accepted, "with no context accepted"
+    )
+
+
+def _unusable_contexts(
+    system: RequestorSystem,
+    name: str,
+    contexts: Callable[[AAssociateRQ], tuple[PresentationContextACItem, ...]],
+    where: str,
+) -> Verdict:
+    """Accept with ``contexts`` (none the system can use): it must release or abort and
+    send no P-DATA-TF."""
     script = acceptor_script(
-        "requestor-no-context-accepted",
+        name,
         (
             Expect((AAssociateRQ,), REPLY_WITHIN),
-            accept(contexts=_none_accepted),
+            accept(contexts=contexts),
             Expect(ANY_PDU, REPLY_WITHIN, or_close=True),
             SendPDU(AReleaseRP()),
             ExpectClose(REPLY_WITHIN),
@@ -151,7 +164,7 @@ def no_context_accepted(system: RequestorSystem) -> Verdict:
     ex = exchange(system, script)
     reaction = Reaction.after(ex, 1)
     if "PDataTF" in reaction.pdus:
-        return judged(ex, False, "a P-DATA-TF came with no context accepted")
+        return judged(ex, False, f"a P-DATA-TF came {where}")
     ok = reaction.first in ("AReleaseRQ", "AAbort")
     return judged(ex, ok, f"the system's reaction: {reaction.first}")
 
@@ -171,22 +184,12 @@ def _unproposed(rq: AAssociateRQ) -> tuple[PresentationContextACItem, ...]:
     group=GROUP,
 )
 def unproposed_context(system: RequestorSystem) -> Verdict:
-    script = acceptor_script(
+    return _unusable_contexts(
+        system,
         "requestor-unproposed-context",
-        (
-            Expect((AAssociateRQ,), REPLY_WITHIN),
-            accept(contexts=_unproposed),
-            Expect(ANY_PDU, REPLY_WITHIN, or_close=True),
-            SendPDU(AReleaseRP()),
-            ExpectClose(REPLY_WITHIN),
-        ),
+        _unproposed,
+        "on the context the system never proposed",
     )
-    ex = exchange(system, script)
-    reaction = Reaction.after(ex, 1)
-    if "PDataTF" in reaction.pdus:
-        return judged(ex, False, "a P-DATA-TF came on the context the system never proposed")
-    ok = reaction.first in ("AReleaseRQ", "AAbort")
-    return judged(ex, ok, f"the system's reaction: {reaction.first}")
 
 
 # -- malformed A-ASSOCIATE-AC and -RJ ------------------------------------------------------------
