@@ -4,6 +4,7 @@ Every import counts: at the top, inside a function, or under ``TYPE_CHECKING``.
 - No import cycle in ``dicomactors/``.
 - The pure core imports no actor and no facade; the actors import no facade.
 - No module in ``dicomactors/actors`` reaches a private member of a facade object.
+- No module is over 800 lines.
 """
 
 from __future__ import annotations
@@ -187,3 +188,13 @@ def test_no_actor_touches_a_private_member_of_a_facade_object() -> None:
             ):
                 touched.append(f"{path.name}:{node.lineno} .{node.attr}")
     assert not touched, touched
+
+
+#: docs/architecture.md: a module holds one idea, which fits in this many lines.
+MODULE_LINES = 800
+
+
+def test_no_module_is_over_the_size_a_newcomer_reads_in_one_sitting() -> None:
+    sizes = {module: len(path.read_text().splitlines()) for module, path in MODULES.items()}
+    assert max(sizes.values()) > MODULE_LINES // 2  # the sizes were read
+    assert not {m: n for m, n in sizes.items() if n > MODULE_LINES}
