@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 import weakref
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future
 from pathlib import Path
 from time import monotonic
@@ -71,6 +71,8 @@ from dicomactors.scu import (
     n_get,
     n_set,
 )
+from dicomactors.scu.storage import store_many
+from dicomactors.scu.window import OperationsWindow, why_ended
 
 if TYPE_CHECKING:
     from dicomactors.actors.runtime import Strand
@@ -282,6 +284,9 @@ class Association:
         # The strand the association's actors run on (set when they start).
         self._strand: Strand | None = None
         self._outstanding: set[Future[Any]] = set()
+        # The requests sent with wait=False or store_many (PS3.7 D.3.3.3).
+        board = self._board
+        self._window = OperationsWindow(lambda: why_ended(board.status))
 
     # -- status published by the association actor --------------------------
 
@@ -332,6 +337,7 @@ class Association:
                 if not future.done():
                     future.set_result(None)
             self._outstanding.clear()
+        self._window.fail_all()
         remover = getattr(self.ae, "_association_closed", None)
         if remover is not None:
             remover(self)
@@ -471,8 +477,11 @@ class Association:
         """Release the association (A-RELEASE) and wait for the connection to close.
 
         If the peer does not answer within ``acse_timeout`` the association is
-        aborted instead.
+        aborted instead. Requests still outstanding (``wait=False``) are answered
+        first: the release waits for their responses, each within ``dimse_timeout``.
         """
+        if self._window.outstanding:
+            self._window.drain(self)
         if not self.is_established:
             return
         # The DUL aborts by itself if the A-RELEASE-RP does not come within the
@@ -579,10 +588,38 @@ class Association:
         priority: int = 2,
         originator_aet: AETitleLike | None = None,
         originator_id: int | None = None,
-    ) -> Dataset:
-        """C-STORE (PS3.7 9.1.1) of a Dataset or of a file, sent as stored when possible."""
+        *,
+        wait: bool = True,
+    ) -> Any:
+        """C-STORE (PS3.7 9.1.1) of a Dataset or of a file, sent as stored when possible.
 
-        return c_store(self, dataset, msg_id, priority, originator_aet, originator_id)
+        Returns the status as a Dataset (empty if no response came). With
+        ``wait=False`` it returns at once a ``concurrent.futures.Future`` of that
+        status, once the request is sent: up to the asynchronous operations window
+        agreed (PS3.7 D.3.3.3; one without it) may be outstanding, and while the
+        window is full the call blocks until a response frees a place. The
+        future fails with :class:`~dicomactors.scu.window.NoResponseError` if the
+        association ends first. ``msg_id`` must differ from every request's still
+        outstanding (``ValueError``).
+        """
+
+        return c_store(self, dataset, msg_id, priority, originator_aet, originator_id, wait)
+
+    def store_many(
+        self,
+        datasets: Iterable[Dataset | str | Path],
+        priority: int = 2,
+        originator_aet: AETitleLike | None = None,
+        originator_id: int | None = None,
+    ) -> list[Dataset]:
+        """C-STORE every Dataset or file of ``datasets``, with up to the asynchronous
+        operations window outstanding at once; the statuses in the same order.
+
+        Message IDs are numbered from 1, skipping those outstanding. With a window
+        of one (none negotiated) each request waits for the previous response.
+        """
+
+        return store_many(self, datasets, priority, originator_aet, originator_id)
 
     # Each request is built and its responses read in dicomactors.scu.
 

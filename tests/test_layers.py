@@ -37,6 +37,7 @@ CORE = {
     "dicomactors.pdu_primitives",
     "dicomactors.dimse_primitives",
     "dicomactors.aetitle",
+    "dicomactors.operations_window",
 }
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pykka
 
@@ -54,13 +54,14 @@ from dicomactors.actors.messages import (
 from dicomactors.actors.runtime import Strand, StrandActor, stop_soon
 from dicomactors.actors.service import (
     HandleRequest,
+    HandlerPool,
     RequestDone,
     SendResponse,
     ServiceActor,
     StrandServiceActor,
 )
 from dicomactors.actors.status import AssociationStatus, StatusBoard
-from dicomactors.dimse import MESSAGE_TYPES, CCancelRQ, CEchoRQ
+from dicomactors.dimse import MESSAGE_TYPES, CCancelRQ, CEchoRQ, CStoreRQ
 from dicomactors.negotiation import (
     NO_ANSWERS,
     Accept,
@@ -72,6 +73,7 @@ from dicomactors.negotiation import (
     requestor_contexts,
     screen,
 )
+from dicomactors.operations_window import MAXIMUM_CONCURRENT_HANDLERS, agreed_window
 from dicomactors.pdu import (
     AAbort,
     AAssociateRJ,
@@ -138,14 +140,22 @@ class AbortAssociation:
     done: Future[None] | None = None
 
 
+class ResponseSink(Protocol):
+    """Where a request's responses go: a ``queue.SimpleQueue``, or anything with its
+    ``put`` (the facade's futures of an asynchronous operations window)."""
+
+    def put(self, item: Any, /) -> None: ...
+
+
 @dataclass(frozen=True, slots=True)
 class SendRequest:
-    """Send a DIMSE request; responses (or ``None`` on failure) go to ``responses``."""
+    """Send a DIMSE request; its responses, then :data:`CLOSED` if the association
+    ends first, go to ``responses``."""
 
     context_id: int
     message: Any
     dataset: bytes | memoryview | None
-    responses: queue.SimpleQueue[Any] | None
+    responses: ResponseSink | queue.SimpleQueue[Any] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +173,7 @@ CLOSED = ResponseReceived(0, None, None)
 
 @dataclass
 class _Pending:
-    responses: queue.SimpleQueue[Any] | None
+    responses: ResponseSink | queue.SimpleQueue[Any] | None
     context_id: int
 
 
@@ -223,6 +233,9 @@ class AssociationActor(StrandActor):
         self.dul: pykka.ActorRef[Any] | None = None
         self.service: pykka.ActorRef[Any] | None = None
         self.strand_service: pykka.ActorRef[Any] | None = None
+        # As acceptor with an asynchronous operations window of more than one: the
+        # service actors that handle the peer's C-STOREs at once.
+        self.handler_pool: HandlerPool | None = None
         # Requests handed to the service thread and not yet done (see _on_DIMSEReceived).
         self.on_service_thread: set[int] = set()
         self.close_reason = ""
@@ -265,7 +278,8 @@ class AssociationActor(StrandActor):
         # Each is told to stop after what it was already sent (the DUL closes the
         # socket then); the service actor may be inside a handler. Association.join
         # waits for all of them: the strand's and the service's ``done``.
-        for ref in (self.dul, self.dimse, self.service, self.strand_service):
+        pooled = self.handler_pool.actors if self.handler_pool is not None else []
+        for ref in (self.dul, self.dimse, self.service, self.strand_service, *pooled):
             if ref is not None:
                 stop_soon(ref)
         self.status = self.status._replace(established=False, close_reason=self.close_reason)
@@ -373,6 +387,8 @@ class AssociationActor(StrandActor):
     def _request_done(self, message_id: int) -> None:
         self.cancels.pop(message_id, None)
         self.on_service_thread.discard(message_id)
+        if self.handler_pool is not None:
+            self.handler_pool.finished(message_id)
         if not self.cancels:
             if self.release_deferred:
                 self._release_after_sent()
@@ -402,6 +418,7 @@ class AssociationActor(StrandActor):
         decision = self._decide(rq)
         if isinstance(decision, Accept):
             self.negotiated.accept(decision.accepted, rq.maximum_length or 0)
+            self._open_window(agreed_window(rq, decision.ac))
             self._publish(accepted_contexts=decision.accepted, rejected_contexts=decision.rejected)
             self._tell_dul(AAssociateResponse(decision.ac))
             self._notify(evt.EVT_ACSE_SENT, primitive=decision.ac)
@@ -534,7 +551,10 @@ class AssociationActor(StrandActor):
         request = HandleRequest(context, msg, message.dataset, cancel)
         # A short request is handled on this strand, unless the service thread is
         # still busy with earlier requests: they are handled in arrival order.
-        if short and not self.on_service_thread:
+        # Within an asynchronous operations window, C-STOREs are handled at once.
+        if kind is CStoreRQ and self.handler_pool is not None:
+            self.handler_pool.handle(request)
+        elif short and not self.on_service_thread:
             self._strand_service().tell(request)
         else:
             self.on_service_thread.add(msg.message_id)
@@ -552,10 +572,21 @@ class AssociationActor(StrandActor):
         """The service actor on a thread, started with the first request that needs it:
         an association that is never asked a C-FIND, C-GET or C-MOVE has none."""
         if self.service is None:
-            self.service = ServiceActor.start(
-                self.assoc, self.handlers, self.actor_ref, self.board.joinable, self.strand
-            )
+            self.service = self._start_service_actor()
         return self.service
+
+    def _start_service_actor(self) -> pykka.ActorRef[Any]:
+        return ServiceActor.start(
+            self.assoc, self.handlers, self.actor_ref, self.board.joinable, self.strand
+        )
+
+    def _open_window(self, window: int) -> None:
+        """As acceptor: with a window of more than one operation (PS3.7 D.3.3.3), the
+        peer's C-STOREs are handled at once, up to the window, each on a pooled
+        thread; with one, on this strand, one at a time, as they arrive."""
+        if window > 1:
+            size = min(window, MAXIMUM_CONCURRENT_HANDLERS)
+            self.handler_pool = HandlerPool(size, self._start_service_actor)
 
     def _on_DIMSEProtocolFailure(self, message: DIMSEProtocolFailure) -> None:
         LOGGER.error("DIMSE protocol error: %s; aborting", message.reason)

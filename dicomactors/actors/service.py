@@ -155,3 +155,36 @@ class ServiceActor(_Service, ThreadActor):
             self._tell(what)
         else:
             self.strand.hand_over(lambda: self._tell(what))
+
+
+class HandlerPool:
+    """Service actors that handle the requests of an asynchronous operations window
+    at once (PS3.7 D.3.3.3): each a :class:`ServiceActor` on a thread of its own,
+    started when every one already started is busy, at most ``size`` of them.
+
+    Used by the association actor only (on its strand): no lock. A request that
+    finds all ``size`` busy (a peer over its window) waits behind the least busy.
+    """
+
+    def __init__(self, size: int, start: Callable[[], pykka.ActorRef[Any]]) -> None:
+        self.size = size
+        self._start = start
+        self.actors: list[pykka.ActorRef[Any]] = []
+        # Requests in hand per actor, and which actor has each (by Message ID).
+        self._load: list[int] = []
+        self._by_message: dict[int, int] = {}
+
+    def handle(self, request: HandleRequest) -> None:
+        index = min(range(len(self.actors)), key=self._load.__getitem__, default=None)
+        if index is None or (self._load[index] and len(self.actors) < self.size):
+            self.actors.append(self._start())
+            self._load.append(0)
+            index = len(self.actors) - 1
+        self._load[index] += 1
+        self._by_message[request.message.message_id] = index
+        self.actors[index].tell(request)
+
+    def finished(self, message_id: int) -> None:
+        index = self._by_message.pop(message_id, None)
+        if index is not None:
+            self._load[index] -= 1

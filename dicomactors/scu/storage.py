@@ -9,10 +9,13 @@ otherwise converted at the element-header level (:mod:`dicomactors.store_payload
 
 from __future__ import annotations
 
+import itertools
 import os
 import stat
 import struct
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +27,7 @@ from dicomactors.dimse import CStoreRQ
 from dicomactors.dimse.fragment import largest_fragment
 from dicomactors.filedata import SENDFILE_MIN, FileRegion, open_region
 from dicomactors.scu.common import last_response, status_of
+from dicomactors.scu.window import NoResponseError
 from dicomactors.store_payload import dataset_payload, file_payload
 from dicomactors.transcode import Buffer, TranscodeError
 
@@ -121,7 +125,74 @@ def c_store(
     priority: int,
     originator_aet: AETitleLike | None,
     originator_id: int | None,
-) -> Dataset:
+    wait: bool = True,
+) -> Dataset | Future[Dataset]:
+    """The status of the C-STORE, or with ``wait=False`` a future of it (sent through
+    the association's operations window, :mod:`dicomactors.scu.window`)."""
+    context_id, request, encoded = _store_request(
+        assoc, dataset, msg_id, priority, originator_aet, originator_id
+    )
+    window = assoc._window
+    if wait and not window.outstanding:
+        return status_of(last_response(assoc._request(context_id, request, encoded)))
+    future = window.submit(assoc, context_id, request, encoded, status_of)
+    if not wait:
+        return future
+    return _status_or_empty(window, assoc, future)
+
+
+def store_many(
+    assoc: Any,
+    datasets: Iterable[Dataset | str | Path],
+    priority: int,
+    originator_aet: AETitleLike | None,
+    originator_id: int | None,
+) -> list[Dataset]:
+    """C-STORE each data set or file, keeping the operations window full; the statuses
+    in the order given (an empty Dataset for a request the association ended before
+    answering). Message IDs are numbered here, skipping those still outstanding."""
+    window = assoc._window
+    numbers = _message_ids(window)
+    sent: deque[Future[Dataset]] = deque()
+    statuses: list[Dataset] = []
+    for dataset in datasets:
+        context_id, request, encoded = _store_request(
+            assoc, dataset, next(numbers), priority, originator_aet, originator_id
+        )
+        try:
+            sent.append(window.submit(assoc, context_id, request, encoded, status_of))
+        except NoResponseError:
+            statuses.append(Dataset())
+        while sent and sent[0].done():
+            statuses.append(_status_or_empty(window, assoc, sent.popleft()))
+    statuses.extend(_status_or_empty(window, assoc, future) for future in sent)
+    return statuses
+
+
+def _message_ids(window: Any) -> Iterator[int]:
+    """1, 2, ... 65535, 1, ...: Message IDs no outstanding request has."""
+    for number in itertools.cycle(range(1, 0x10000)):
+        if not window.is_outstanding(number):
+            yield number
+
+
+def _status_or_empty(window: Any, assoc: Any, future: Future[Dataset]) -> Dataset:
+    try:
+        status: Dataset = window.result(assoc, future)
+    except NoResponseError:
+        return Dataset()
+    return status
+
+
+def _store_request(
+    assoc: Any,
+    dataset: Dataset | str | Path,
+    msg_id: int,
+    priority: int,
+    originator_aet: AETitleLike | None,
+    originator_id: int | None,
+) -> tuple[int, CStoreRQ, Buffer | list[Buffer]]:
+    """(context ID, C-STORE-RQ, data set to send) for a data set or a file."""
     assoc._check_established()
     if isinstance(dataset, str | Path):
         sop_class, sop_instance, syntax, payload = read_dicom_file(dataset)
@@ -155,7 +226,7 @@ def c_store(
         ),
         move_originator_message_id=originator_id,
     )
-    return status_of(last_response(assoc._request(context.context_id, request, encoded)))
+    return context.context_id, request, encoded
 
 
 def _sendfile_pays(assoc: Any, size: int) -> bool:
