@@ -32,6 +32,7 @@ from typing import IO, Any
 
 from bench.convert import convert_timings
 from bench.data import KIB, MIB, write_big_instance, write_instances
+from bench.delay_proxy import delay_proxy
 
 PYTHON = [sys.executable, "-m", "bench.peers"]
 DCMTK_ENV = {**os.environ, "TCP_NODELAY": "1"}
@@ -68,9 +69,10 @@ def python_scp(
     max_associations: int = 10,
     store_to_disk: Path | None = None,
     defaults: bool = False,
+    window: int = 1,
 ) -> Iterator[Server]:
     argv = [*PYTHON, f"{impl}-scp", "--max-pdu", str(max_pdu)]
-    argv += ["--max-associations", str(max_associations)]
+    argv += ["--max-associations", str(max_associations), "--window", str(window)]
     if defaults:
         argv.append("--defaults")
     if store_to_disk is not None:
@@ -137,8 +139,9 @@ def python_store(
     *,
     defaults: bool = False,
     dcmread: bool = False,
+    window: int = 1,
 ) -> dict[str, Any]:
-    argv = [*PYTHON, "store", "--impl", impl, "--port", str(port)]
+    argv = [*PYTHON, "store", "--impl", impl, "--port", str(port), "--window", str(window)]
     argv += ["--defaults"] if defaults else []
     argv += ["--dcmread"] if dcmread else []
     return run_json([*argv, "--max-pdu", str(max_pdu), "--dir", str(directory)])
@@ -319,6 +322,31 @@ class Bench:
                 f"target: under 100 us -> {'yes' if ours < 100 else 'NO'}",
             )
         )
+
+    def window_case(self) -> None:
+        """C-STORE over a link with 1 ms added each way (a delaying proxy on loopback):
+        ``store_many`` with a window of 8 against one ``send_c_store`` at a time."""
+        small = self.work / "ct64-window"
+        write_instances(small, self.instances, 64 * KIB)
+        for label, directory in (("512 KiB", self.store_dir), ("64 KiB", small)):
+            rates = window_rates(directory, self.repeats, WINDOW, LINK_DELAY)
+            (windowed, windowed_runs), (serial, serial_runs) = rates["window"], rates["serial"]
+            ceiling = rates["ceiling"][0]
+            self.rows.append(
+                Row(
+                    f"window {WINDOW}, +1 ms each way: {self.instances} x {label}",
+                    f"dicomactors->dicomactors w{WINDOW}",
+                    "the same, serial",
+                    windowed / serial,
+                    3.0,
+                    "inst/s",
+                    windowed,
+                    serial,
+                    {"ours": windowed_runs, "anchor": serial_runs},
+                    "seed-guide contexts and PDU sizes; SCU, SCP and proxy share this VM; "
+                    f"the same window through the proxy with no delay: {ceiling:.0f}",
+                )
+            )
 
     def store_cases(self) -> None:
         size = f"{self.instances} x 512 KiB"
@@ -584,6 +612,40 @@ class Bench:
         return "\n".join(lines)
 
 
+WINDOW = 8
+LINK_DELAY = 0.001  # seconds added each way by the proxy
+
+
+def window_rates(
+    directory: Path, repeats: int, window: int, delay: float
+) -> dict[str, tuple[float, list[float]]]:
+    """Instances per second through a delaying proxy to one dicomactors SCP that agrees
+    to a window of ``window``: store_many with that window, and the serial loop; and,
+    as the ceiling of this machine, the window through a proxy that adds no delay."""
+    with (
+        python_scp("dicomactors", 0, defaults=True, window=window) as scp,
+        delay_proxy(("127.0.0.1", scp.port), delay) as proxy,
+        delay_proxy(("127.0.0.1", scp.port), 0.0) as undelayed,
+    ):
+        pairs = {"serial": (proxy, 1), "window": (proxy, window), "ceiling": (undelayed, window)}
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in pairs}
+        for _ in range(repeats):
+            for name, (through, size) in pairs.items():
+                runs[name].append(
+                    python_store(
+                        "dicomactors", through.port, 0, directory, defaults=True, window=size
+                    )
+                )
+    rates: dict[str, tuple[float, list[float]]] = {}
+    for name, done in runs.items():
+        for run in done:
+            if run["failed"]:
+                raise RuntimeError(f"{run['failed']} stores failed")
+        per_run = [run["instances"] / run["seconds"] for run in done]
+        rates[name] = (median(per_run), per_run)
+    return rates
+
+
 def machine() -> dict[str, str]:
     info = {"python": platform.python_version(), "platform": platform.platform()}
     try:
@@ -604,7 +666,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller cases, for a smoke test")
     parser.add_argument(
         "--cases",
-        default="defaults,convert,store,echo,concurrent,big",
+        default="defaults,convert,store,echo,concurrent,big,window",
         help="comma-separated subset to run",
     )
     args = parser.parse_args(argv)
@@ -623,6 +685,8 @@ def main(argv: list[str] | None = None) -> int:
             bench.concurrent_case()
         if "big" in cases:
             bench.big_case()
+        if "window" in cases:
+            bench.window_case()
     info = machine()
     print(bench.table())
     print(

@@ -88,9 +88,15 @@ def _serve(args: argparse.Namespace, ae_class: Any, evt: Any, stored_size: Any) 
         stats.stored(stored_size(event))
         return 0x0000
 
-    server = ae.start_server(
-        ("127.0.0.1", 0), block=False, evt_handlers=[(evt.EVT_C_STORE, on_store)]
-    )
+    handlers = [(evt.EVT_C_STORE, on_store)]
+    if getattr(args, "window", 1) > 1:  # agree to the requestor's window, up to this many
+        window = args.window
+
+        def on_async_ops(event: Any) -> tuple[int, int]:
+            return min(event.invoked or window, window), 1
+
+        handlers.append((evt.EVT_ASYNC_OPS, on_async_ops))
+    server = ae.start_server(("127.0.0.1", 0), block=False, evt_handlers=handlers)
     assert server is not None
     _serve_until_stdin_closes(server.server_address[1], stats, server.shutdown)
 
@@ -135,12 +141,22 @@ def store(args: argparse.Namespace) -> None:
     """Associate, C-STORE every file in a directory, release."""
     paths = sorted(Path(args.dir).glob("*.dcm"))
     ae = _client_ae(args.impl, args.max_pdu, args.defaults)
+    ext_neg = []
+    if args.window > 1:  # dicomactors only: propose the window, then store_many
+        from dicomactors.pdu_primitives import AsynchronousOperationsWindowNegotiation
+
+        ext_neg.append(AsynchronousOperationsWindowNegotiation(args.window, 1))
     start = time.perf_counter()
-    assoc = ae.associate("127.0.0.1", args.port, ae_title="BENCHSCP")
+    assoc = ae.associate("127.0.0.1", args.port, ae_title="BENCHSCP", ext_neg=ext_neg)
     if not assoc.is_established:
         raise SystemExit("association failed")
     failed = 0
-    for path in paths:
+    if args.window > 1:
+        if assoc.acceptor.asynchronous_operations[0] != args.window:
+            raise SystemExit(f"window not agreed: {assoc.acceptor.asynchronous_operations}")
+        statuses = assoc.store_many(str(path) for path in paths)
+        failed = sum(1 for status in statuses if getattr(status, "Status", None) != 0)
+    for path in paths if args.window <= 1 else ():
         # --dcmread: what a user who reads the file first sends (the read is timed too).
         status = assoc.send_c_store(dcmread(path) if args.dcmread else str(path))
         if getattr(status, "Status", None) != 0:
@@ -224,6 +240,7 @@ def main(argv: list[str] | None = None) -> None:
         scp.add_argument("--max-associations", type=int, default=10)
         scp.add_argument("--store-to-disk", default=None, help="dicomactors only: a directory")
         scp.add_argument("--defaults", action="store_true", help="the seed guide's contexts")
+        scp.add_argument("--window", type=int, default=1, help="operations window to agree")
         scp.set_defaults(func=func)
     client = roles.add_parser("store")
     client.add_argument("--impl", choices=("dicomactors", "pynetdicom"), required=True)
@@ -232,6 +249,7 @@ def main(argv: list[str] | None = None) -> None:
     client.add_argument("--dir", required=True)
     client.add_argument("--defaults", action="store_true", help="the seed guide's contexts")
     client.add_argument("--dcmread", action="store_true", help="send dcmread(path), not path")
+    client.add_argument("--window", type=int, default=1, help="propose it; use store_many")
     client.set_defaults(func=store)
     echo = roles.add_parser("echo-loop")
     echo.add_argument("--impl", choices=("dicomactors", "pynetdicom"), required=True)
