@@ -146,6 +146,10 @@ class DelayProxy:
         with self._lock:
             self._closed = True
             sockets, threads = list(self._sockets), list(self._threads)
+        try:
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept (Linux)
+        except OSError:
+            pass
         self._listener.close()
         for sock in sockets:
             try:

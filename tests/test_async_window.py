@@ -335,3 +335,38 @@ def test_dcmtk_storescp_answers_every_request(tmp_path):
         process.wait(timeout=10)
     assert [s.Status for s in statuses] == [0x0000] * 6
     assert len(list(out.iterdir())) == 6
+
+
+# -- the bench's delaying proxy ----------------------------------------------------------
+
+
+def test_delay_proxy_forwards_both_ways_no_sooner_than_its_delay():
+    """Bytes cross unchanged, a round trip takes at least the two delays, and closing
+    the proxy ends its threads."""
+    import socket
+    import time
+
+    from bench.delay_proxy import DelayProxy
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        proxy = DelayProxy(listener.getsockname(), 0.02)
+        try:
+            client = socket.create_connection(("127.0.0.1", proxy.port), timeout=MEETING)
+            server, _ = listener.accept()
+            with client, server:
+                payload = os.urandom(700_000)
+                start = time.monotonic()
+                client.sendall(b"x")
+                assert server.recv(1) == b"x"
+                server.sendall(b"y")
+                assert client.recv(1) == b"y"
+                assert time.monotonic() - start >= 0.04
+                client.sendall(payload)
+                client.shutdown(socket.SHUT_WR)
+                got = bytearray()
+                while chunk := server.recv(1 << 16):
+                    got += chunk
+                assert bytes(got) == payload
+        finally:
+            proxy.close()
+    assert not any(t.name.startswith("delay-proxy") for t in threading.enumerate())

@@ -16,6 +16,9 @@ at a time, in arrival order. There are two, for two kinds of request:
   long, yield many pending results, be cancelled by a C-CANCEL the
   association must still read, or wait for sub-operation responses on the
   same association (C-GET).
+
+Within an asynchronous operations window of more than one (PS3.7 D.3.3.3) a
+:class:`HandlerPool` of ServiceActors handles the peer's C-STOREs at once.
 """
 
 from __future__ import annotations
