@@ -547,6 +547,8 @@ class Association:
         self, context_id: int, message: Any, dataset: bytes | memoryview | None
     ) -> Iterator[ResponseReceived]:
         """Send a request; yield its responses until a final one (or failure)."""
+        if self._window.outstanding:
+            self._window.check_free(message.message_id)
         responses: queue.SimpleQueue[ResponseReceived] = queue.SimpleQueue()
 
         def answered() -> bool:

@@ -245,6 +245,8 @@ def test_a_message_id_still_outstanding_is_refused():
         with pytest.raises(ValueError, match="message ID 7"):
             assoc.send_c_store(ct_dataset(), msg_id=7, wait=False)
         second = assoc.send_c_store(ct_dataset(), msg_id=8, wait=False)
+        # A blocking call while requests are outstanding waits for a place in the window.
+        assert assoc.send_c_store(ct_dataset(), msg_id=9).Status == 0
         assert first.result(MEETING + 10).Status == second.result(MEETING + 10).Status == 0
         assoc.release()
 

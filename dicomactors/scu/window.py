@@ -101,17 +101,12 @@ class OperationsWindow:
         :class:`NoResponseError` if the association ended while waiting.
         """
         message_id = message.message_id
-        if message_id in self._outstanding:
-            raise ValueError(
-                f"message ID {message_id} belongs to a request still outstanding (no two"
-                " outstanding operations may share one, PS3.7 9.1.1.1): pass another msg_id"
-            )
+        self.check_free(message_id)
         size = self.size(assoc)
-        if not self._wait(assoc, lambda: len(self._outstanding) < size):
-            raise NoResponseError(f"no room in the operations window: {self._ended()}")
         sink = _Sink(self, message_id, convert)
-        with self._cond:
-            self._outstanding[message_id] = sink.future
+        while not self._reserve(sink, size):
+            if not self._wait(assoc, lambda: len(self._outstanding) < size):
+                raise NoResponseError(f"no room in the operations window: {self._ended()}")
         request = SendRequest(context_id, message, dataset, sink)
         told: list[bool] = []
         strand = assoc._strand
@@ -123,6 +118,23 @@ class OperationsWindow:
         if not told[0]:
             self._finish(sink, CLOSED)
         return sink.future
+
+    def check_free(self, message_id: int) -> None:
+        """``ValueError`` if a request outstanding has this Message ID."""
+        if message_id in self._outstanding:
+            raise ValueError(
+                f"message ID {message_id} belongs to a request still outstanding (no two"
+                " outstanding operations may share one, PS3.7 9.1.1.1): pass another msg_id"
+            )
+
+    def _reserve(self, sink: _Sink, size: int) -> bool:
+        """Take a place in the window for ``sink``'s request, if there is one."""
+        with self._cond:
+            self.check_free(sink.message_id)
+            if len(self._outstanding) >= size:
+                return False
+            self._outstanding[sink.message_id] = sink.future
+            return True
 
     def result(self, assoc: Any, future: Future[Any]) -> Any:
         """Wait for ``future`` (serving the association); its result or its error."""
