@@ -51,11 +51,18 @@ from dicomactors.pdu.pdus import (
     RejectSource,
     ServiceUserRejectReason,
 )
-from dicomactors.presentation import MAX_PRESENTATION_CONTEXTS, PresentationContext, as_uid
+from dicomactors.presentation import (
+    MAX_PRESENTATION_CONTEXTS,
+    PresentationContext,
+    RoleProposal,
+    accepted_by_acceptor,
+    agree_roles,
+    answer_context,
+    negotiated_by_requestor,
+)
 from dicomactors.syntax_choice import (
     DEFAULT_TRANSFER_SYNTAX_CHOICE,
     TransferSyntaxChoice,
-    choose_transfer_syntax,
 )
 
 __all__ = [
@@ -76,24 +83,6 @@ __all__ = [
     "requestor_contexts",
     "screen",
 ]
-
-RoleProposal = tuple[bool, bool]
-"""(SCU role, SCP role) as carried by an SCP/SCU role selection sub-item."""
-
-
-def agree_roles(
-    proposed: RoleProposal | None, acceptor_allows: tuple[bool | None, bool | None]
-) -> tuple[bool, bool] | None:
-    """The requestor's agreed (SCU, SCP) roles, or ``None`` for the default roles.
-
-    Default roles (requestor SCU, acceptor SCP, no reply item) apply when the
-    requestor proposed nothing or the acceptor has no role selection settings
-    for the abstract syntax.
-    """
-    if proposed is None or None in acceptor_allows:
-        return None
-    allow_scu, allow_scp = acceptor_allows
-    return (proposed[0] and bool(allow_scu), proposed[1] and bool(allow_scp))
 
 
 def negotiate_as_acceptor(
@@ -159,35 +148,23 @@ def _answer_context(
 ) -> tuple[PresentationContextACItem, PresentationContext | None, tuple[bool, bool] | None]:
     """The AC item for one requested context, the context accepted (or None) and the
     requestor's agreed roles when they were negotiated."""
-    rejected_syntax = rq.transfer_syntaxes[0] if rq.transfer_syntaxes else None
-    if local is None:
-        return PresentationContextACItem(rq.context_id, _NOT_SUPPORTED, rejected_syntax), None, None
-    chosen = choose_transfer_syntax(
-        rq.transfer_syntaxes, local.transfer_syntax, transfer_syntax_choice
+    answer = answer_context(
+        rq.transfer_syntaxes, local, roles.get(rq.abstract_syntax), transfer_syntax_choice
     )
-    if chosen is None:
-        item = PresentationContextACItem(rq.context_id, _NO_TRANSFER_SYNTAX, rejected_syntax)
+    item = PresentationContextACItem(rq.context_id, answer.result, answer.transfer_syntax)
+    if answer.result != _ACCEPTANCE or local is None or answer.transfer_syntax is None:
         return item, None, None
-    proposal = roles.get(rq.abstract_syntax)
-    agreed = None if proposal is None else agree_roles(proposal, (local.scu_role, local.scp_role))
-    requestor_scu, requestor_scp = agreed if agreed is not None else (True, False)
-    if not (requestor_scu or requestor_scp):
-        return PresentationContextACItem(rq.context_id, _USER_REJECTION, chosen), None, None
     # The abstract syntax is the supported context's: equal to the requested one.
-    context = PresentationContext._checked(
-        local.abstract_syntax, [as_uid(chosen, "transfer_syntax")], None, _ACCEPTANCE
+    context = accepted_by_acceptor(
+        local.abstract_syntax,  # type: ignore[arg-type]
+        answer.transfer_syntax,
+        rq.context_id,
+        answer,
     )
-    context.context_id = rq.context_id
-    # The acceptor is SCU where the requestor is SCP, and vice versa.
-    context.set_negotiated_roles(as_scu=requestor_scp, as_scp=requestor_scu)
-    return PresentationContextACItem(rq.context_id, _ACCEPTANCE, chosen), context, agreed
+    return item, context, answer.requestor_roles
 
 
 _ACCEPTANCE = ContextResult.ACCEPTANCE
-_NO_REASON = ContextResult.NO_REASON
-_USER_REJECTION = ContextResult.USER_REJECTION
-_NOT_SUPPORTED = ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED
-_NO_TRANSFER_SYNTAX = ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED
 _BY_CONTEXT_ID = attrgetter("context_id")
 
 
@@ -238,28 +215,18 @@ def negotiate_as_requestor(
 
     output: list[PresentationContext] = []
     for rq in requested:
-        syntax, context_id = rq.abstract_syntax, rq.context_id
-        if context_id is None or syntax is None:
-            raise ValueError("requested contexts need a context_id and an abstract syntax")
-        answer = answers.get(context_id)
-        if answer is None or (answer.result == _ACCEPTANCE and answer.transfer_syntax is None):
-            context = PresentationContext._checked(syntax, [], context_id, _NO_REASON)
-            context.set_negotiated_roles(as_scu=False, as_scp=False)
-        elif answer.result == _ACCEPTANCE and answer.transfer_syntax is not None:
-            agreed_syntax = as_uid(answer.transfer_syntax, "transfer_syntax")
-            context = PresentationContext._checked(syntax, [agreed_syntax], context_id, _ACCEPTANCE)
-            if proposed_roles is not None:
-                proposal = proposed_roles.get(syntax)
-            elif rq.scu_role is None and rq.scp_role is None:
-                proposal = None
-            else:
-                proposal = (bool(rq.scu_role), bool(rq.scp_role))
-            agreed = agree_roles(proposal, replies.get(syntax, (None, None)))
-            context.set_negotiated_roles(*(agreed if agreed is not None else (True, False)))
+        syntax = rq.abstract_syntax
+        if proposed_roles is not None:
+            proposal = proposed_roles.get(syntax) if syntax is not None else None
+        elif rq.scu_role is None and rq.scp_role is None:
+            proposal = None
         else:
-            context = PresentationContext._checked(syntax, [], context_id, answer.result)
-            context.set_negotiated_roles(as_scu=False, as_scp=False)
-        output.append(context)
+            proposal = (bool(rq.scu_role), bool(rq.scp_role))
+        answer = answers.get(rq.context_id) if rq.context_id is not None else None
+        reply = replies.get(syntax, (None, None)) if syntax is not None else (None, None)
+        result = None if answer is None else answer.result
+        agreed = None if answer is None else answer.transfer_syntax
+        output.append(negotiated_by_requestor(rq, result, agreed, proposal, reply))
 
     output.sort(key=_BY_CONTEXT_ID)
     return output

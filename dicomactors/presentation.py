@@ -11,7 +11,7 @@ from :mod:`dicomactors.sop_class` by service class, never typed out by UID.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from pydicom._uid_dict import UID_dictionary
@@ -19,7 +19,13 @@ from pydicom.uid import UID
 
 from dicomactors.pdu.items import ContextResult, PresentationContextRQItem
 from dicomactors.pdu_primitives import SCP_SCU_RoleSelectionNegotiation, coerce_uid
-from dicomactors.sop_class import ServiceClass, sop_classes_for, uid_sort_key
+from dicomactors.sop_class import (
+    ServiceClass,
+    sop_classes_for,
+    uid_sort_key,
+    uid_to_service_class,
+)
+from dicomactors.syntax_choice import TransferSyntaxChoice, choose_transfer_syntax
 from dicomactors.uids import DEFAULT_TRANSFER_SYNTAXES
 
 __all__ = [
@@ -52,8 +58,13 @@ __all__ = [
     "SubstanceAdministrationPresentationContexts",
     "UnifiedProcedurePresentationContexts",
     "VerificationPresentationContexts",
+    "agree_roles",
+    "answer_context",
     "build_context",
     "build_role",
+    "negotiate_as_acceptor",
+    "negotiate_as_requestor",
+    "negotiate_unrestricted",
 ]
 
 _COMPOSITE_STORAGE_ROOT = "1.2.840.10008.5.1.4.1.1."
@@ -395,6 +406,247 @@ def build_role(
 ) -> SCP_SCU_RoleSelectionNegotiation:
     """An SCP/SCU role selection item for ``uid`` proposing the given roles."""
     return SCP_SCU_RoleSelectionNegotiation(uid, scu_role, scp_role)
+
+
+# -- negotiation over contexts (PS3.8 9.3.2.2, 9.3.3.2; PS3.7 D.3.3.4) -------------
+
+RoleProposal = tuple[bool, bool]
+"""(SCU role, SCP role) as carried by an SCP/SCU role selection sub-item."""
+
+
+def agree_roles(
+    proposed: RoleProposal | None, acceptor_allows: tuple[bool | None, bool | None]
+) -> tuple[bool, bool] | None:
+    """The requestor's agreed (SCU, SCP) roles, or ``None`` for the default roles.
+
+    A requestor gets a role only if it proposed it and the acceptor allows it;
+    the acceptor takes the opposite role(s) (Table D.3-11). Default roles
+    (requestor SCU, acceptor SCP, no reply item) apply when the requestor
+    proposed nothing or the acceptor has no setting for the abstract syntax.
+    """
+    if proposed is None or None in acceptor_allows:
+        return None
+    allow_scu, allow_scp = acceptor_allows
+    return (proposed[0] and bool(allow_scu), proposed[1] and bool(allow_scp))
+
+
+class ContextAnswer(NamedTuple):
+    """An acceptor's answer to one requested context.
+
+    ``transfer_syntax`` is the chosen one, or for a context not accepted the
+    first proposed; ``requestor_roles`` the roles agreed for the requestor when
+    they were negotiated (a role selection reply is due), else ``None``.
+    """
+
+    result: ContextResult
+    transfer_syntax: str | None
+    requestor_roles: tuple[bool, bool] | None = None
+
+
+def answer_context(
+    transfer_syntaxes: Sequence[str],
+    local: PresentationContext | None,
+    proposal: RoleProposal | None,
+    choice: TransferSyntaxChoice,
+) -> ContextAnswer:
+    """How an acceptor answers a context proposing ``transfer_syntaxes`` (PS3.8 9.3.3.2).
+
+    ``local`` is its supported context for the abstract syntax (None: not
+    supported); ``proposal`` the requestor's (SCU, SCP) role proposal, if any.
+    A context on which neither side could act is a user rejection.
+    """
+    first = transfer_syntaxes[0] if transfer_syntaxes else None
+    if local is None:
+        return ContextAnswer(ContextResult.ABSTRACT_SYNTAX_NOT_SUPPORTED, first)
+    chosen = choose_transfer_syntax(transfer_syntaxes, local.transfer_syntax, choice)
+    if chosen is None:
+        return ContextAnswer(ContextResult.TRANSFER_SYNTAXES_NOT_SUPPORTED, first)
+    agreed = None if proposal is None else agree_roles(proposal, (local.scu_role, local.scp_role))
+    if agreed is not None and not (agreed[0] or agreed[1]):
+        return ContextAnswer(ContextResult.USER_REJECTION, chosen)
+    return ContextAnswer(ContextResult.ACCEPTANCE, chosen, agreed)
+
+
+def accepted_by_acceptor(
+    abstract_syntax: UID, transfer_syntax: str, context_id: int, answer: ContextAnswer
+) -> PresentationContext:
+    """An accepted context as the acceptor sees it: its roles are the requestor's inverted."""
+    context = PresentationContext._checked(
+        abstract_syntax, [as_uid(transfer_syntax, "transfer_syntax")], None, answer.result
+    )
+    context.context_id = context_id
+    scu, scp = answer.requestor_roles or (True, False)
+    context.set_negotiated_roles(as_scu=scp, as_scp=scu)
+    return context
+
+
+def negotiated_by_requestor(
+    requested: PresentationContext,
+    result: int | None,
+    transfer_syntax: str | None,
+    proposal: RoleProposal | None,
+    reply: tuple[bool | None, bool | None],
+) -> PresentationContext:
+    """What a requested context became once the acceptor answered it, as we see it.
+
+    ``result`` None means the acceptor left the context out, which counts as a
+    rejection with no reason given; so does an acceptance naming no transfer
+    syntax. ``reply`` is the acceptor's role selection item, or (None, None).
+    """
+    syntax, context_id = requested.abstract_syntax, requested.context_id
+    if context_id is None or syntax is None:
+        raise ValueError("requested contexts need a context_id and an abstract syntax")
+    if result == ContextResult.ACCEPTANCE and transfer_syntax is not None:
+        agreed_syntax = as_uid(transfer_syntax, "transfer_syntax")
+        context = PresentationContext._checked(syntax, [agreed_syntax], context_id, result)
+        agreed = agree_roles(proposal, reply)
+        context.set_negotiated_roles(*(agreed if agreed is not None else (True, False)))
+        return context
+    if result is None or result == ContextResult.ACCEPTANCE:
+        result = ContextResult.NO_REASON
+    context = PresentationContext._checked(syntax, [], context_id, result)
+    context.set_negotiated_roles(as_scu=False, as_scp=False)
+    return context
+
+
+def _proposal(
+    roles: Mapping[str, tuple[bool | None, bool | None]], uid: str
+) -> RoleProposal | None:
+    proposed = roles.get(uid)
+    if proposed is None or None in proposed:
+        return None
+    return (bool(proposed[0]), bool(proposed[1]))
+
+
+def _context_id(context: PresentationContext) -> int:
+    return context.context_id or 0
+
+
+def negotiate_as_acceptor(
+    rq_contexts: Sequence[PresentationContext],
+    ac_contexts: Sequence[PresentationContext],
+    roles: Mapping[str, tuple[bool | None, bool | None]] | None = None,
+    *,
+    transfer_syntax_choice: TransferSyntaxChoice = TransferSyntaxChoice.ACCEPTOR,
+) -> tuple[list[PresentationContext], list[SCP_SCU_RoleSelectionNegotiation]]:
+    """pynetdicom's acceptor negotiation, over ``PresentationContext`` lists.
+
+    ``rq_contexts`` are the requestor's contexts (ID, abstract syntax, transfer
+    syntaxes), ``ac_contexts`` the local supported ones with their role
+    settings, ``roles`` the requestor's role proposals by SOP class UID.
+    Returns every requested context answered (``result`` 0, 1, 3 or 4; one
+    transfer syntax; ``as_scu``/``as_scp`` from the acceptor's side) in
+    context-ID order, and the role selection replies sorted by UID. The
+    transfer syntax is the first supported one that was proposed, as in
+    pynetdicom, unless ``transfer_syntax_choice`` says otherwise.
+    """
+    roles = roles or {}
+    supported: dict[str, PresentationContext] = {}
+    for local in ac_contexts:
+        if local.abstract_syntax is not None:
+            supported.setdefault(local.abstract_syntax, local)
+    answered: dict[int, PresentationContext] = {}
+    replies: dict[str, SCP_SCU_RoleSelectionNegotiation] = {}
+    for rq in rq_contexts:
+        syntax, context_id = rq.abstract_syntax, rq.context_id
+        if syntax is None or context_id is None or context_id in answered:
+            continue
+        answer = answer_context(
+            rq.transfer_syntax, supported.get(syntax), _proposal(roles, syntax),
+            transfer_syntax_choice,
+        )  # fmt: skip
+        if answer.result != ContextResult.ACCEPTANCE or answer.transfer_syntax is None:
+            context = PresentationContext(
+                syntax, [answer.transfer_syntax] if answer.transfer_syntax else [], context_id
+            )
+            context.result = answer.result
+            context.set_negotiated_roles(as_scu=False, as_scp=False)
+        else:
+            context = accepted_by_acceptor(syntax, answer.transfer_syntax, context_id, answer)
+        answered[context_id] = context
+        if answer.requestor_roles is not None:
+            replies.setdefault(syntax, build_role(syntax, *answer.requestor_roles))
+    return sorted(answered.values(), key=_context_id), [replies[uid] for uid in sorted(replies)]
+
+
+def negotiate_as_requestor(
+    rq_contexts: Sequence[PresentationContext],
+    ac_contexts: Sequence[PresentationContext],
+    roles: Mapping[str, tuple[bool | None, bool | None]] | None = None,
+) -> list[PresentationContext]:
+    """pynetdicom's requestor negotiation, over ``PresentationContext`` lists.
+
+    ``rq_contexts`` are the contexts we proposed (with IDs and any role
+    proposals in ``scu_role``/``scp_role``), ``ac_contexts`` the acceptor's
+    answers (ID, ``result``, the agreed transfer syntax), ``roles`` the
+    acceptor's role selection replies by SOP class UID. Returns each requested
+    context with its result, agreed transfer syntax and our ``as_scu``/
+    ``as_scp``, in context-ID order; one the acceptor left out is rejected
+    with result 2 (no reason given).
+    """
+    if not rq_contexts:
+        raise ValueError("negotiate_as_requestor needs the requested contexts")
+    roles = roles or {}
+    answers: dict[int | None, PresentationContext] = {}
+    for ac in ac_contexts:
+        answers.setdefault(ac.context_id, ac)
+    output = []
+    for rq in rq_contexts:
+        proposal = None
+        if rq.scu_role is not None or rq.scp_role is not None:
+            proposal = (bool(rq.scu_role), bool(rq.scp_role))
+        reply = roles.get(str(rq.abstract_syntax), (None, None))
+        answer = answers.get(rq.context_id)
+        if answer is None:
+            output.append(negotiated_by_requestor(rq, None, None, proposal, reply))
+            continue
+        agreed = answer.transfer_syntax[0] if answer.transfer_syntax else None
+        output.append(negotiated_by_requestor(rq, answer.result, agreed, proposal, reply))
+    return sorted(output, key=_context_id)
+
+
+def _storage_like(uid: UID) -> bool:
+    """A UID an unrestricted storage SCP accepts as a storage SOP class: a storage class,
+    a private UID, or one unknown to :mod:`dicomactors.sop_class`."""
+    if uid.is_private:
+        return True
+    return uid_to_service_class(uid) in (ServiceClass.STORAGE, ServiceClass.OTHER)
+
+
+def negotiate_unrestricted(
+    rq_contexts: Sequence[PresentationContext],
+    ac_contexts: Sequence[PresentationContext],
+    roles: Mapping[str, tuple[bool | None, bool | None]] | None = None,
+) -> tuple[list[PresentationContext], list[SCP_SCU_RoleSelectionNegotiation]]:
+    """pynetdicom's acceptor negotiation for an unrestricted storage SCP.
+
+    Every storage-like context (:func:`_storage_like`) is accepted with the
+    requestor's first transfer syntax, whatever ``ac_contexts`` holds; the
+    acceptor may act as SCU and SCP on it unless the requestor proposed roles,
+    which are then all granted. The other contexts go through
+    :func:`negotiate_as_acceptor`. Same return values as that function.
+    """
+    roles = roles or {}
+    storage: list[PresentationContext] = []
+    others: list[PresentationContext] = []
+    for rq in rq_contexts:
+        storage_like = rq.abstract_syntax is not None and _storage_like(rq.abstract_syntax)
+        (storage if storage_like else others).append(rq)
+    answered, replies = negotiate_as_acceptor(others, ac_contexts, roles)
+    granted = {str(r.sop_class_uid): r for r in replies}
+    for rq in storage:
+        syntax = rq.abstract_syntax
+        if rq.context_id is None or syntax is None or not rq.transfer_syntax:
+            continue
+        proposal = _proposal(roles, syntax)
+        answer = ContextAnswer(ContextResult.ACCEPTANCE, rq.transfer_syntax[0], proposal)
+        context = accepted_by_acceptor(syntax, rq.transfer_syntax[0], rq.context_id, answer)
+        if proposal is None:
+            context.set_negotiated_roles(as_scu=True, as_scp=True)
+        else:
+            granted.setdefault(syntax, build_role(syntax, *proposal))
+        answered.append(context)
+    return sorted(answered, key=_context_id), [granted[uid] for uid in sorted(granted)]
 
 
 # -- ready-made lists -------------------------------------------------------
