@@ -27,10 +27,12 @@ from pydicom import Dataset
 from dicomactors import events as evt
 from dicomactors.actors.association import (
     CLOSED,
+    NETWORK_TIMEOUT_RESPONSES,
     AbortAssociation,
     ReleaseAssociation,
     ResponseReceived,
     SendRequest,
+    SetNetworkTimeoutResponse,
 )
 from dicomactors.actors.runtime import Flag
 from dicomactors.actors.status import AssociationStatus, Joinable
@@ -288,6 +290,8 @@ class Association:
         board = self._board
         self._window = OperationsWindow(lambda: why_ended(board.status))
 
+        self._network_timeout_response = "A-ABORT"
+
     # -- status published by the association actor --------------------------
 
     @property
@@ -425,6 +429,24 @@ class Association:
 
     def get_events(self) -> list[evt.EventType]:
         return self._handlers.events()
+
+    # -- the network timeout (pynetdicom 2.1) ---------------------------------
+
+    @property
+    def network_timeout_response(self) -> str:
+        """What the association does once nothing came from the peer for
+        ``network_timeout``: ``"A-ABORT"`` (the default) or ``"A-RELEASE"``, which
+        releases and aborts only if the peer does not answer within ``acse_timeout``."""
+        return self._network_timeout_response
+
+    @network_timeout_response.setter
+    def network_timeout_response(self, value: str) -> None:
+        if value not in NETWORK_TIMEOUT_RESPONSES:
+            raise ValueError(
+                f"network_timeout_response must be 'A-ABORT' or 'A-RELEASE', not {value!r}"
+            )
+        self._network_timeout_response = value
+        self._tell(SetNetworkTimeoutResponse(value))
 
     # -- release and abort ---------------------------------------------------
 

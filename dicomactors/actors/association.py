@@ -46,6 +46,7 @@ from dicomactors.actors.messages import (
     ConnectionFailed,
     DIMSEProtocolFailure,
     DIMSEReceived,
+    NetworkTimeoutExpired,
     SendDIMSE,
     TLSClient,
     TransportOpened,
@@ -147,6 +148,16 @@ class ResponseSink(Protocol):
     def put(self, item: Any, /) -> None: ...
 
 
+NETWORK_TIMEOUT_RESPONSES = ("A-ABORT", "A-RELEASE")
+
+
+@dataclass(frozen=True, slots=True)
+class SetNetworkTimeoutResponse:
+    """What to do when the network timeout expires: one of NETWORK_TIMEOUT_RESPONSES."""
+
+    response: str
+
+
 @dataclass(frozen=True, slots=True)
 class SendRequest:
     """Send a DIMSE request; its responses, then :data:`CLOSED` if the association
@@ -241,6 +252,7 @@ class AssociationActor(StrandActor):
         self.close_reason = ""
         self.release_deferred = False
         self.release_response_deferred = False
+        self.network_timeout_response = "A-ABORT"
 
     # -- lifecycle ---------------------------------------------------------
 
@@ -364,6 +376,23 @@ class AssociationActor(StrandActor):
             self._notify(evt.EVT_ABORTED)
         if message.done is not None:
             message.done.set_result(None)
+
+    def _on_SetNetworkTimeoutResponse(self, message: SetNetworkTimeoutResponse) -> None:
+        self.network_timeout_response = message.response
+
+    def _on_NetworkTimeoutExpired(self, message: NetworkTimeoutExpired) -> None:
+        """Release (A-RELEASE, bounded by the acse_timeout like any release) or abort
+        (A-ABORT from the service provider) an association idle for the network_timeout."""
+        LOGGER.info("%s: %s; %s", self.name, message.reason, self.network_timeout_response)
+        if self.network_timeout_response == "A-RELEASE" and self.status.established:
+            if self.release_done is None and not self.release_deferred:
+                self.release_deferred = bool(self.cancels)
+                if not self.release_deferred:
+                    self._release_after_sent()
+            return
+        pdu = AAbort(AbortSource.SERVICE_PROVIDER, AbortReason.NOT_SPECIFIED)
+        if self._tell_dul(AAbortRequest(pdu, message.reason)):
+            self._on_AAbortIndication(AAbortIndication(None, message.reason))
 
     def _on_SendRequest(self, message: SendRequest) -> None:
         if not self.status.established:

@@ -43,6 +43,7 @@ from dicomactors.actors.messages import (
     ConnectionFailed,
     ForwardUp,
     IdleTimeout,
+    NetworkTimeoutExpired,
     PDataIndication,
     PDataRequest,
     TransportClosed,
@@ -109,6 +110,8 @@ _PRIMITIVE_EVENTS: dict[type, Event] = {
     AReleaseResponse: Event.EVT14_A_RELEASE_RESPONSE_LOCAL,
     AAbortRequest: Event.EVT15_A_ABORT_LOCAL,
 }
+
+_NETWORK_TIMEOUT = "network timeout: no PDU for the network_timeout"
 
 #: States in which this side waits for the peer's answer to its own request.
 _AWAITING_PEER = frozenset({State.STA5_AWAITING_AC_OR_RJ, State.STA7_AWAITING_RELEASE_RP})
@@ -242,6 +245,8 @@ class DULActor(StrandActor):
             self._close_reason = "closed locally before an A-ASSOCIATE-RQ"
             self._step(Event.EVT18_ARTIM_EXPIRED, None)
         elif kind in _PRIMITIVE_EVENTS:
+            if kind is AAbortRequest and message.reason:
+                self._close_reason = self._close_reason or message.reason
             self._step(_PRIMITIVE_EVENTS[kind], message)
         elif kind is ArtimExpired:
             if self.artim.is_current(message.generation):
@@ -518,8 +523,11 @@ class DULActor(StrandActor):
         idle_for = monotonic() - self.last_activity
         if idle_for < timeout:
             self.idle.start(timeout - idle_for)
+        elif self.state is State.STA6_ESTABLISHED:
+            # Release or abort is the association's choice (its network_timeout_response).
+            self._up(NetworkTimeoutExpired(_NETWORK_TIMEOUT))
         else:
-            self._local_abort("network timeout: no PDU for the network_timeout")
+            self._local_abort(_NETWORK_TIMEOUT)
 
     def _send(self, pdu: Any) -> None:
         if LOGGER.isEnabledFor(logging.DEBUG):

@@ -88,7 +88,10 @@ class AReleaseResponse:
 
 @dataclass(frozen=True, slots=True)
 class AAbortRequest:
+    """``reason`` (when given) is why the connection closed, as the DUL reports it."""
+
     pdu: AAbort = field(default_factory=AAbort)
+    reason: str = ""
 
 
 # -- DULActor -> upper actors (indications and confirmations) ---------------
@@ -133,6 +136,14 @@ class AReleaseIndication:
 @dataclass(frozen=True, slots=True)
 class AReleaseConfirm:
     pass
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkTimeoutExpired:
+    """Nothing came from the peer of an established association for the network_timeout:
+    the association actor releases or aborts (``Association.network_timeout_response``)."""
+
+    reason: str
 
 
 @dataclass(frozen=True, slots=True)
