@@ -94,7 +94,10 @@ def _spool_setting(value: bool | str | Path) -> bool | str | Path:
 class AE:
     """A DICOM Application Entity: requests associations and serves them."""
 
-    def __init__(self, ae_title: AETitleLike = "DICOMACTORS") -> None:
+    def __init__(self, ae_title: AETitleLike = "PYNETDICOM") -> None:
+        # pynetdicom's default title: peers set up for code written for pynetdicom (a PACS
+        # that knows the caller or a C-MOVE destination by title) know this one. The
+        # implementation class UID and version name say on the wire what we are.
         self.ae_title = ae_title  # type: ignore[assignment]
         self._requested_contexts: list[PresentationContext] = []
         self._supported_contexts: dict[str, PresentationContext] = {}

@@ -132,6 +132,38 @@ def test_the_exceptions_are_real_and_explained() -> None:
         assert not (hasattr(ours, name) or name in dir(ours)), f"{entry} exists: unlist it"
 
 
+# -- default values ---------------------------------------------------------------
+
+DEFAULTS_DIFFERENT_ON_PURPOSE = {
+    # docs/compatibility.md, "What differs on purpose": the wire says which implementation
+    # we are; an association's name is not a thread's.
+    "AE.implementation_class_uid",
+    "AE.implementation_version_name",
+    "Association.name",
+}
+
+
+def test_default_settings_are_pynetdicoms() -> None:
+    """Every plain value a fresh ``AE`` or ``Association`` shows (the AE title, the
+    timeouts, the PDU size, the limits, ``network_timeout_response``...) is pynetdicom's."""
+    compared = 0
+    differ = []
+    for scope in ("AE", "Association"):
+        theirs, ours = theirs_and_ours()[scope]
+        for name in dir(theirs):
+            entry = f"{scope}.{name}"
+            if name.startswith("_") or entry in EXCEPTIONS:
+                continue
+            value = getattr(theirs, name)
+            if not isinstance(value, _LITERALS) or entry in DEFAULTS_DIFFERENT_ON_PURPOSE:
+                continue
+            compared += 1
+            if getattr(ours, name) != value:
+                differ.append(f"{entry}: {getattr(ours, name)!r}, not {value!r}")
+    assert compared > 15
+    assert differ == []
+
+
 # -- signatures ------------------------------------------------------------------
 
 
