@@ -21,6 +21,7 @@ from typing import Any, Literal, overload
 
 import pykka
 
+from dicomactors import _config as config_flags
 from dicomactors import events as evt
 from dicomactors.actors.association import (
     AssociateOutcome,
@@ -305,7 +306,7 @@ class AE:
             "implementation_version_name": self.implementation_version_name,
             "require_called_aet": self.require_called_aet,
             "require_calling_aet": tuple(self.require_calling_aet),
-            "store_to_disk": self.store_to_disk,
+            "store_to_disk": self.store_to_disk or config_flags.STORE_RECV_CHUNKED_DATASET,
             "transfer_syntax_choice": self.transfer_syntax_choice,
             "require_user_identity": self.require_user_identity,
         }

@@ -13,9 +13,12 @@ the extra arguments are passed after the :class:`Event`.
 from __future__ import annotations
 
 import logging
+import mmap
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -102,6 +105,11 @@ def get_default_handler(event: EventType) -> Callable[..., Any] | None:
     return _DEFAULTS.get(event)
 
 
+def _received_into_a_file(data: bytes | memoryview | None) -> bool:
+    """Whether a data set is the map of a file it was received into (``ae.store_to_disk``)."""
+    return isinstance(data, memoryview) and isinstance(data.obj, mmap.mmap)
+
+
 class Event:
     """What a handler receives: the association, the event, and its details.
 
@@ -138,6 +146,7 @@ class Event:
         self._dataset_bytes = dataset_bytes
         self._transfer_syntax = transfer_syntax
         self._cancel_check = cancel_check
+        self._dataset_file: Path | None = None
         self.__dict__.update(attrs or {})  # pynetdicom's Event(assoc, event, attrs)
         self.__dict__.update(attributes)
 
@@ -223,17 +232,35 @@ class Event:
         return self._request_keyword("ActionTypeID", "an N-ACTION")  # type: ignore[no-any-return]
 
     @property
-    def dataset_path(self) -> Any:
-        """pynetdicom's path of a C-STORE data set written to disk as it arrived.
+    def dataset_path(self) -> Path | None:
+        """Where a C-STORE data set received into a file is, as a DICOM file with its
+        File Meta Information (``_config.STORE_RECV_CHUNKED_DATASET``, ``ae.store_to_disk``).
 
-        Here a data set streamed to disk (``ae.store_to_disk``) is handed over as
-        a read-only map of a file that is already unlinked, so there is no path
-        to give: ``encoded_dataset()`` and ``dataset`` read it instead.
+        As in pynetdicom: ``None`` for the request of a DIMSE service whose data
+        set is in memory, ``AttributeError`` for an event without a request. The
+        file is written on first use, from the received file's pages rather than
+        through the process's memory, and removed once the handler returns.
         """
-        raise AttributeError(
-            f"{self.event.name} has no dataset_path: a C-STORE data set kept on disk"
-            " (ae.store_to_disk) is read with event.encoded_dataset() or event.dataset"
-        )
+        if self._dataset_file is not None:
+            return self._dataset_file
+        if "request" not in self.__dict__:
+            raise AttributeError(
+                f"{self.event.name} has no dataset_path: it is not a C-STORE request, or"
+                " STORE_RECV_CHUNKED_DATASET (ae.store_to_disk) is off"
+            )
+        data = self._dataset_bytes
+        if self.event is not EVT_C_STORE or not _received_into_a_file(data):
+            return None
+        with tempfile.NamedTemporaryFile(prefix="dicomactors-", suffix=".dcm", delete=False) as f:
+            self._dataset_file = Path(f.name)
+            f.write(self._file_meta_bytes())
+            f.write(data)  # type: ignore[arg-type]
+        return self._dataset_file
+
+    def _remove_files(self) -> None:
+        """Remove the file ``dataset_path`` wrote, if any: the handler has returned."""
+        if self._dataset_file is not None:
+            self._dataset_file.unlink(missing_ok=True)
 
     @property
     def encoded_dataset_bytes(self) -> bytes | memoryview | None:
@@ -254,14 +281,16 @@ class Event:
             raise AttributeError(f"{self.event.name} carries no data set")
         if not include_meta:
             return bytes(self._dataset_bytes)
+        return self._file_meta_bytes() + bytes(self._dataset_bytes)
+
+    def _file_meta_bytes(self) -> bytes:
         from dicomactors.dataset import file_meta_bytes
 
-        meta = file_meta_bytes(
+        return file_meta_bytes(
             sop_class_uid=str(getattr(self.request, "affected_sop_class_uid", "")),
             sop_instance_uid=str(getattr(self.request, "affected_sop_instance_uid", "")),
             transfer_syntax=self._transfer_syntax or "",
         )
-        return meta + bytes(self._dataset_bytes)
 
     @property
     def file_meta(self) -> Dataset:
@@ -383,7 +412,11 @@ def trigger_intervention(table: HandlerTable, assoc: Any, event: EventType, **at
     bindings = table.get(event)
     if bindings:
         binding = bindings[0]
-        return binding.handler(Event(assoc, event, **attrs), *binding.args)
+        evt = Event(assoc, event, **attrs)
+        try:
+            return binding.handler(evt, *binding.args)
+        finally:
+            evt._remove_files()
     if event in _DEFAULT_ANSWERS:
         return _DEFAULT_ANSWERS[event]
     default = get_default_handler(event)

@@ -1,0 +1,17 @@
+"""Process-wide switches kept under pynetdicom's names (``from dicomactors import _config``).
+
+Code written for pynetdicom sets these on its ``_config`` module; the ones with
+a counterpart here have the same name and the same meaning. Each AE reads them
+when it starts an association.
+"""
+
+from __future__ import annotations
+
+STORE_RECV_CHUNKED_DATASET: bool = False
+"""Receive each C-STORE data set into a temporary file rather than into memory.
+
+The same as ``ae.store_to_disk = True`` for every AE whose ``store_to_disk`` is
+left ``False``. The ``EVT_C_STORE`` handler then finds the data set, as a DICOM
+file with its File Meta Information, at ``event.dataset_path``; the file is
+removed once the handler returns.
+"""
