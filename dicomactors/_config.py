@@ -15,3 +15,13 @@ left ``False``. The ``EVT_C_STORE`` handler then finds the data set, as a DICOM
 file with its File Meta Information, at ``event.dataset_path``; the file is
 removed once the handler returns.
 """
+
+UNRESTRICTED_STORAGE_SERVICE: bool = False
+"""Accept every storage-like presentation context a requestor proposes.
+
+A storage SOP class, a private UID or one unknown here is accepted with the
+requestor's first transfer syntax, whatever the AE's supported contexts say;
+other contexts are negotiated against them as usual. A server may then start
+with no supported context at all. The ``EVT_C_STORE`` handler receives what
+comes.
+"""

@@ -308,6 +308,7 @@ class AE:
             "require_calling_aet": tuple(self.require_calling_aet),
             "store_to_disk": self.store_to_disk or config_flags.STORE_RECV_CHUNKED_DATASET,
             "transfer_syntax_choice": self.transfer_syntax_choice,
+            "unrestricted_storage": config_flags.UNRESTRICTED_STORAGE_SERVICE,
             "require_user_identity": self.require_user_identity,
         }
         values.update(overrides)
@@ -457,7 +458,7 @@ class AE:
     ) -> AssociationServer | None:
         """Listen for associations on ``address``; returns the server unless ``block``."""
         supported = self.supported_contexts if contexts is None else [c.copy() for c in contexts]
-        if not supported:
+        if not supported and not config_flags.UNRESTRICTED_STORAGE_SERVICE:
             raise ValueError(
                 "no supported presentation contexts: call add_supported_context() or pass"
                 " contexts= before starting a server"

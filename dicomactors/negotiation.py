@@ -58,7 +58,9 @@ from dicomactors.presentation import (
     accepted_by_acceptor,
     agree_roles,
     answer_context,
+    is_storage_like,
     negotiated_by_requestor,
+    unrestricted_context,
 )
 from dicomactors.syntax_choice import (
     DEFAULT_TRANSFER_SYNTAX_CHOICE,
@@ -91,6 +93,7 @@ def negotiate_as_acceptor(
     roles: Mapping[str, RoleProposal] | None = None,
     *,
     transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE,
+    unrestricted_storage: bool = False,
 ) -> tuple[
     tuple[PresentationContextACItem, ...], list[PresentationContext], tuple[RoleSelectionItem, ...]
 ]:
@@ -101,7 +104,10 @@ def negotiate_as_acceptor(
     to the (SCU, SCP) roles the requestor proposed for itself.
 
     The transfer syntax is chosen as ``transfer_syntax_choice`` says
-    (:mod:`dicomactors.syntax_choice`).
+    (:mod:`dicomactors.syntax_choice`). With ``unrestricted_storage`` every
+    storage-like context (a storage SOP class, a private or an unknown UID) is
+    accepted with its first transfer syntax, supported or not, as pynetdicom's
+    ``UNRESTRICTED_STORAGE_SERVICE`` accepts it.
 
     Returns the AC items in context-ID order, the accepted contexts (as the
     acceptor sees them: ``as_scu``/``as_scp`` are the acceptor's roles) and the
@@ -124,9 +130,10 @@ def negotiate_as_acceptor(
         if rq.context_id in seen_ids:
             continue
         seen_ids.add(rq.context_id)
-        item, context, agreed = _answer_context(
-            rq, by_syntax.get(rq.abstract_syntax), roles, transfer_syntax_choice
-        )
+        ours = by_syntax.get(rq.abstract_syntax)
+        if unrestricted_storage and is_storage_like(rq.abstract_syntax):
+            ours = unrestricted_context(rq.abstract_syntax, rq.transfer_syntaxes)
+        item, context, agreed = _answer_context(rq, ours, roles, transfer_syntax_choice)
         ac_items.append(item)
         if context is not None:
             accepted.append(context)
@@ -293,7 +300,9 @@ class AcceptorConfig:
     ``maximum_length`` is our Maximum Length Received (0: no limit);
     ``over_limit`` says the AE already serves its ``maximum_associations``;
     ``require_user_identity`` that a request without a User Identity item is refused;
-    ``transfer_syntax_choice`` how a context's transfer syntax is chosen.
+    ``transfer_syntax_choice`` how a context's transfer syntax is chosen;
+    ``unrestricted_storage`` that every storage-like context is accepted
+    (:func:`negotiate_as_acceptor`).
     """
 
     ae_title: AETitle
@@ -306,6 +315,7 @@ class AcceptorConfig:
     over_limit: bool = False
     require_user_identity: bool = False
     transfer_syntax_choice: TransferSyntaxChoice = DEFAULT_TRANSFER_SYNTAX_CHOICE
+    unrestricted_storage: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -436,6 +446,7 @@ def decide(
         config.supported_contexts,
         roles,
         transfer_syntax_choice=config.transfer_syntax_choice,
+        unrestricted_storage=config.unrestricted_storage,
     )
     added = [*role_items, *_identity_response(rq, identity_verdict), *_extended_items(rq, extended)]
     if added:

@@ -62,9 +62,11 @@ __all__ = [
     "answer_context",
     "build_context",
     "build_role",
+    "is_storage_like",
     "negotiate_as_acceptor",
     "negotiate_as_requestor",
     "negotiate_unrestricted",
+    "unrestricted_context",
 ]
 
 _COMPOSITE_STORAGE_ROOT = "1.2.840.10008.5.1.4.1.1."
@@ -605,12 +607,22 @@ def negotiate_as_requestor(
     return sorted(output, key=_context_id)
 
 
-def _storage_like(uid: UID) -> bool:
+def is_storage_like(uid: str) -> bool:
     """A UID an unrestricted storage SCP accepts as a storage SOP class: a storage class,
     a private UID, or one unknown to :mod:`dicomactors.sop_class`."""
-    if uid.is_private:
+    if not uid.startswith("1.2.840.10008."):
         return True
     return uid_to_service_class(uid) in (ServiceClass.STORAGE, ServiceClass.OTHER)
+
+
+def unrestricted_context(
+    abstract_syntax: str, transfer_syntaxes: Sequence[str]
+) -> PresentationContext:
+    """What an unrestricted storage SCP supports for a storage-like context it is offered:
+    the requestor's first transfer syntax, and whichever roles the requestor proposes."""
+    context = PresentationContext(abstract_syntax, transfer_syntaxes[:1])
+    context.scu_role = context.scp_role = True
+    return context
 
 
 def negotiate_unrestricted(
@@ -620,7 +632,7 @@ def negotiate_unrestricted(
 ) -> tuple[list[PresentationContext], list[SCP_SCU_RoleSelectionNegotiation]]:
     """pynetdicom's acceptor negotiation for an unrestricted storage SCP.
 
-    Every storage-like context (:func:`_storage_like`) is accepted with the
+    Every storage-like context (:func:`is_storage_like`) is accepted with the
     requestor's first transfer syntax, whatever ``ac_contexts`` holds; the
     acceptor may act as SCU and SCP on it unless the requestor proposed roles,
     which are then all granted. The other contexts go through
@@ -630,7 +642,7 @@ def negotiate_unrestricted(
     storage: list[PresentationContext] = []
     others: list[PresentationContext] = []
     for rq in rq_contexts:
-        storage_like = rq.abstract_syntax is not None and _storage_like(rq.abstract_syntax)
+        storage_like = rq.abstract_syntax is not None and is_storage_like(rq.abstract_syntax)
         (storage if storage_like else others).append(rq)
     answered, replies = negotiate_as_acceptor(others, ac_contexts, roles)
     granted = {str(r.sop_class_uid): r for r in replies}
