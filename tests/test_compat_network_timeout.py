@@ -13,7 +13,7 @@ import threading
 
 import pytest
 
-from dicomactors import AE, evt
+from dicomactors import AE, Association, evt
 from dicomactors.pdu.pdus import AAbort, AAssociateAC, AAssociateRQ, AReleaseRP, AReleaseRQ
 from dicomactors.sop_class import Verification
 from harness.behaviours import accept_all, associate_rq
@@ -27,9 +27,7 @@ WITHIN = 15.0
 
 
 def test_the_default_is_pynetdicoms_and_bad_values_are_refused() -> None:
-    ae = AE()
-    ae.add_requested_context(Verification)
-    assoc = ae.associate("127.0.0.1", 1)  # nothing listens: the facade still exists
+    assoc = Association(AE(), "requestor", evt.HandlerTable())  # no actors: a plain value
     assert assoc.network_timeout_response == "A-ABORT"
     with pytest.raises(ValueError, match="'A-ABORT' or 'A-RELEASE'"):
         assoc.network_timeout_response = "RELEASE"
@@ -83,6 +81,15 @@ def test_an_acceptor_releases_or_aborts_a_silent_requestor(response: str) -> Non
         server.shutdown()
 
 
+def _release_on_network_timeout(event: evt.Event) -> None:
+    # Set once the association is established, on its own thread: before the network
+    # timeout can expire, however late the caller of associate() gets to run.
+    event.assoc.network_timeout_response = "A-RELEASE"
+
+
+RELEASE_ON_NETWORK_TIMEOUT = (evt.EVT_ESTABLISHED, _release_on_network_timeout)
+
+
 def _silent_acceptor(*after_release: object) -> Script:
     return Script(
         "acceptor",
@@ -101,9 +108,11 @@ def test_a_requestor_releases_a_silent_acceptor() -> None:
         ae = AE()
         ae.add_requested_context(Verification)
         ae.network_timeout = IDLE
-        assoc = ae.associate("127.0.0.1", run.port, ae_title="ANY-SCP")
+        assoc = ae.associate(
+            "127.0.0.1", run.port, ae_title="ANY-SCP", evt_handlers=[RELEASE_ON_NETWORK_TIMEOUT]
+        )
         assert assoc.is_established
-        assoc.network_timeout_response = "A-RELEASE"
+        assert assoc.network_timeout_response == "A-RELEASE"
         assert assoc.join(WITHIN)
         outcome = run.outcome()
     assert outcome.completed, outcome.describe()
@@ -118,8 +127,9 @@ def test_a_release_the_peer_does_not_answer_ends_in_an_abort() -> None:
         ae.add_requested_context(Verification)
         ae.network_timeout = IDLE
         ae.acse_timeout = IDLE
-        assoc = ae.associate("127.0.0.1", run.port, ae_title="ANY-SCP")
-        assoc.network_timeout_response = "A-RELEASE"
+        assoc = ae.associate(
+            "127.0.0.1", run.port, ae_title="ANY-SCP", evt_handlers=[RELEASE_ON_NETWORK_TIMEOUT]
+        )
         assert assoc.join(WITHIN)
         outcome = run.outcome()
     assert outcome.completed, outcome.describe()
