@@ -289,7 +289,6 @@ class Association:
         # The requests sent with wait=False or store_many (PS3.7 D.3.3.3).
         board = self._board
         self._window = OperationsWindow(lambda: why_ended(board.status))
-
         self._network_timeout_response = "A-ABORT"
 
     # -- status published by the association actor --------------------------
